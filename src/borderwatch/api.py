@@ -1,0 +1,92 @@
+"""The public Python API: load a policy, scan, write the outputs.
+
+from borderwatch.api import load_policy, scan
+result = scan(policy="us-protected-data", inventory=["stores.csv"],
+              identities=["people.csv"], events=["cloudtrail/"], out="out")
+print(result.verdict, len(result.findings))
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from borderwatch.engine.events import ProgressCallback
+from borderwatch.engine.pipeline import ScanContext, ScanRequest, run_scan
+from borderwatch.inventory.locations import LocationRegistry
+from borderwatch.model.findings import Severity
+from borderwatch.model.policy import Policy
+from borderwatch.model.scan import ScanResult
+from borderwatch.policy import load_policy as _load_policy
+from borderwatch.registry import Registry, load_plugins
+
+__all__ = ["load_policy", "new_context", "scan", "write_outputs"]
+
+
+def new_context(progress: ProgressCallback | None = None) -> ScanContext:
+    """A scan context with every installed plug-in and the built-in reference data."""
+    return ScanContext(
+        registry=load_plugins(), locations=LocationRegistry.load_builtin(), progress=progress
+    )
+
+
+def load_policy(ref: str | Path, registry: Registry | None = None) -> Policy:
+    """Load a policy file or built-in pack, checking exception rule ids against the rules."""
+    registry = registry or load_plugins()
+    return _load_policy(ref, known_rules=set(registry.rules.names()))
+
+
+def scan(
+    *,
+    policy: str | Path | Policy,
+    inventory: Sequence[str | Path] = (),
+    identities: Sequence[str | Path] = (),
+    events: Sequence[str | Path] = (),
+    out: str | Path | None = None,
+    fail_on: Severity | str = Severity.HIGH,
+    as_of: dt.date | None = None,
+    event_format: str | None = None,
+    context: ScanContext | None = None,
+) -> ScanResult:
+    """Scan the inputs against the policy; write every registered output when `out` is set."""
+    ctx = context or new_context()
+    if not isinstance(policy, Policy):
+        policy = load_policy(policy, ctx.registry)
+    request = ScanRequest(
+        policy=policy,
+        inventory=[Path(p) for p in inventory],
+        identities=[Path(p) for p in identities],
+        events=list(events),
+        fail_on=Severity(fail_on),
+        as_of=as_of,
+        event_format=event_format,
+    )
+    result = run_scan(request, ctx)
+    if out is not None:
+        write_outputs(result, Path(out), ctx.registry)
+    return result
+
+
+def write_outputs(result: ScanResult, out: Path, registry: Registry) -> list[Path]:
+    """Write one file per registered reporter into `out`, each replaced atomically.
+
+    An interrupted run leaves either the previous file or the new one, never half of one.
+    """
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for reporter in registry.reporters:
+        target = out / reporter.filename
+        data = reporter.render(result)
+        fd, temp = tempfile.mkstemp(prefix=f".{reporter.filename}.", dir=out)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            os.replace(temp, target)
+        except BaseException:
+            Path(temp).unlink(missing_ok=True)
+            raise
+        written.append(target)
+    return written

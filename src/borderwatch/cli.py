@@ -1,0 +1,269 @@
+"""The command line: parse arguments, call the API, print. No logic lives here.
+
+Exit codes: 0 clean, 1 findings at or above --fail-on, 2 bad usage or input.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from borderwatch import __version__, api
+from borderwatch.engine.events import ProgressCallback
+from borderwatch.errors import BorderwatchError, InputError
+from borderwatch.model.findings import Severity
+from borderwatch.model.scan import ScanResult
+
+SEVERITIES = [s.value for s in Severity]
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
+
+
+def _console() -> Console:
+    return Console(stderr=True, highlight=False)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="borderwatch")
+def main() -> None:
+    """Prove where protected data lives and who reached it from where."""
+
+
+@main.command()
+@click.option("--policy", "policy_ref", required=True, help="Policy file or built-in pack name.")
+@click.option(
+    "--inventory",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="Store inventory (CSV/YAML).",
+)
+@click.option(
+    "--identities", multiple=True, type=click.Path(path_type=Path), help="Identity directory."
+)
+@click.option("--events", multiple=True, help="Access logs: files, directories or globs.")
+@click.option(
+    "--format", "event_format", default=None, help="Force the event reader (e.g. cloudtrail)."
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=Path("borderwatch-out"),
+    show_default=True,
+    help="Output folder.",
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(SEVERITIES),
+    default="high",
+    show_default=True,
+    help="Exit 1 when an open finding is at or above this severity.",
+)
+@click.option(
+    "--as-of",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="Judge exception expiry on this day (default: today, UTC).",
+)
+@click.option("--quiet", is_flag=True, help="No progress display.")
+def scan(
+    policy_ref: str,
+    inventory: tuple[Path, ...],
+    identities: tuple[Path, ...],
+    events: tuple[str, ...],
+    event_format: str | None,
+    out: Path,
+    fail_on: str,
+    as_of: dt.datetime | None,
+    quiet: bool,
+) -> None:
+    """Scan inventories and access logs against a policy; write findings and a report."""
+    console = _console()
+    with _guard(console), _progress(console, quiet) as progress:
+        context = api.new_context(progress=progress)
+        result = api.scan(
+            policy=api.load_policy(policy_ref, context.registry),
+            inventory=inventory,
+            identities=identities,
+            events=events,
+            out=out,
+            fail_on=fail_on,
+            as_of=as_of.date() if as_of else None,
+            event_format=event_format,
+            context=context,
+        )
+    print_result(console, result, out)
+    sys.exit(EXIT_FINDINGS if result.failing() else EXIT_CLEAN)
+
+
+@main.command()
+@click.argument("policy_ref")
+def validate(policy_ref: str) -> None:
+    """Check a policy file (or pack) and print every problem with its line and column."""
+    from borderwatch.policy import validate_policy
+    from borderwatch.registry import load_plugins
+
+    console = _console()
+    with _guard(console):
+        problems = validate_policy(policy_ref, known_rules=set(load_plugins().rules.names()))
+    if problems:
+        for problem in problems:
+            console.print(str(problem), markup=False)
+        console.print(f"{len(problems)} problem(s) found.", style="bold red")
+        sys.exit(EXIT_INPUT)
+    console.print(f"{policy_ref}: valid.", style="green", markup=False)
+
+
+@main.command("rules")
+def list_rules() -> None:
+    """List the rules with id, severity and a one-line rationale."""
+    from borderwatch.registry import load_plugins
+
+    table = Table("id", "severity", "rationale", show_lines=False)
+    for rule in load_plugins().rules:
+        table.add_row(rule.id, rule.severity.value, rule.rationale)
+    Console(highlight=False).print(table)
+
+
+@main.command()
+def packs() -> None:
+    """List the built-in policy packs usable with --policy NAME."""
+    from borderwatch.policy import builtin_packs
+
+    table = Table("pack", "description")
+    for name, description in builtin_packs().items():
+        table.add_row(name, description)
+    Console(highlight=False).print(table)
+
+
+@main.command()
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=Path("demo-out"),
+    show_default=True,
+    help="Where to write the demo inputs and report.",
+)
+@click.option(
+    "--events",
+    "event_count",
+    type=click.IntRange(min=1000),
+    default=300_000,
+    show_default=True,
+    help="How many CloudTrail events to generate.",
+)
+@click.option("--seed", type=int, default=7, show_default=True, help="Random seed.")
+@click.option("--quiet", is_flag=True, help="No progress display.")
+def demo(out: Path, event_count: int, seed: int, quiet: bool) -> None:
+    """Generate a fictional short-video company, scan it, and write the report."""
+    from borderwatch.demo.run import run_demo
+
+    console = _console()
+    with _guard(console), _progress(console, quiet) as progress:
+        outcome = run_demo(out, events=event_count, seed=seed, progress=progress)
+    print_result(console, outcome.result, out)
+    if outcome.missing or outcome.unexpected:
+        for text in outcome.missing:
+            console.print(f"planted problem NOT found: {text}", style="red", markup=False)
+        for text in outcome.unexpected:
+            console.print(f"unexpected finding: {text}", style="red", markup=False)
+        sys.exit(EXIT_FINDINGS)
+    console.print(
+        f"Demo: all {len(outcome.expected)} planted problems found, nothing else. "
+        f"Open {out / 'report.html'}",
+        style="bold green",
+        markup=False,
+    )
+
+
+def print_result(console: Console, result: ScanResult, out: Path) -> None:
+    """A short account of the scan for the terminal; the report has the rest."""
+    table = Table("input", "kind", "format", "read", "accepted", "quarantined", title="Inputs")
+    for item in result.inputs:
+        table.add_row(
+            item.path,
+            item.kind,
+            item.format,
+            str(item.records_read),
+            str(item.accepted),
+            str(item.quarantined),
+        )
+    console.print(table)
+    findings = Table(
+        "severity", "status", "rule", "resource", "principal", "country", "count", title="Findings"
+    )
+    for f in result.findings:
+        findings.add_row(
+            f.severity.value,
+            f.status.value,
+            f.rule,
+            f.resource or "",
+            f.principal or "",
+            f.country or "",
+            str(f.count),
+        )
+    console.print(findings)
+    failing = len(result.failing())
+    style = "bold red" if failing else "bold green"
+    console.print(
+        f"{result.verdict.upper()}: {failing} open finding(s) at or above "
+        f"{result.fail_on.value}; outputs in {out}",
+        style=style,
+        markup=False,
+    )
+
+
+@contextmanager
+def _guard(console: Console) -> Iterator[None]:
+    """Turn our errors into a message and exit code 2 instead of a traceback."""
+    try:
+        yield
+    except InputError as exc:
+        console.print(str(exc), style="red", markup=False)
+        sys.exit(EXIT_INPUT)
+    except BorderwatchError as exc:
+        console.print(f"error: {exc}", style="red", markup=False)
+        sys.exit(EXIT_INPUT)
+
+
+@contextmanager
+def _progress(console: Console, quiet: bool) -> Iterator[ProgressCallback | None]:
+    if quiet or not console.is_terminal:
+        yield _plain_progress(console) if not quiet else None
+        return
+    with Progress(
+        TextColumn("[bold]reading logs"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("files · {task.fields[events]:,} events"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("scan", total=None, events=0)
+
+        def update(done: int, total: int, events: int, current: str) -> None:
+            bar.update(task, completed=done, total=total, events=events)
+
+        yield update
+
+
+def _plain_progress(console: Console) -> ProgressCallback:
+    """Progress for logs and CI: a line at each tenth of the files."""
+    last = {"step": -1}
+
+    def update(done: int, total: int, events: int, current: str) -> None:
+        if total == 0:
+            return
+        step = done * 10 // total
+        if step != last["step"]:
+            last["step"] = step
+            console.print(f"reading logs: {done}/{total} files, {events:,} events", markup=False)
+
+    return update

@@ -1,0 +1,1 @@
+"""A fictional short-video company with planted problems, for `borderwatch demo`."""

@@ -1,0 +1,53 @@
+"""The embedded engine: DuckDB, in memory or in a file, fed Arrow tables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+
+class DuckDBEngine:
+    """Holds one DuckDB connection; tables go in as Arrow, rule results come out as Arrow."""
+
+    name = "duckdb"
+
+    def __init__(self, database: str | Path = ":memory:", threads: int | None = None) -> None:
+        self.connection = duckdb.connect(str(database))
+        if threads:
+            self.connection.execute(f"SET threads TO {int(threads)}")
+
+    def create_table(self, name: str, table: pa.Table) -> None:
+        """Create (or replace) table `name` holding a copy of `table`."""
+        _check_identifier(name)
+        self.connection.register("_incoming", table)
+        try:
+            self.connection.execute(f'CREATE OR REPLACE TABLE "{name}" AS SELECT * FROM _incoming')
+        finally:
+            self.connection.unregister("_incoming")
+
+    def append(self, name: str, table: pa.Table) -> None:
+        """Append rows of `table` (same columns) to the existing table `name`."""
+        _check_identifier(name)
+        self.connection.register("_incoming", table)
+        try:
+            self.connection.execute(f'INSERT INTO "{name}" SELECT * FROM _incoming')
+        finally:
+            self.connection.unregister("_incoming")
+
+    def execute(self, sql: str) -> None:
+        self.connection.execute(sql)
+
+    def query(self, sql: str) -> pa.Table:
+        """Run a query and return its result as an Arrow table."""
+        return self.connection.execute(sql).fetch_arrow_table()
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+def _check_identifier(name: str) -> None:
+    # Table names are ours, never from input; this guards against a future mistake.
+    if not name.replace("_", "").isalnum():
+        raise ValueError(f"not a safe table name: {name!r}")

@@ -1,0 +1,319 @@
+"""One scan, left to right: read, enrich, load, evaluate, explain.
+
+Nothing flows backwards: rules read the loaded tables, reporters read the ScanResult.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from borderwatch import __version__
+from borderwatch.engine import tables
+from borderwatch.engine.duckdb_engine import DuckDBEngine
+from borderwatch.engine.events import ProgressCallback, load_events
+from borderwatch.evidence.exceptions import apply_exceptions
+from borderwatch.inventory.locations import LocationRegistry
+from borderwatch.inventory.stores import read_inventory
+from borderwatch.jurisdiction.caller import classify_callers, ip_data_version
+from borderwatch.jurisdiction.identities import read_identities
+from borderwatch.model.events import QuarantinedRecord
+from borderwatch.model.findings import Finding, Severity, Status, finding_id
+from borderwatch.model.inventory import Identity, Store
+from borderwatch.model.policy import Policy
+from borderwatch.model.scan import CountryAccess, InputSummary, ResidencyRow, ScanResult
+from borderwatch.registry import Registry
+from borderwatch.rules.base import Rule
+from borderwatch.rules.views import VIEWS
+
+
+@dataclass(frozen=True)
+class ScanRequest:
+    """The inputs of one scan. Paths are files, directories or globs."""
+
+    policy: Policy
+    inventory: Sequence[Path] = ()
+    identities: Sequence[Path] = ()
+    events: Sequence[str | Path] = ()
+    fail_on: Severity = Severity.HIGH
+    # The day exceptions are judged on; fixed in tests so expiry is reproducible.
+    as_of: dt.date | None = None
+    event_format: str | None = None
+    database: str = ":memory:"
+
+
+@dataclass
+class ScanContext:
+    """Everything a scan needs besides its inputs: plug-ins, reference data, progress."""
+
+    registry: Registry
+    locations: LocationRegistry
+    progress: ProgressCallback | None = None
+    data_versions: dict[str, str] = field(default_factory=dict)
+
+
+def run_scan(request: ScanRequest, ctx: ScanContext) -> ScanResult:
+    """Run every rule over the inputs and return the explained result."""
+    started = _now()
+    as_of = request.as_of or dt.datetime.now(dt.UTC).date()
+    engine = DuckDBEngine(request.database)
+    try:
+        inputs: list[InputSummary] = []
+        quarantined: list[QuarantinedRecord] = []
+        stores = _read_stores(request.inventory, inputs, quarantined)
+        identities = _read_identities(request.identities, inputs, quarantined)
+        resolved = tables.resolve_stores(stores, ctx.locations)
+        _load_reference_tables(engine, request.policy, resolved, identities, ctx.locations)
+        load = load_events(
+            engine,
+            ctx.registry.sources,
+            request.events,
+            forced_format=request.event_format,
+            progress=ctx.progress,
+        )
+        inputs.extend(load.inputs)
+        quarantined.extend(load.quarantined)
+        _load_callers(engine)
+        for statement in VIEWS:
+            engine.execute(statement)
+        versions = {
+            "borderwatch": __version__,
+            "policy": f"{request.policy.name} {request.policy.version} "
+            f"sha256:{request.policy.sha256[:12]}",
+            "locations": ctx.locations.version,
+            "ip_country": ip_data_version(),
+            **ctx.data_versions,
+        }
+        findings = [
+            finding for rule in ctx.registry.rules for finding in _evaluate(engine, rule, versions)
+        ]
+        findings = apply_exceptions(findings, request.policy.exceptions, as_of)
+        findings.sort(key=_finding_order)
+        return ScanResult(
+            policy_name=request.policy.name,
+            policy_version=request.policy.version,
+            policy_sha256=request.policy.sha256,
+            started_at=started,
+            finished_at=_now(),
+            fail_on=request.fail_on,
+            findings=tuple(findings),
+            inputs=tuple(inputs),
+            residency=tuple(_residency_rows(engine, resolved)),
+            access_by_country=tuple(_access_by_country(engine)),
+            quarantined=tuple(quarantined),
+            data_versions=versions,
+            events_total=load.events_total,
+            protected_accesses=_scalar(engine, "SELECT count(*) FROM protected_access"),
+        )
+    finally:
+        engine.close()
+
+
+def _read_stores(
+    paths: Sequence[Path], inputs: list[InputSummary], quarantined: list[QuarantinedRecord]
+) -> list[Store]:
+    stores: list[Store] = []
+    seen: set[str] = set()
+    for path in paths:
+        read = read_inventory(Path(path))
+        kept = []
+        for store in read.stores:
+            if store.store_id in seen:
+                read.quarantined.append(
+                    QuarantinedRecord(
+                        read.path,
+                        "line " + store.origin.rsplit(":", 1)[-1],
+                        f"duplicate store_id {store.store_id!r} (declared in an earlier file)",
+                        source_format="inventory",
+                    )
+                )
+                continue
+            seen.add(store.store_id)
+            kept.append(store)
+        stores.extend(kept)
+        quarantined.extend(read.quarantined)
+        inputs.append(
+            InputSummary(
+                read.path,
+                "inventory",
+                "inventory",
+                read.records_read,
+                len(kept),
+                len(read.quarantined),
+            )
+        )
+    return stores
+
+
+def _read_identities(
+    paths: Sequence[Path], inputs: list[InputSummary], quarantined: list[QuarantinedRecord]
+) -> list[Identity]:
+    identities: list[Identity] = []
+    for path in paths:
+        read = read_identities(Path(path))
+        identities.extend(read.identities)
+        quarantined.extend(read.quarantined)
+        inputs.append(
+            InputSummary(
+                read.path,
+                "identities",
+                "identities",
+                read.records_read,
+                len(read.identities),
+                len(read.quarantined),
+            )
+        )
+    return identities
+
+
+def _load_reference_tables(
+    engine: DuckDBEngine,
+    policy: Policy,
+    resolved: list[tables.ResolvedStore],
+    identities: list[Identity],
+    locations: LocationRegistry,
+) -> None:
+    policy_tables = tables.policy_tables(policy)
+    # Approvals may name a provider by any alias ("oracle"); compare normalised ids.
+    approved = policy_tables["storage_approved"]
+    providers = [
+        None if p is None else locations.resolve(p, None).provider
+        for p in approved.column("provider").to_pylist()
+    ]
+    policy_tables["storage_approved"] = approved.set_column(
+        1, "provider", pa.array(providers, pa.string())
+    )
+    for name, table in {
+        **policy_tables,
+        **tables.store_tables(resolved),
+        "identities": tables.identity_table(identities),
+        "region_country": tables.region_table(locations),
+    }.items():
+        engine.create_table(name, table)
+
+
+def _load_callers(engine: DuckDBEngine) -> None:
+    distinct = engine.query("SELECT DISTINCT caller FROM events").column("caller")
+    callers = classify_callers(distinct)
+    keys = [value or "" for value in callers.column("caller").to_pylist()]
+    engine.create_table("callers", callers.append_column("caller_key", pa.array(keys)))
+
+
+def _evaluate(engine: DuckDBEngine, rule: Rule, versions: dict[str, str]) -> list[Finding]:
+    rows = engine.query(rule.sql).to_pylist()
+    return [_finding(rule, row, versions) for row in rows]
+
+
+def _finding(rule: Rule, row: dict[str, Any], versions: dict[str, str]) -> Finding:
+    evidence = {k: v for k, v in (row.get("evidence") or {}).items() if v not in (None, "", [])}
+    return Finding(
+        id=finding_id(rule.id, row.get("resource"), row.get("principal"), row.get("country")),
+        rule=rule.id,
+        severity=rule.severity,
+        status=Status.OPEN,
+        title=rule.title,
+        message=rule.describe(row),
+        resource=row.get("resource"),
+        principal=row.get("principal"),
+        person=row.get("person"),
+        country=row.get("country"),
+        data_classes=tuple(row.get("data_classes") or ()),
+        count=int(row.get("count") or 0),
+        first_seen=_iso(row.get("first_seen")),
+        last_seen=_iso(row.get("last_seen")),
+        evidence=evidence,
+        provenance={"references": list(rule.references), "data": versions},
+    )
+
+
+def _residency_rows(
+    engine: DuckDBEngine, resolved: list[tables.ResolvedStore]
+) -> list[ResidencyRow]:
+    verdicts: dict[str, str] = {}
+    for row in engine.query(
+        "SELECT store_id, list(DISTINCT verdict) AS verdicts FROM residency_by_class "
+        "GROUP BY store_id"
+    ).to_pylist():
+        found = set(row["verdicts"])
+        # The worst verdict over the store's protected classes speaks for the store.
+        verdicts[row["store_id"]] = next(
+            (v for v in ("unknown", "outside") if v in found), "approved"
+        )
+    protected = {
+        r["store_id"]
+        for r in engine.query("SELECT DISTINCT store_id FROM protected_store_classes").to_pylist()
+    }
+    rows = []
+    for item in resolved:
+        store_id = item.store.store_id
+        rows.append(
+            ResidencyRow(
+                store_id=store_id,
+                provider=item.location.provider,
+                region=item.store.region,
+                service=item.store.service,
+                location_kind=item.location.kind,
+                countries=item.location.countries,
+                data_classes=item.copies.data_classes,
+                protected=store_id in protected,
+                records=item.store.records,
+                copy_of=item.store.copy_of,
+                copy_path=item.copies.copy_path,
+                verdict=verdicts.get(store_id, "not-protected"),
+            )
+        )
+    return rows
+
+
+def _access_by_country(engine: DuckDBEngine) -> list[CountryAccess]:
+    rows = engine.query(
+        """
+        WITH located AS (
+            SELECT event_id, principal, data_classes,
+                coalesce(ip_country, service_country, work_country) AS country
+            FROM protected_access
+        )
+        SELECT country, count(DISTINCT event_id) AS events,
+            count(DISTINCT principal) AS principals,
+            bool_or(EXISTS (SELECT 1 FROM access_prohibited ap
+                            WHERE ap.country = located.country
+                              AND list_contains(located.data_classes, ap.data_class)))
+                AS prohibited
+        FROM located GROUP BY country ORDER BY events DESC, country
+        """
+    ).to_pylist()
+    return [
+        CountryAccess(r["country"], int(r["events"]), int(r["principals"]), bool(r["prohibited"]))
+        for r in rows
+    ]
+
+
+def _finding_order(finding: Finding) -> tuple[int, int, str, str]:
+    return (
+        0 if finding.status is Status.OPEN else 1,
+        -finding.severity.rank,
+        finding.rule,
+        finding.id,
+    )
+
+
+def _scalar(engine: DuckDBEngine, sql: str) -> int:
+    return int(engine.query(sql).column(0)[0].as_py())
+
+
+def _iso(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        value = value.astimezone(dt.UTC)
+        return value.isoformat().replace("+00:00", "Z")
+    return str(value)
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")

@@ -1,0 +1,158 @@
+"""Pure functions that turn the policy, inventory and identities into engine tables.
+
+Rules are SQL over these tables, so whatever a rule needs to know must be here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pyarrow as pa
+
+from borderwatch.inventory.graph import CopyInfo, resolve_copies
+from borderwatch.inventory.locations import Location, LocationRegistry
+from borderwatch.model.inventory import Identity, Store
+from borderwatch.model.policy import Policy
+
+
+def policy_tables(policy: Policy) -> dict[str, pa.Table]:
+    """protected_classes, storage_approved and access_prohibited, one row per clause."""
+    protected = policy.protected_classes()
+    approved_rows = [
+        (dc.name, loc.provider, loc.region, loc.country, f"data_classes.{dc.name}.storage")
+        for dc in protected
+        for loc in dc.storage.approved
+    ]
+    prohibited_rows = [
+        (dc.name, country) for dc in protected for country in dc.access.prohibited_countries
+    ]
+    return {
+        "protected_classes": pa.table({"data_class": [dc.name for dc in protected]}),
+        "storage_approved": pa.table(
+            {
+                "data_class": [r[0] for r in approved_rows],
+                "provider": [_lower(r[1]) for r in approved_rows],
+                "region": [_lower(r[2]) for r in approved_rows],
+                "country": [r[3] for r in approved_rows],
+                "clause": [r[4] for r in approved_rows],
+            },
+            schema=pa.schema(
+                [(name, pa.string()) for name in ("data_class", "provider", "region", "country")]
+                + [("clause", pa.string())]
+            ),
+        ),
+        "access_prohibited": pa.table(
+            {
+                "data_class": [r[0] for r in prohibited_rows],
+                "country": [r[1] for r in prohibited_rows],
+            },
+            schema=pa.schema([("data_class", pa.string()), ("country", pa.string())]),
+        ),
+    }
+
+
+@dataclass(frozen=True)
+class ResolvedStore:
+    """A store with its resolved location and copy chain."""
+
+    store: Store
+    location: Location
+    copies: CopyInfo
+
+
+def resolve_stores(stores: Sequence[Store], registry: LocationRegistry) -> list[ResolvedStore]:
+    """Resolve every store's location through the registry and its copy chain."""
+    copies = resolve_copies(stores)
+    resolved = []
+    for store in stores:
+        if store.region:
+            location = registry.resolve(store.provider, store.region, site_country=store.country)
+        else:
+            # An inventory row with no region is not evidence of anywhere: never assume a
+            # provider default here.
+            location = Location(
+                provider=store.provider,
+                location="",
+                kind="unknown",
+                countries=(),
+                raw="",
+                reason="no region given in the inventory",
+            )
+        resolved.append(ResolvedStore(store, location, copies[store.store_id]))
+    return resolved
+
+
+def store_tables(resolved: Sequence[ResolvedStore]) -> dict[str, pa.Table]:
+    """stores, store_classes, store_countries and store_keys."""
+    string = pa.string()
+    stores = pa.table(
+        {
+            "store_id": [r.store.store_id for r in resolved],
+            "provider": [r.location.provider for r in resolved],
+            "region": [r.store.region for r in resolved],
+            "location": [r.location.location for r in resolved],
+            "location_kind": [r.location.kind for r in resolved],
+            "location_reason": [r.location.reason for r in resolved],
+            "service": [r.store.service for r in resolved],
+            "records": pa.array([r.store.records for r in resolved], pa.int64()),
+            "copy_of": pa.array([r.store.copy_of for r in resolved], string),
+            "copy_path": pa.array([list(r.copies.copy_path) for r in resolved], pa.list_(string)),
+            "copy_problem": [r.copies.problem for r in resolved],
+            "origin": [r.store.origin for r in resolved],
+        }
+    )
+    classes = [(r.store.store_id, c) for r in resolved for c in r.copies.data_classes]
+    countries = [(r.store.store_id, c) for r in resolved for c in r.location.countries]
+    keys = {
+        (r.store.store_id, key) for r in resolved for key in (r.store.store_id, *r.store.aliases)
+    }
+    return {
+        "stores": stores,
+        "store_classes": _pairs(classes, "store_id", "data_class"),
+        "store_countries": _pairs(countries, "store_id", "country"),
+        "store_keys": _pairs(sorted(keys), "store_id", "key"),
+    }
+
+
+def identity_table(identities: Sequence[Identity]) -> pa.Table:
+    """identities: principal -> person, work_country, employer."""
+    return pa.table(
+        {
+            "principal": [i.principal for i in identities],
+            "person": [i.person for i in identities],
+            "work_country": pa.array([i.work_country for i in identities], pa.string()),
+            "employer": pa.array([i.employer for i in identities], pa.string()),
+        },
+        schema=pa.schema(
+            [(name, pa.string()) for name in ("principal", "person", "work_country", "employer")]
+        ),
+    )
+
+
+def region_table(registry: LocationRegistry) -> pa.Table:
+    """region_country: single-country cloud regions, to place callers that are services."""
+    rows = [
+        (loc.provider, loc.location, loc.countries[0])
+        for loc in registry.all_locations()
+        if loc.kind == "region" and len(loc.countries) == 1
+    ]
+    return pa.table(
+        {
+            "provider": [r[0] for r in rows],
+            "region": [r[1] for r in rows],
+            "country": [r[2] for r in rows],
+        },
+        schema=pa.schema([(n, pa.string()) for n in ("provider", "region", "country")]),
+    )
+
+
+def _pairs(rows: Sequence[tuple[str, str]], first: str, second: str) -> pa.Table:
+    return pa.table(
+        {first: [r[0] for r in rows], second: [r[1] for r in rows]},
+        schema=pa.schema([(first, pa.string()), (second, pa.string())]),
+    )
+
+
+def _lower(value: str | None) -> str | None:
+    return None if value is None else value.strip().lower()

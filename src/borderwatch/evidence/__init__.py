@@ -1,0 +1,1 @@
+"""Findings as evidence: exceptions, stable ids, and the files an auditor keeps."""

@@ -1,0 +1,1 @@
+"""Where was the caller: IP classification and country, identities, covered persons."""

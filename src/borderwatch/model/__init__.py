@@ -1,0 +1,1 @@
+"""Pure data: schemas and frozen values shared by every stage. No I/O here."""

@@ -1,0 +1,95 @@
+"""The agreement as data: what is protected, where it may live, who may not reach it.
+
+These pydantic models are the typed form of the policy YAML (docs/policy.md). They hold
+no I/O; `borderwatch.policy.load` reads a file into them with line-accurate errors.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+ISO_COUNTRY_PATTERN = r"^[A-Z]{2}$"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ApprovedLocation(_Strict):
+    """A place protected data may be stored. Every field given must match.
+
+    `provider` alone approves all of a provider's regions; `country` alone approves any
+    provider's location in that country; `provider` + `country` approves one provider's
+    regions in one country (e.g. a trusted cloud's US regions only).
+    """
+
+    provider: str | None = None
+    region: str | None = None
+    country: str | None = Field(default=None, pattern=ISO_COUNTRY_PATTERN)
+
+    @model_validator(mode="after")
+    def _needs_something(self) -> ApprovedLocation:
+        if self.provider is None and self.region is None and self.country is None:
+            raise ValueError("an approved location needs provider, region or country")
+        return self
+
+
+class StorageRule(_Strict):
+    approved: tuple[ApprovedLocation, ...] = ()
+
+
+class AccessRule(_Strict):
+    # ISO codes, after group names (e.g. dsp_countries_of_concern) are expanded.
+    prohibited_countries: tuple[str, ...] = ()
+
+
+class DataClass(_Strict):
+    """One class of data and, when protected, its storage and access rules."""
+
+    name: str
+    protected: bool = True
+    description: str = ""
+    storage: StorageRule = StorageRule()
+    access: AccessRule = AccessRule()
+
+
+class PolicyException(_Strict):
+    """An approved deviation. Matching findings are muted (kept, marked), never dropped.
+
+    Every matcher given must match the finding; an exception with none but `rule` mutes
+    every finding of that rule, so the loader requires at least one subject matcher.
+    """
+
+    id: str
+    rule: str | None = None  # a rule id; None matches every rule
+    data_class: str | None = None
+    store: str | None = None
+    principal: str | None = None
+    person: str | None = None
+    country: str | None = Field(default=None, pattern=ISO_COUNTRY_PATTERN)
+    approver: str
+    ticket: str
+    expires: dt.date
+    reason: str = ""
+
+    def is_active(self, on: dt.date) -> bool:
+        """An exception is active through the whole of its expiry date."""
+        return on <= self.expires
+
+
+class Policy(_Strict):
+    """The whole policy: data classes by name, exceptions, and where it came from."""
+
+    name: str
+    version: str
+    description: str = ""
+    data_classes: dict[str, DataClass]
+    exceptions: tuple[PolicyException, ...] = ()
+    # Where the policy was read from and the sha256 of its bytes, for provenance.
+    source: str = ""
+    sha256: str = ""
+
+    def protected_classes(self) -> list[DataClass]:
+        return [dc for dc in self.data_classes.values() if dc.protected]

@@ -1,0 +1,96 @@
+"""The result of one scan: findings plus the tables a report needs to explain them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from borderwatch.model.events import QuarantinedRecord
+from borderwatch.model.findings import Finding, Severity, Status
+
+
+@dataclass(frozen=True)
+class InputSummary:
+    """Accounting for one input file: records read = accepted + quarantined."""
+
+    path: str
+    kind: str  # "events", "inventory", "identities"
+    format: str  # the reader that read it, e.g. "cloudtrail"
+    records_read: int
+    accepted: int
+    quarantined: int
+    note: str = ""  # e.g. "skipped: CloudTrail digest file"
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(vars(self))
+
+
+@dataclass(frozen=True)
+class ResidencyRow:
+    """Where one store is and whether that is allowed for the data it holds."""
+
+    store_id: str
+    provider: str
+    region: str
+    service: str
+    location_kind: str  # region, multi-region, global, site, unknown
+    countries: tuple[str, ...]
+    data_classes: tuple[str, ...]  # effective: own plus inherited through copy_of
+    protected: bool
+    records: int | None
+    copy_of: str | None
+    copy_path: tuple[str, ...]  # from the original store to this one
+    verdict: str  # approved, outside, unknown, not-protected
+
+    def as_dict(self) -> dict[str, Any]:
+        row = dict(vars(self))
+        row["countries"] = list(self.countries)
+        row["data_classes"] = list(self.data_classes)
+        row["copy_path"] = list(self.copy_path)
+        return row
+
+
+@dataclass(frozen=True)
+class CountryAccess:
+    """Accesses to protected data from one caller country (None = not established)."""
+
+    country: str | None
+    events: int
+    principals: int
+    prohibited: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(vars(self))
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    """Everything a reporter may render. Reporters never re-run rules or re-read inputs."""
+
+    policy_name: str
+    policy_version: str
+    policy_sha256: str
+    started_at: str
+    finished_at: str
+    fail_on: Severity
+    findings: tuple[Finding, ...]
+    inputs: tuple[InputSummary, ...]
+    residency: tuple[ResidencyRow, ...]
+    access_by_country: tuple[CountryAccess, ...]
+    quarantined: tuple[QuarantinedRecord, ...] = ()
+    # Versions of the data every decision used: location registry, IP data, etc.
+    data_versions: dict[str, str] = field(default_factory=dict)
+    events_total: int = 0
+    protected_accesses: int = 0
+
+    def failing(self) -> list[Finding]:
+        """Open findings at or above the failing severity: these decide the exit code."""
+        return [
+            f
+            for f in self.findings
+            if f.status is Status.OPEN and f.severity.at_least(self.fail_on)
+        ]
+
+    @property
+    def verdict(self) -> str:
+        return "fail" if self.failing() else "pass"

@@ -1,0 +1,114 @@
+"""Access rules: who reached protected data, and from which jurisdiction."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from borderwatch.model.findings import Severity
+from borderwatch.rules.base import Rule
+
+_PROHIBITED_SQL = """
+WITH signals AS (
+    SELECT *, 'caller_ip' AS basis, ip_country AS signal_country
+    FROM protected_access WHERE ip_country IS NOT NULL
+    UNION ALL
+    SELECT *, 'work_country', work_country FROM protected_access WHERE work_country IS NOT NULL
+    UNION ALL
+    SELECT *, 'provider_region', service_country
+    FROM protected_access WHERE service_country IS NOT NULL
+),
+hits AS (
+    SELECT s.*, ap.data_class AS prohibited_class
+    FROM signals s JOIN access_prohibited ap
+      ON ap.country = s.signal_country AND list_contains(s.data_classes, ap.data_class)
+)
+SELECT store_id AS resource, principal, any_value(person) AS person,
+    signal_country AS country,
+    list_sort(list(DISTINCT prohibited_class)) AS data_classes,
+    count(DISTINCT event_id) AS count,
+    min(event_time) AS first_seen, max(event_time) AS last_seen,
+    struct_pack(
+        basis := list_sort(list(DISTINCT basis)),
+        callers := list_sort(list(DISTINCT caller))[1:10],
+        caller_kinds := list_sort(list(DISTINCT caller_kind)),
+        work_country := any_value(work_country),
+        employer := any_value(employer),
+        identity_matched_on := any_value(matched_on),
+        actions := list_sort(list(DISTINCT action))[1:10],
+        sample_event_ids := list(DISTINCT event_id ORDER BY event_id)[1:10]
+    ) AS evidence
+FROM hits
+GROUP BY store_id, principal, signal_country
+"""
+
+_UNKNOWN_SQL = """
+SELECT store_id AS resource, principal, any_value(person) AS person, NULL AS country,
+    any_value(data_classes) AS data_classes,
+    count(DISTINCT event_id) AS count,
+    min(event_time) AS first_seen, max(event_time) AS last_seen,
+    struct_pack(
+        callers := list_sort(list(DISTINCT coalesce(caller, '(none)')))[1:10],
+        caller_kinds := list_sort(list(DISTINCT caller_kind)),
+        identity_known := bool_or(person IS NOT NULL),
+        actions := list_sort(list(DISTINCT action))[1:10],
+        sample_event_ids := list(DISTINCT event_id ORDER BY event_id)[1:10]
+    ) AS evidence
+FROM protected_access
+WHERE ip_country IS NULL AND service_country IS NULL AND work_country IS NULL
+GROUP BY store_id, principal
+"""
+
+_BASIS_TEXT = {
+    "caller_ip": "the caller IP's registered country",
+    "work_country": "the person's work country",
+    "provider_region": "the region of the cloud service that made the call",
+}
+
+
+def _describe_prohibited(row: dict[str, Any]) -> str:
+    evidence = row.get("evidence") or {}
+    bases = " and ".join(_BASIS_TEXT.get(b, b) for b in evidence.get("basis") or [])
+    who = row.get("person") or row.get("principal") or "an unidentified principal"
+    return (
+        f"{who} reached {row['resource']} ({', '.join(row.get('data_classes') or [])}) "
+        f"{row['count']} time(s) from {row['country']}, a prohibited country, by {bases}."
+    )
+
+
+def _describe_unknown(row: dict[str, Any]) -> str:
+    evidence = row.get("evidence") or {}
+    kinds = ", ".join(k for k in evidence.get("caller_kinds") or [] if k) or "no caller"
+    who = row.get("principal") or "an unidentified principal"
+    return (
+        f"{who} reached {row['resource']} {row['count']} time(s) and neither the caller "
+        f"({kinds}) nor the identity directory establishes where the caller was."
+    )
+
+
+def rules() -> list[Rule]:
+    """The access rule family."""
+    return [
+        Rule(
+            id="access.prohibited-jurisdiction",
+            title="Protected data accessed from a prohibited country",
+            severity=Severity.CRITICAL,
+            rationale="Access (including view-only) to protected data from a prohibited "
+            "jurisdiction, by caller location or by the person's work country.",
+            references=(
+                "Policy: data_classes.<class>.access.prohibited_countries",
+                "28 CFR 202.201 (access), 202.601 (countries of concern)",
+            ),
+            sql=_PROHIBITED_SQL,
+            describe=_describe_prohibited,
+        ),
+        Rule(
+            id="access.unknown-location",
+            title="Protected data accessed from a location that cannot be established",
+            severity=Severity.HIGH,
+            rationale="Unknown is a verdict, not a pass: neither the caller address nor "
+            "the identity directory says where the caller was.",
+            references=("28 CFR 202.1001 (verify and log auditably)",),
+            sql=_UNKNOWN_SQL,
+            describe=_describe_unknown,
+        ),
+    ]

@@ -1,0 +1,1 @@
+"""Readers of access-log formats into the canonical event schema."""
