@@ -41,7 +41,7 @@ class DuckDBEngine:
 
     def query(self, sql: str) -> pa.Table:
         """Run a query and return its result as an Arrow table."""
-        return self.connection.execute(sql).fetch_arrow_table()
+        return self.connection.execute(sql).to_arrow_table()
 
     def close(self) -> None:
         self.connection.close()

@@ -1,7 +1,7 @@
 """The agreement as data: what is protected, where it may live, who may not reach it.
 
 These pydantic models are the typed form of the policy YAML (docs/policy.md). They hold
-no I/O; `borderwatch.policy.load` reads a file into them with line-accurate errors.
+no I/O; `borderwatch.policy.load_policy` reads a file into them with line-accurate errors.
 """
 
 from __future__ import annotations

@@ -1,0 +1,356 @@
+"""Checks the policy's meaning, which the typed model cannot see, and prepares its input.
+
+The model checks shapes and types. This pass checks what needs the whole policy or the
+reference data: the format marker, country codes and group names (expanding groups),
+exceptions against the data classes and rules, dates, and that protected data has
+somewhere to live. Every location it reports is "claimed", so the loader drops the
+model's own, less helpful error about the same value.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel
+
+from borderwatch.errors import Problem
+from borderwatch.model.policy import (
+    DataClass,
+    Policy,
+    PolicyException,
+    StorageRule,
+)
+from borderwatch.policy.countries import country_groups, iso_countries, unknown_country_hint
+from borderwatch.policy.yamldoc import Loc, YamlDocument, to_plain
+
+__all__ = [
+    "FORMAT_MARKER",
+    "LOADER_FIELDS",
+    "SUBJECT_MATCHERS",
+    "Prepared",
+    "allowed_keys",
+    "close_match",
+    "prepare",
+]
+
+FORMAT_MARKER = "policy/v1"
+# Policy fields the loader fills in; a file that sets them would forge its provenance.
+LOADER_FIELDS = ("source", "sha256")
+SUBJECT_MATCHERS = ("data_class", "store", "principal", "person", "country")
+
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def allowed_keys(model: type[BaseModel]) -> list[str]:
+    """The keys a person may write for `model` in the YAML (loader-filled ones excluded)."""
+    keys = [name for name in model.model_fields if name not in LOADER_FIELDS]
+    if model is Policy:
+        keys.insert(0, "borderwatch")
+    if model is DataClass:
+        keys.remove("name")  # the mapping key names the data class
+    return keys
+
+
+def close_match(word: str, choices: Iterable[str]) -> str | None:
+    """The choice `word` most likely misspells, if any is close enough."""
+    matches = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return matches[0] if matches else None
+
+
+@dataclass
+class Prepared:
+    """The model's input (groups expanded, names filled in) and what this pass found."""
+
+    data: dict[str, Any]
+    problems: list[Problem] = field(default_factory=list)
+    claimed: set[Loc] = field(default_factory=set)
+
+    def is_claimed(self, loc: Loc) -> bool:
+        """Whether a problem was already reported at `loc` or around it."""
+        return any(loc[: len(claim)] == claim for claim in self.claimed)
+
+
+def prepare(doc: YamlDocument, known_rules: set[str] | None) -> Prepared:
+    """Run the policy-level checks on a parsed document and build the model's input."""
+    return _Checker(doc, known_rules).run()
+
+
+class _Checker:
+    def __init__(self, doc: YamlDocument, known_rules: set[str] | None) -> None:
+        self.doc = doc
+        self.known_rules = known_rules
+        self.out = Prepared(data=to_plain(doc.root))
+
+    def report(
+        self, loc: Loc, message: str, hint: str, *, key: bool = False, claim: bool = False
+    ) -> None:
+        """Record a problem at `loc`; `claim` it when it replaces the model's error there."""
+        self.out.problems.append(Problem(self.doc.location(loc, key=key), message, hint))
+        if claim:
+            self.out.claimed.add(loc)
+
+    def run(self) -> Prepared:
+        self.check_marker()
+        for name in LOADER_FIELDS:
+            if name in self.doc.root:
+                self.report(
+                    (name,),
+                    f"'{name}' is set by borderwatch when it reads the policy",
+                    f"remove '{name}'; the loader records where the policy came from",
+                    key=True,
+                )
+                self.out.data.pop(name, None)
+        self.check_data_classes()
+        self.check_exceptions()
+        return self.out
+
+    def check_marker(self) -> None:
+        marker = self.doc.root.get("borderwatch")
+        self.out.data.pop("borderwatch", None)
+        if "borderwatch" not in self.doc.root:
+            self.report(
+                (),
+                "the format marker 'borderwatch: policy/v1' is missing",
+                "add 'borderwatch: policy/v1' as the first line, so the file is read as a "
+                "policy of this format version",
+            )
+        elif marker != FORMAT_MARKER:
+            self.report(
+                ("borderwatch",),
+                f"unsupported policy format {marker!r}",
+                f"this version of borderwatch reads 'borderwatch: {FORMAT_MARKER}'",
+            )
+
+    # -- data classes --------------------------------------------------------------
+
+    def check_data_classes(self) -> None:
+        raw = self.doc.root.get("data_classes")
+        if "data_classes" in self.doc.root and (raw is None or raw == {}):
+            self.report(
+                ("data_classes",),
+                "the policy defines no data classes",
+                "add at least one data class under data_classes, e.g. us_user_data with "
+                "storage.approved and access.prohibited_countries",
+                key=True,
+            )
+            self.out.data["data_classes"] = {}
+            return
+        if not isinstance(raw, Mapping):
+            return  # the model reports the wrong type
+        classes = self.out.data["data_classes"]
+        for name, value in raw.items():
+            loc: Loc = ("data_classes", name)
+            if not isinstance(name, str):
+                self.report(
+                    loc,
+                    f"data class name {name!r} is not text",
+                    f'quote it: "{name}":',
+                    key=True,
+                    claim=True,
+                )
+                classes.pop(name, None)
+                continue
+            if value is None:
+                # `public_content:` with nothing under it: a class with every default.
+                classes[name] = {"name": name}
+                value = {}
+            if not isinstance(value, Mapping):
+                continue
+            if "name" in value:
+                self.report(
+                    (*loc, "name"),
+                    f"unknown key 'name' in data class '{name}'",
+                    "a data class is named by its key under data_classes; remove 'name'",
+                    key=True,
+                )
+            classes[name]["name"] = name
+            self.check_data_class(loc, name, value)
+
+    def check_data_class(self, loc: Loc, name: str, raw: Mapping[str, Any]) -> None:
+        storage = raw.get("storage")
+        approved = storage.get("approved") if isinstance(storage, Mapping) else None
+        if isinstance(approved, list):
+            for index, item in enumerate(approved):
+                if isinstance(item, Mapping) and item.get("country") is not None:
+                    self.check_single_country((*loc, "storage", "approved", index, "country"))
+        access = raw.get("access")
+        if isinstance(access, Mapping):
+            self.expand_country_list((*loc, "access", "prohibited_countries"))
+
+        protected = raw.get("protected")
+        if protected not in (True, None) or approved:
+            return  # unprotected, or a value only the model can judge, or approved places
+        if storage is not None and not isinstance(storage, Mapping):
+            return  # the model reports the wrong type
+        if approved is not None and not isinstance(approved, list):
+            return  # the model reports the wrong type
+        # A misspelt 'storage' or 'approved' is already reported; saying "nothing is
+        # approved" as well would send the reader after a second, non-existent mistake.
+        if "storage" in _intended_keys(raw, DataClass) or (
+            isinstance(storage, Mapping) and "approved" in _intended_keys(storage, StorageRule)
+        ):
+            return
+        self.report(
+            loc,
+            f"protected data class '{name}' has no approved storage location",
+            "say where it may be stored, e.g. storage: {approved: [{country: US}]}; "
+            "or mark it 'protected: false' if it needs no protection",
+            key=True,
+        )
+
+    def expand_country_list(self, loc: Loc) -> None:
+        raw = self.doc.get(loc)
+        if not isinstance(raw, list):
+            return  # absent (default: none) or the wrong type, which the model reports
+        groups = country_groups()
+        countries = iso_countries()
+        codes: set[str] = set()
+        for index, item in enumerate(raw):
+            if isinstance(item, str) and item in groups:
+                codes |= groups[item].codes
+            elif isinstance(item, str) and item in countries:
+                codes.add(item)
+            elif isinstance(item, str):
+                looks_like_code = len(item) == 2 and item.isalpha()
+                self.report(
+                    (*loc, index),
+                    f"'{item}' is not an ISO 3166-1 alpha-2 country code"
+                    if looks_like_code
+                    else f"'{item}' is neither an ISO 3166-1 alpha-2 country code nor a country "
+                    "group",
+                    unknown_country_hint(item, groups_allowed=True),
+                    claim=True,
+                )
+            else:
+                self.report(
+                    (*loc, index),
+                    f"country list entry {item!r} is not text",
+                    "write an ISO code such as CN, or a group name such as "
+                    "dsp_countries_of_concern",
+                    claim=True,
+                )
+        _set_in(self.out.data, loc, sorted(codes))
+
+    def check_single_country(self, loc: Loc) -> None:
+        value = self.doc.get(loc)
+        if isinstance(value, str) and value in iso_countries():
+            return
+        if isinstance(value, str):
+            self.report(
+                loc,
+                f"'{value}' is not an ISO 3166-1 alpha-2 country code",
+                unknown_country_hint(value, groups_allowed=False),
+                claim=True,
+            )
+        else:
+            self.report(
+                loc,
+                f"country {value!r} is not text",
+                "write an ISO 3166-1 alpha-2 code such as US",
+                claim=True,
+            )
+
+    # -- exceptions ------------------------------------------------------------------
+
+    def check_exceptions(self) -> None:
+        raw = self.doc.root.get("exceptions")
+        if not isinstance(raw, list):
+            return  # absent, empty (null) or the wrong type, which the model reports
+        first_use: dict[str, int | None] = {}
+        for index, item in enumerate(raw):
+            if not isinstance(item, Mapping):
+                continue
+            loc: Loc = ("exceptions", index)
+            ident = item.get("id")
+            label = f"exception '{ident}'" if isinstance(ident, str) else f"exception {index + 1}"
+            if isinstance(ident, str):
+                if ident in first_use:
+                    self.report(
+                        (*loc, "id"),
+                        f"duplicate exception id '{ident}'",
+                        f"it is already used on line {first_use[ident]}; give every "
+                        "exception its own id so a muted finding names exactly one approval",
+                    )
+                else:
+                    first_use[ident] = self.doc.location((*loc, "id")).line
+            self.check_exception(loc, label, item)
+
+    def check_exception(self, loc: Loc, label: str, raw: Mapping[str, Any]) -> None:
+        given = [name for name in SUBJECT_MATCHERS if raw.get(name) is not None]
+        if not given and not set(SUBJECT_MATCHERS) & _intended_keys(raw, PolicyException):
+            self.report(
+                loc,
+                f"{label} does not say what it covers",
+                "an exception must say what it covers: add at least one of "
+                + ", ".join(SUBJECT_MATCHERS)
+                + "; otherwise it would mute every finding of its rule",
+            )
+        data_class = raw.get("data_class")
+        defined = self.doc.root.get("data_classes")
+        if (
+            isinstance(data_class, str)
+            and isinstance(defined, Mapping)
+            and data_class not in defined
+        ):
+            suggestion = close_match(data_class, [str(k) for k in defined])
+            self.report(
+                (*loc, "data_class"),
+                f"{label} names data class '{data_class}', which the policy does not define",
+                f"did you mean '{suggestion}'?"
+                if suggestion
+                else "defined data classes: " + ", ".join(str(k) for k in defined),
+            )
+        rule = raw.get("rule")
+        if self.known_rules is not None and isinstance(rule, str) and rule not in self.known_rules:
+            suggestion = close_match(rule, sorted(self.known_rules))
+            self.report(
+                (*loc, "rule"),
+                f"{label} names unknown rule '{rule}'",
+                f"did you mean '{suggestion}'?"
+                if suggestion
+                else "known rules (see `borderwatch rules`): "
+                + ", ".join(sorted(self.known_rules)),
+            )
+        if raw.get("country") is not None:
+            self.check_single_country((*loc, "country"))
+        if raw.get("expires") is not None:
+            self.check_date((*loc, "expires"), label)
+
+    def check_date(self, loc: Loc, label: str) -> None:
+        value = self.doc.get(loc)
+        valid = isinstance(value, str) and _DATE.fullmatch(value) is not None
+        if valid:
+            try:
+                dt.date.fromisoformat(value)
+            except ValueError:
+                valid = False
+        if not valid:
+            self.report(
+                loc,
+                f"'expires' of {label} is not a valid date: {value!r}",
+                "write the last day the exception applies as YYYY-MM-DD, e.g. 2027-03-31",
+                claim=True,
+            )
+
+
+def _intended_keys(raw: Mapping[str, Any], model: type[BaseModel]) -> set[str]:
+    """The keys that the unknown keys in `raw` were probably meant to be."""
+    allowed = allowed_keys(model)
+    intended = set()
+    for key in raw:
+        if isinstance(key, str) and key not in allowed:
+            match = close_match(key, allowed)
+            if match:
+                intended.add(match)
+    return intended
+
+
+def _set_in(data: Any, loc: Loc, value: Any) -> None:
+    for part in loc[:-1]:
+        data = data[part]
+    data[loc[-1]] = value
