@@ -15,6 +15,7 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from borderwatch import __version__, api
 from borderwatch.engine.events import ProgressCallback
@@ -27,7 +28,8 @@ EXIT_CLEAN, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
 
 
 def _console() -> Console:
-    return Console(stderr=True, highlight=False)
+    # soft_wrap: "file:line:col: message" lines must stay whole for editors and grep.
+    return Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -125,7 +127,11 @@ def list_rules() -> None:
     """List the rules with id, severity and a one-line rationale."""
     from borderwatch.registry import load_plugins
 
-    table = Table("id", "severity", "rationale", show_lines=False)
+    table = Table(show_lines=False)
+    # Rule ids are a public interface: never wrap them, whatever the terminal width.
+    table.add_column("id", no_wrap=True)
+    table.add_column("severity", no_wrap=True)
+    table.add_column("rationale")
     for rule in load_plugins().rules:
         table.add_row(rule.id, rule.severity.value, rule.rationale)
     Console(highlight=False).print(table)
@@ -136,7 +142,9 @@ def packs() -> None:
     """List the built-in policy packs usable with --policy NAME."""
     from borderwatch.policy import builtin_packs
 
-    table = Table("pack", "description")
+    table = Table()
+    table.add_column("pack", no_wrap=True)
+    table.add_column("description")
     for name, description in builtin_packs().items():
         table.add_row(name, description)
     Console(highlight=False).print(table)
@@ -183,32 +191,16 @@ def demo(out: Path, event_count: int, seed: int, quiet: bool) -> None:
 
 
 def print_result(console: Console, result: ScanResult, out: Path) -> None:
-    """A short account of the scan for the terminal; the report has the rest."""
-    table = Table("input", "kind", "format", "read", "accepted", "quarantined", title="Inputs")
-    for item in result.inputs:
-        table.add_row(
-            item.path,
-            item.kind,
-            item.format,
-            str(item.records_read),
-            str(item.accepted),
-            str(item.quarantined),
-        )
-    console.print(table)
-    findings = Table(
-        "severity", "status", "rule", "resource", "principal", "country", "count", title="Findings"
-    )
-    for f in result.findings:
-        findings.add_row(
-            f.severity.value,
-            f.status.value,
-            f.rule,
-            f.resource or "",
-            f.principal or "",
-            f.country or "",
-            str(f.count),
-        )
-    console.print(findings)
+    """A short account of the scan for the terminal; the report has the rest.
+
+    Every value from the inputs goes in as rich `Text`, never as markup: a log field
+    like "[link=...]" must print literally.
+    """
+    _print_inputs(console, result)
+    _print_findings(console, result)
+    hidden = len(result.findings) - MAX_FINDINGS_SHOWN
+    if hidden > 0:
+        console.print(f"... and {hidden} more finding(s) in findings.json", markup=False)
     failing = len(result.failing())
     style = "bold red" if failing else "bold green"
     console.print(
@@ -217,6 +209,46 @@ def print_result(console: Console, result: ScanResult, out: Path) -> None:
         style=style,
         markup=False,
     )
+
+
+MAX_FINDINGS_SHOWN = 50
+
+
+def _print_findings(console: Console, result: ScanResult) -> None:
+    """One line per finding, open first; principals and evidence are in the report."""
+    console.print("Findings", style="bold")
+    for f in result.findings[:MAX_FINDINGS_SHOWN]:
+        status = "" if f.status.value == "open" else f" ({f.status.value})"
+        where = f" from {f.country}" if f.country and f.rule.startswith("access.") else ""
+        if f.country and not where:
+            where = f" in {f.country}"
+        line = Text(f"  {f.severity.value.upper():8} ", style=_SEVERITY_STYLE.get(f.severity.value))
+        line.append(f"{f.rule}  {f.resource or '-'}{where}  x{f.count}{status}")
+        console.print(line)
+
+
+_SEVERITY_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow"}
+
+
+def _print_inputs(console: Console, result: ScanResult) -> None:
+    """Inputs per kind and reader, then the files that had records quarantined or skipped."""
+    table = Table(title="Inputs")
+    for column in ("kind", "format", "files", "read", "accepted", "quarantined"):
+        table.add_column(column, no_wrap=True)
+    groups: dict[tuple[str, str], list[int]] = {}
+    for item in result.inputs:
+        totals = groups.setdefault((item.kind, item.format), [0, 0, 0, 0])
+        for index, value in enumerate((1, item.records_read, item.accepted, item.quarantined)):
+            totals[index] += value
+    for (kind, fmt), totals in sorted(groups.items()):
+        table.add_row(Text(kind), Text(fmt), *(str(v) for v in totals))
+    console.print(table)
+    notable = [i for i in result.inputs if i.quarantined or i.note]
+    for item in notable[:10]:
+        what = item.note or f"{item.quarantined} record(s) quarantined"
+        console.print(f"  {item.path}: {what}", markup=False, highlight=False)
+    if len(notable) > 10:
+        console.print(f"  ... and {len(notable) - 10} more files, see summary.json", markup=False)
 
 
 @contextmanager

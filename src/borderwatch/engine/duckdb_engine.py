@@ -41,7 +41,10 @@ class DuckDBEngine:
 
     def query(self, sql: str) -> pa.Table:
         """Run a query and return its result as an Arrow table."""
-        return self.connection.execute(sql).to_arrow_table()
+        relation = self.connection.sql(sql)
+        if relation is None:
+            raise ValueError("query() needs a statement that returns rows; use execute()")
+        return relation.to_arrow_table()
 
     def close(self) -> None:
         self.connection.close()

@@ -1,0 +1,80 @@
+"""Collect normalised rows into Arrow batches of the canonical event schema.
+
+Readers hand over plain dicts of canonical columns; this turns them into columns once
+per batch, so per-record work stays in the reader and per-column work in Arrow.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pyarrow as pa
+
+from borderwatch.model.events import EVENT_SCHEMA, QuarantinedRecord, excerpt_of
+from borderwatch.sources.base import SourceBatch
+
+# Columns a reader fills; the builder adds source_format, input_path and input_record.
+READER_COLUMNS: tuple[str, ...] = tuple(
+    name
+    for name in EVENT_SCHEMA.names
+    if name not in ("source_format", "input_path", "input_record")
+)
+
+
+class BatchBuilder:
+    """Accumulates accepted rows and quarantined records for one input file."""
+
+    def __init__(self, source_format: str, input_path: str) -> None:
+        self.source_format = source_format
+        self.input_path = input_path
+        self._columns: dict[str, list[Any]] = {name: [] for name in READER_COLUMNS}
+        self._ordinals: list[int] = []
+        self._quarantined: list[QuarantinedRecord] = []
+
+    @property
+    def rows(self) -> int:
+        """Records collected since the last flush, accepted or quarantined."""
+        return len(self._ordinals) + len(self._quarantined)
+
+    def add(self, row: dict[str, Any], ordinal: int) -> None:
+        """Accept one normalised record; `ordinal` is its 1-based position in the input."""
+        for name, values in self._columns.items():
+            values.append(row.get(name))
+        self._ordinals.append(ordinal)
+
+    def quarantine(self, position: str, reason: str, raw: bytes | str) -> None:
+        """Set one unreadable record aside, with where it was and why."""
+        self._quarantined.append(
+            QuarantinedRecord(
+                self.input_path, position, reason, excerpt_of(raw), self.source_format
+            )
+        )
+
+    def table(self) -> pa.Table:
+        """The accepted rows so far as a table of EVENT_SCHEMA."""
+        count = len(self._ordinals)
+        arrays = []
+        for field in EVENT_SCHEMA:
+            if field.name == "source_format":
+                values: list[Any] = [self.source_format] * count
+            elif field.name == "input_path":
+                values = [self.input_path] * count
+            elif field.name == "input_record":
+                values = self._ordinals
+            else:
+                values = self._columns[field.name]
+            arrays.append(pa.array(values, type=field.type))
+        return pa.Table.from_arrays(arrays, schema=EVENT_SCHEMA)
+
+    def flush(self) -> SourceBatch:
+        """Hand over everything collected since the last flush and start afresh."""
+        batch = SourceBatch(
+            self.input_path,
+            self.table(),
+            quarantined=self._quarantined,
+            records_read=self.rows,
+        )
+        self._columns = {name: [] for name in READER_COLUMNS}
+        self._ordinals = []
+        self._quarantined = []
+        return batch

@@ -1,0 +1,198 @@
+"""Turn what the user named (files, directories, globs) into input files, and open them.
+
+Compression is recognised by content (magic bytes), not by file name, because log
+shippers are careless with extensions. A damaged compressed stream is never fatal: the
+bytes that could be decompressed are used and the damage is reported by the reader.
+"""
+
+from __future__ import annotations
+
+import glob
+import gzip
+import io
+import os
+import zlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, cast
+
+from borderwatch.errors import UsageError
+
+GZIP_MAGIC = b"\x1f\x8b"
+ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+HEAD_SIZE = 64 * 1024
+
+# Files that live beside logs in delivered layouts and are never log records.
+_IGNORED_NAMES = frozenset({".DS_Store", "Thumbs.db", "_SUCCESS"})
+_IGNORED_SUFFIXES = (".md5", ".sha256", ".crc", ".tmp", ".partial")
+
+
+@dataclass(frozen=True)
+class InputFile:
+    """One file to read: its real path, and the name shown to people for it."""
+
+    path: Path
+    display: str
+
+
+class CorruptInputError(Exception):
+    """Compressed data ended early or is damaged; `offset` is the decompressed byte count."""
+
+    def __init__(self, reason: str, offset: int) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.offset = offset
+
+
+def expand_inputs(specs: Sequence[str | Path]) -> list[InputFile]:
+    """Every file named by `specs`, in a stable order, each once.
+
+    A spec is a file, a directory (read recursively, hidden entries skipped, as the
+    date-partitioned layouts providers deliver) or a glob pattern. A spec that matches
+    nothing is a usage error: a typo must never look like a clean scan.
+    """
+    seen: set[Path] = set()
+    files: list[InputFile] = []
+    for spec in specs:
+        matched = _expand_one(str(spec))
+        if not matched:
+            raise UsageError(f"input not found: {spec} (no file, directory or glob match)")
+        for path in matched:
+            key = path.resolve()
+            if key not in seen:
+                seen.add(key)
+                files.append(InputFile(path, str(path)))
+    return files
+
+
+def _expand_one(spec: str) -> list[Path]:
+    path = Path(spec)
+    if path.is_file():
+        return [path]
+    if path.is_dir():
+        return _walk(path)
+    if glob.has_magic(spec):
+        found: list[Path] = []
+        for match in sorted(glob.glob(spec, recursive=True)):
+            candidate = Path(match)
+            found.extend(_walk(candidate) if candidate.is_dir() else [candidate])
+        return [p for p in found if p.is_file()]
+    return []
+
+
+def _walk(root: Path) -> list[Path]:
+    found: list[Path] = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        # Sorted in place so the walk order, and therefore record order, is stable.
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in sorted(filenames):
+            if _is_log_candidate(name):
+                found.append(Path(dirpath) / name)
+    return found
+
+
+def _is_log_candidate(name: str) -> bool:
+    return not (name.startswith(".") or name in _IGNORED_NAMES or name.endswith(_IGNORED_SUFFIXES))
+
+
+def compression_of(head: bytes) -> str | None:
+    """'gzip', 'zstd' or None, from the first bytes of a file."""
+    if head.startswith(GZIP_MAGIC):
+        return "gzip"
+    if head.startswith(ZSTD_MAGIC):
+        return "zstd"
+    return None
+
+
+def open_input(path: Path) -> BinaryIO:
+    """A binary stream of the decompressed content of `path`.
+
+    Reading from it raises CorruptInputError when the compressed data is damaged.
+    """
+    raw = path.open("rb")
+    kind = compression_of(raw.read(4))
+    raw.seek(0)
+    if kind == "gzip":
+        return cast(BinaryIO, _Guarded(gzip.GzipFile(fileobj=raw, mode="rb"), raw))
+    if kind == "zstd":
+        raw.close()
+        raise CorruptInputError("zstd-compressed input is not supported yet", 0)
+    return raw
+
+
+def head_bytes(path: Path, size: int = HEAD_SIZE) -> bytes:
+    """Up to `size` decompressed bytes from the start of `path` (less if it is damaged)."""
+    try:
+        with open_input(path) as stream:
+            return _read_some(stream, size)
+    except CorruptInputError:
+        return b""
+
+
+def _read_some(stream: BinaryIO, size: int) -> bytes:
+    chunks: list[bytes] = []
+    remaining = size
+    try:
+        while remaining > 0:
+            chunk = stream.read(remaining)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            remaining -= len(chunk)
+    except CorruptInputError:
+        pass
+    return b"".join(chunks)
+
+
+def read_all(path: Path) -> tuple[bytes, CorruptInputError | None]:
+    """The whole decompressed content, and the damage that stopped reading, if any."""
+    buffer = io.BytesIO()
+    try:
+        with open_input(path) as stream:
+            while chunk := stream.read(1 << 20):
+                buffer.write(chunk)
+    except CorruptInputError as exc:
+        return buffer.getvalue(), CorruptInputError(exc.reason, buffer.tell())
+    return buffer.getvalue(), None
+
+
+class _Guarded(io.RawIOBase):
+    """Wraps a decompressing stream so every kind of damage surfaces as CorruptInputError."""
+
+    def __init__(self, inner: gzip.GzipFile, raw: BinaryIO) -> None:
+        super().__init__()
+        self._inner = inner
+        self._raw = raw
+        self._offset = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        try:
+            data = self._inner.read(len(buffer))
+        except EOFError as exc:
+            raise CorruptInputError(
+                "compressed stream ends early (truncated)", self._offset
+            ) from exc
+        except (gzip.BadGzipFile, zlib.error, OSError) as exc:
+            raise CorruptInputError(f"damaged compressed data: {exc}", self._offset) from exc
+        buffer[: len(data)] = data
+        self._offset += len(data)
+        return len(data)
+
+    def close(self) -> None:
+        try:
+            self._inner.close()
+        finally:
+            self._raw.close()
+            super().close()
+
+
+def iter_lines(path: Path) -> Iterator[tuple[int, bytes]]:
+    """(1-based line number, line bytes without newline); raises CorruptInputError."""
+    with open_input(path) as stream:
+        buffered = io.BufferedReader(stream) if isinstance(stream, _Guarded) else stream
+        for number, line in enumerate(buffered, start=1):
+            yield number, line.rstrip(b"\r\n")
