@@ -66,8 +66,14 @@ def test_scan_with_a_missing_input_exits_2_and_names_it(tmp_path: Path) -> None:
     result = CliRunner().invoke(
         main,
         [
-            "scan", "--policy", "us-protected-data", "--events", str(tmp_path / "nope"),
-            "--out", str(tmp_path / "out"), "--quiet",
+            "scan",
+            "--policy",
+            "us-protected-data",
+            "--events",
+            str(tmp_path / "nope"),
+            "--out",
+            str(tmp_path / "out"),
+            "--quiet",
         ],
     )
     assert result.exit_code == 2
@@ -80,10 +86,18 @@ def test_scan_with_a_builtin_pack(tmp_path: Path) -> None:
     result = CliRunner().invoke(
         main,
         [
-            "scan", "--policy", "us-protected-data",
-            "--inventory", str(folder / "inventory.csv"),
-            "--identities", str(folder / "identities.csv"),
-            "--events", str(folder / "events"), "--out", str(out), "--quiet",
+            "scan",
+            "--policy",
+            "us-protected-data",
+            "--inventory",
+            str(folder / "inventory.csv"),
+            "--identities",
+            str(folder / "identities.csv"),
+            "--events",
+            str(folder / "events"),
+            "--out",
+            str(out),
+            "--quiet",
         ],
     )
     assert result.exit_code == 1, result.output
@@ -95,8 +109,14 @@ def test_scan_with_a_builtin_pack(tmp_path: Path) -> None:
 def test_fail_on_decides_the_exit_code(tmp_path: Path) -> None:
     folder = CASES / "residency-locations"
     args = [
-        "scan", "--policy", str(folder / "policy.yaml"),
-        "--inventory", str(folder / "inventory.csv"), "--out", str(tmp_path / "o"), "--quiet",
+        "scan",
+        "--policy",
+        str(folder / "policy.yaml"),
+        "--inventory",
+        str(folder / "inventory.csv"),
+        "--out",
+        str(tmp_path / "o"),
+        "--quiet",
     ]
     assert CliRunner().invoke(main, [*args, "--fail-on", "high"]).exit_code == 1
     assert CliRunner().invoke(main, [*args, "--fail-on", "critical"]).exit_code == 0

@@ -15,8 +15,9 @@ from hypothesis import strategies as st
 from borderwatch.model.events import QuarantinedRecord
 from borderwatch.sources.base import SourceBatch
 from borderwatch.sources.cloudtrail import CloudTrailSource
-from borderwatch.sources.cloudtrail_record import RecordError, normalise, resource_keys
+from borderwatch.sources.cloudtrail_record import normalise, resource_keys
 from borderwatch.sources.inputs import expand_inputs, head_bytes
+from borderwatch.sources.record import RecordError
 
 REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
 AWS_LIB = REAL / "aws-cloudtrail-processing-library" / "src" / "test" / "resources" / "resources"

@@ -222,7 +222,9 @@ def _print_findings(console: Console, result: ScanResult) -> None:
         where = f" from {f.country}" if f.country and f.rule.startswith("access.") else ""
         if f.country and not where:
             where = f" in {f.country}"
-        line = Text(f"  {f.severity.value.upper():8} ", style=_SEVERITY_STYLE.get(f.severity.value))
+        line = Text(
+            f"  {f.severity.value.upper():8} ", style=_SEVERITY_STYLE.get(f.severity.value, "")
+        )
         line.append(f"{f.rule}  {f.resource or '-'}{where}  x{f.count}{status}")
         console.print(line)
 

@@ -1,8 +1,10 @@
 """Read inventories of data stores (CSV or YAML) into `Store` values.
 
 CSV columns: store_id, provider, region, service, data_classes (';'-separated), records,
-copy_of; optional: country (an on-premises site's ISO country), aliases (';'-separated
-names or ARNs logs use for the store). YAML: a list under `stores:` with the same keys.
+copy_of; optional: copy_kind (how the copy is made: replication, read-replica,
+snapshot, snapshot-copy, backup, backup-copy, global-table-replica, export), country (an
+on-premises site's ISO country), aliases (';'-separated names or ARNs logs use for the
+store). YAML: a list under `stores:` with the same keys.
 """
 
 from __future__ import annotations
@@ -67,6 +69,7 @@ def store_from_row(row: Row) -> Store:
         data_classes=convert.text_list(values, "data_classes"),
         records=convert.count(values, "records"),
         copy_of=convert.text(values, "copy_of"),
+        copy_kind=convert.text(values, "copy_kind"),
         country=convert.country(values, "country"),
         aliases=convert.text_list(values, "aliases"),
         origin=f"{row.path}:{row.line}",

@@ -31,6 +31,10 @@ EVENT_SCHEMA = pa.schema(
         pa.field("principal_aliases", pa.list_(pa.string())),
         pa.field("principal_type", pa.string()),
         pa.field("caller", pa.string()),  # raw caller value as logged (IP, host, text)
+        # The log vendor's own claim of where the caller was (Okta geographicalContext,
+        # Entra location, GitHub actor_location): a signal kept apart, never the verdict.
+        pa.field("claimed_country", pa.string()),
+        pa.field("claimed_location", pa.string()),
         pa.field("user_agent", pa.string()),
         # Identifiers of the resources touched: names and ARNs, as the log gives them.
         pa.field("resources", pa.list_(pa.string())),

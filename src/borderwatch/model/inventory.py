@@ -20,6 +20,9 @@ class Store:
     data_classes: tuple[str, ...] = ()
     records: int | None = None
     copy_of: str | None = None
+    # How the copy is made (replication, read-replica, snapshot-copy, backup-copy,
+    # global-table-replica, export); shown on the copy path. None for originals.
+    copy_kind: str | None = None
     # For on-premises sites (provider "onprem"): the ISO country of the site.
     country: str | None = None
     # Other identifiers logs use for the same store (ARN, endpoint name).

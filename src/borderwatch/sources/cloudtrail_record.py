@@ -6,16 +6,20 @@ raises RecordError with a reason a person can act on; the reader quarantines it.
 
 from __future__ import annotations
 
-import hashlib
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-import msgspec
-
-
-class RecordError(ValueError):
-    """The record cannot be read as an event; the message says why."""
-
+from borderwatch.sources.record import (
+    RecordError,
+    content_id,
+    first_time,
+    flag,
+    kind_of,
+    obj,
+    text,
+    text_at,
+    unique,
+)
 
 # requestParameters that name the resource a data event touched, by service.
 _RESOURCE_PARAMETERS = (
@@ -35,33 +39,33 @@ _RESOURCE_PARAMETERS = (
 def normalise(item: Any) -> dict[str, Any]:
     """The canonical columns of one record (see model.events.EVENT_SCHEMA)."""
     if not isinstance(item, dict):
-        raise RecordError(f"record is {_kind(item)}, expected a JSON object")
+        raise RecordError(f"record is {kind_of(item)}, expected a JSON object")
     record, envelope = _unwrap(item)
     if record.get("eventName") is None and record.get("eventSource") is None:
         raise RecordError("not a CloudTrail record: no eventName and no eventSource")
     identity = record.get("userIdentity")
     if identity is not None and not isinstance(identity, dict):
-        raise RecordError(f"userIdentity is {_kind(identity)}, expected an object")
+        raise RecordError(f"userIdentity is {kind_of(identity)}, expected an object")
     identity = identity or {}
     principal, aliases = _principal(identity)
     return {
-        "event_id": _text(record, "eventID") or _text(envelope, "id") or _record_hash(item),
+        "event_id": text(record, "eventID") or text(envelope, "id") or content_id(item),
         "event_time": _event_time(record, envelope),
         "provider": "aws",
-        "account": _text(record, "recipientAccountId")
-        or _text(identity, "accountId")
-        or _text(envelope, "account"),
-        "region": _text(record, "awsRegion") or _text(envelope, "region"),
-        "service": _text(record, "eventSource"),
-        "action": _text(record, "eventName"),
+        "account": text(record, "recipientAccountId")
+        or text(identity, "accountId")
+        or text(envelope, "account"),
+        "region": text(record, "awsRegion") or text(envelope, "region"),
+        "service": text(record, "eventSource"),
+        "action": text(record, "eventName"),
         "principal": principal,
         "principal_aliases": aliases,
-        "principal_type": _text(identity, "type"),
+        "principal_type": text(identity, "type"),
         "caller": _caller(record),
-        "user_agent": _text(record, "userAgent"),
+        "user_agent": text(record, "userAgent"),
         "resources": _resources(record),
-        "read_only": _flag(record.get("readOnly")),
-        "error_code": _text(record, "errorCode"),
+        "read_only": flag(record.get("readOnly")),
+        "error_code": text(record, "errorCode"),
     }
 
 
@@ -77,48 +81,40 @@ def _unwrap(item: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
 
 def _event_time(record: dict[str, Any], envelope: dict[str, Any]) -> datetime:
     # Logstash and similar shippers drop eventTime and keep their own @timestamp.
-    for holder, key in ((record, "eventTime"), (record, "@timestamp"), (envelope, "time")):
-        value = holder.get(key)
-        if value is None:
-            continue
-        if not isinstance(value, str):
-            raise RecordError(f"{key} is {_kind(value)}, expected an ISO 8601 string")
-        try:
-            parsed = datetime.fromisoformat(value.strip())
-        except ValueError:
-            raise RecordError(f"{key} {value[:40]!r} is not an ISO 8601 time") from None
-        # CloudTrail times are UTC; a time without an offset is read as UTC.
-        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
-    raise RecordError("eventTime is missing: an event without a time cannot be judged")
+    return first_time(
+        (record.get("eventTime"), "eventTime"),
+        (record.get("@timestamp"), "@timestamp"),
+        (envelope.get("time"), "time"),
+    )
 
 
 def _principal(identity: dict[str, Any]) -> tuple[str | None, list[str]]:
     """The best identity string, and the other names the same principal goes by."""
-    kind = _text(identity, "type")
-    names: list[str | None] = [_text(identity, "arn")]
+    kind = text(identity, "type")
+    names: list[str | None] = [text(identity, "arn")]
     if kind == "AWSService":
-        names.insert(0, _text(identity, "invokedBy"))
-    names.append(_text(identity, "userName"))
-    issuer = _object(_object(identity, "sessionContext"), "sessionIssuer")
-    names.extend([_text(issuer, "arn"), _text(issuer, "userName")])
-    principal_id = _text(identity, "principalId")
+        names.insert(0, text(identity, "invokedBy"))
+    names.append(text(identity, "userName"))
+    issuer = obj(obj(identity, "sessionContext"), "sessionIssuer")
+    names.extend([text(issuer, "arn"), text(issuer, "userName")])
+    principal_id = text(identity, "principalId")
     names.append(principal_id)
     if principal_id and ":" in principal_id:
         # AROA...:session-name — the session name is often the person's email or login.
         names.append(principal_id.split(":", 1)[1])
-    on_behalf = _object(identity, "onBehalfOf")
-    names.append(_text(on_behalf, "userId"))
-    unique = list(dict.fromkeys(n for n in names if n))
-    if not unique:
+    on_behalf = obj(identity, "onBehalfOf")
+    names.append(text(on_behalf, "userId"))
+    known = unique(names)
+    if not known:
         return None, []
-    return unique[0], unique[1:]
+    return known[0], known[1:]
 
 
 def _caller(record: dict[str, Any]) -> str | None:
-    caller = _text(record, "sourceIPAddress")
+    caller = text(record, "sourceIPAddress")
     if caller is None:
         # Vendor-reshaped records (e.g. Datadog) move the caller to network.client.ip.
-        caller = _text(_object(_object(record, "network"), "client"), "ip")
+        caller = text_at(record, "network", "client", "ip")
     return caller
 
 
@@ -167,40 +163,3 @@ def resource_keys(value: str) -> list[str]:
                 keys.append(name)
             break
     return keys
-
-
-def _text(holder: dict[str, Any], key: str) -> str | None:
-    value = holder.get(key)
-    if value is None or isinstance(value, str):
-        return value or None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise RecordError(f"{key} is {_kind(value)}, expected a string")
-    # Account ids are sometimes written as numbers by reshaping tools.
-    return str(value)
-
-
-def _object(holder: dict[str, Any], key: str) -> dict[str, Any]:
-    value = holder.get(key)
-    return value if isinstance(value, dict) else {}
-
-
-def _flag(value: Any) -> bool | None:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.lower() in ("true", "false"):
-        return value.lower() == "true"
-    return None
-
-
-def _kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}.get(
-        type(value), "a number"
-    )
-
-
-def _record_hash(item: dict[str, Any]) -> str:
-    """A stable id for a record without eventID: the hash of its canonical JSON."""
-    digest = hashlib.sha256(msgspec.json.encode(item, order="sorted")).hexdigest()
-    return "sha256:" + digest[:32]

@@ -1,0 +1,1 @@
+"""Reporters: turn one ScanResult into the bytes of one output file each."""

@@ -1,0 +1,198 @@
+"""Read JSON log files in every layout vendors deliver, one record at a time.
+
+Layouts: JSON lines (streamed, never held whole); a container object holding the records
+in a list under a known key (`{"Records": [...]}`, `{"entries": [...]}`, `{"value": [...]}`);
+a JSON array; a single (often pretty-printed) object. Each record goes through the
+format's `normalise` function; a record it rejects, a line that is not JSON, a container
+that breaks part-way and a damaged gzip stream are quarantined with their position.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from borderwatch.sources.base import SourceBatch
+from borderwatch.sources.batches import BatchBuilder
+from borderwatch.sources.inputs import CorruptInputError, head_bytes, iter_lines, read_all
+from borderwatch.sources.record import RecordError
+
+Normaliser = Callable[[Any], dict[str, Any]]
+
+# msgspec raises UnicodeDecodeError for bytes that are not UTF-8.
+_DECODE_ERRORS = (msgspec.DecodeError, UnicodeDecodeError)
+_BLANK = b"\xef\xbb\xbf \t\r\n"
+
+
+def read_json_records(
+    path: Path,
+    source_format: str,
+    normalise: Normaliser,
+    *,
+    container_keys: Sequence[str] = (),
+    batch_size: int = 50_000,
+) -> Iterator[SourceBatch]:
+    """Yield batches of canonical events from one JSON file of any supported layout."""
+    builder = BatchBuilder(source_format, str(path))
+    layout, key = json_layout(head_bytes(path), container_keys)
+    if layout == "lines":
+        yield from _read_lines(path, builder, normalise, batch_size)
+        return
+    data, damage = read_all(path)
+    if layout == "container":
+        yield from _read_container(data, key, builder, normalise, batch_size)
+    else:
+        _read_document(data, builder, normalise)
+    if damage is not None:
+        builder.quarantine(
+            f"byte {damage.offset}", f"{damage.reason}; records after this point are lost", b""
+        )
+    yield builder.flush()
+
+
+def json_layout(head: bytes, container_keys: Sequence[str] = ()) -> tuple[str, str]:
+    """('container', key), ('document', '') or ('lines', '') from a file's first bytes."""
+    stripped = head.lstrip(_BLANK)
+    if stripped.startswith(b"{"):
+        for key in container_keys:
+            if _container_pattern(key).search(stripped[:8192]):
+                return "container", key
+    if stripped.startswith(b"["):
+        return "document", ""
+    first_line = stripped.split(b"\n", 1)[0].strip()
+    # A JSON-lines file's first line is a whole object; a pretty-printed one's is not.
+    if stripped.startswith(b"{") and not first_line.endswith(b"}"):
+        return "document", ""
+    if stripped.startswith(b"{") and len(stripped.split(b"\n", 2)) == 1:
+        return "document", ""
+    return "lines", ""
+
+
+def _container_pattern(key: str) -> re.Pattern[bytes]:
+    return re.compile(rb'"' + re.escape(key.encode()) + rb'"\s*:\s*\[')
+
+
+def _read_container(
+    data: bytes, key: str, builder: BatchBuilder, normalise: Normaliser, batch_size: int
+) -> Iterator[SourceBatch]:
+    try:
+        document = msgspec.json.decode(data)
+    except _DECODE_ERRORS:
+        # Broken JSON: keep every record before the damage, quarantine the rest.
+        yield from _salvage(data, key, builder, normalise, batch_size)
+        return
+    records = document.get(key) if isinstance(document, dict) else None
+    if not isinstance(records, list):
+        builder.quarantine("whole file", f"{key!r} is not a list", data)
+        return
+    for index, record in enumerate(records, start=1):
+        add_record(builder, normalise, record, f"record {index} of {key}", index)
+        if builder.rows >= batch_size:
+            yield builder.flush()
+
+
+def _salvage(
+    data: bytes, key: str, builder: BatchBuilder, normalise: Normaliser, batch_size: int
+) -> Iterator[SourceBatch]:
+    text = data.decode("utf-8", errors="replace")
+    match = re.search(r'"' + re.escape(key) + r'"\s*:\s*\[', text)
+    if match is None:
+        builder.quarantine("whole file", f"invalid JSON: no readable {key!r} list", data)
+        return
+    decoder = json.JSONDecoder()
+    pos, index = match.end(), 0
+    while True:
+        pos = _skip_space(text, pos)
+        if pos < len(text) and text[pos] == "]":
+            return
+        index += 1
+        try:
+            record, end = decoder.raw_decode(text, pos)
+        except json.JSONDecodeError as exc:
+            _quarantine_rest(builder, text, pos, f"record {index} of {key}", exc.msg)
+            return
+        add_record(builder, normalise, record, f"record {index} of {key}", index)
+        if builder.rows >= batch_size:
+            yield builder.flush()
+        pos = _skip_space(text, end)
+        if pos < len(text) and text[pos] == ",":
+            pos += 1
+        elif pos >= len(text) or text[pos] != "]":
+            where = f"record {index + 1} of {key}"
+            _quarantine_rest(builder, text, pos, where, "expected ',' or ']' between records")
+            return
+
+
+def _quarantine_rest(builder: BatchBuilder, text: str, pos: int, where: str, why: str) -> None:
+    line = text.count("\n", 0, pos) + 1
+    builder.quarantine(
+        f"{where} (line {line}) to end of file",
+        f"invalid JSON: {why}; the rest of the file cannot be split into records",
+        text[pos : pos + 200],
+    )
+
+
+def _skip_space(text: str, pos: int) -> int:
+    while pos < len(text) and text[pos] in " \t\r\n":
+        pos += 1
+    return pos
+
+
+def _read_document(data: bytes, builder: BatchBuilder, normalise: Normaliser) -> None:
+    try:
+        document = msgspec.json.decode(data)
+    except _DECODE_ERRORS as exc:
+        builder.quarantine("whole file", f"invalid JSON: {exc}", data)
+        return
+    items = document if isinstance(document, list) else [document]
+    for index, item in enumerate(items, start=1):
+        position = "whole file" if not isinstance(document, list) else f"item {index}"
+        add_record(builder, normalise, item, position, index)
+
+
+def _read_lines(
+    path: Path, builder: BatchBuilder, normalise: Normaliser, batch_size: int
+) -> Iterator[SourceBatch]:
+    number = 0
+    try:
+        for number, line in iter_lines(path):
+            if not line.strip():
+                continue
+            try:
+                record = msgspec.json.decode(line)
+            except _DECODE_ERRORS as exc:
+                builder.quarantine(f"line {number}", f"invalid JSON: {exc}", line)
+            else:
+                add_record(builder, normalise, record, f"line {number}", number)
+            if builder.rows >= batch_size:
+                yield builder.flush()
+    except CorruptInputError as exc:
+        builder.quarantine(
+            f"after line {number}", f"{exc.reason}; records after this point are lost", b""
+        )
+    yield builder.flush()
+
+
+def add_record(
+    builder: BatchBuilder, normalise: Normaliser, item: Any, position: str, ordinal: int
+) -> None:
+    """Normalise one decoded record into the batch, or quarantine it with the reason."""
+    try:
+        row = normalise(item)
+    except RecordError as exc:
+        builder.quarantine(position, str(exc), raw_json(item))
+        return
+    builder.add(row, ordinal)
+
+
+def raw_json(item: Any) -> bytes:
+    """The record as compact JSON, for a quarantine excerpt."""
+    try:
+        return msgspec.json.encode(item)
+    except (TypeError, msgspec.EncodeError):
+        return repr(item).encode()
