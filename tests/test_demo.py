@@ -1,0 +1,42 @@
+"""The demo end to end: it finds exactly the planted problems and its report shows them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from borderwatch.cli import main
+from borderwatch.demo.company import planted
+from browser import chromium, watched_page
+
+
+def test_demo_finds_the_planted_problems_and_the_report_shows_them(tmp_path: Path) -> None:
+    out = tmp_path / "demo"
+    result = CliRunner().invoke(main, ["demo", "--out", str(out), "--events", "20000", "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert "all 9 planted problems found, nothing else" in result.output
+
+    findings = json.loads((out / "findings.json").read_text())
+    got = sorted(
+        (f["rule"], f["resource"], f["principal"], f["country"], f["status"]) for f in findings
+    )
+    want = sorted((p.rule, p.resource, p.principal, p.country, p.status) for p in planted())
+    assert got == want
+
+    summary = json.loads((out / "summary.json").read_text())
+    totals = summary["totals"]
+    assert totals["records_read"] == totals["accepted"] + totals["quarantined"]
+    # The demo plants one record without eventTime: quarantined, not lost, not fatal.
+    quarantine = (out / "quarantine.jsonl").read_text().splitlines()
+    assert len(quarantine) == 1 and "eventTime" in json.loads(quarantine[0])["reason"]
+
+    with chromium() as browser, watched_page(browser) as page:
+        page.open(out / "report.html")
+        body = page.page.inner_text("body")
+        assert "FAIL" in body
+        for finding in findings:
+            assert finding["id"] in body
+            assert finding["resource"] in body
+        assert page.requests == [(out / "report.html").resolve().as_uri()]
