@@ -140,3 +140,18 @@ def test_packs_lists_the_builtin_packs() -> None:
     result = CliRunner().invoke(main, ["packs"], terminal_width=200)
     assert result.exit_code == 0
     assert "us-protected-data" in result.output
+
+
+def test_strict_turns_any_quarantine_into_exit_2(tmp_path: Path) -> None:
+    folder = CASES / "clean"
+    trail = tmp_path / "trail.jsonl"
+    good = '{"eventID": "a", "eventTime": "2026-01-01T00:00:00Z", "eventName": "GetObject"}'
+    trail.write_text(good + "\n{not json\n")
+    args = ["scan", "--policy", str(folder / "policy.yaml"), "--events", str(trail)]
+    args += ["--out", str(tmp_path / "o"), "--quiet"]
+    relaxed = CliRunner().invoke(main, args)
+    assert relaxed.exit_code == 0, relaxed.output
+    strict = CliRunner().invoke(main, [*args, "--strict"])
+    assert strict.exit_code == 2
+    assert "1 record(s) quarantined" in strict.output
+    assert (tmp_path / "o" / "quarantine.jsonl").read_text().count("\n") == 1

@@ -73,6 +73,11 @@ def main() -> None:
     default=None,
     help="Judge exception expiry on this day (default: today, UTC).",
 )
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Exit 2 if any input record was quarantined (outputs are still written).",
+)
 @click.option("--quiet", is_flag=True, help="No progress display.")
 def scan(
     policy_ref: str,
@@ -83,6 +88,7 @@ def scan(
     out: Path,
     fail_on: str,
     as_of: dt.datetime | None,
+    strict: bool,
     quiet: bool,
 ) -> None:
     """Scan inventories and access logs against a policy; write findings and a report."""
@@ -101,6 +107,14 @@ def scan(
             context=context,
         )
     print_result(console, result, out)
+    quarantined = sum(item.quarantined for item in result.inputs)
+    if strict and quarantined:
+        console.print(
+            f"--strict: {quarantined} record(s) quarantined (see {out / 'quarantine.jsonl'})",
+            style="bold red",
+            markup=False,
+        )
+        sys.exit(EXIT_INPUT)
     sys.exit(EXIT_FINDINGS if result.failing() else EXIT_CLEAN)
 
 

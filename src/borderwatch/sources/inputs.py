@@ -7,15 +7,20 @@ bytes that could be decompressed are used and the damage is reported by the read
 
 from __future__ import annotations
 
+import atexit
 import glob
 import gzip
 import io
 import os
+import sys
+import tempfile
 import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, cast
+from typing import Any, BinaryIO, cast
+
+import zstandard
 
 from borderwatch.errors import UsageError
 
@@ -49,12 +54,16 @@ def expand_inputs(specs: Sequence[str | Path]) -> list[InputFile]:
     """Every file named by `specs`, in a stable order, each once.
 
     A spec is a file, a directory (read recursively, hidden entries skipped, as the
-    date-partitioned layouts providers deliver) or a glob pattern. A spec that matches
-    nothing is a usage error: a typo must never look like a clean scan.
+    date-partitioned layouts providers deliver), a glob pattern, or "-" for standard
+    input. A spec that matches nothing is a usage error: a typo must never look like a
+    clean scan.
     """
     seen: set[Path] = set()
     files: list[InputFile] = []
     for spec in specs:
+        if str(spec) == STDIN:
+            files.append(InputFile(spool_stdin(), "<stdin>"))
+            continue
         matched = _expand_one(str(spec))
         if not matched:
             raise UsageError(f"input not found: {spec} (no file, directory or glob match)")
@@ -64,6 +73,23 @@ def expand_inputs(specs: Sequence[str | Path]) -> list[InputFile]:
                 seen.add(key)
                 files.append(InputFile(path, str(path)))
     return files
+
+
+STDIN = "-"
+
+
+def spool_stdin() -> Path:
+    """Copy standard input to a temporary file so it is read like any other input.
+
+    Readers need to look at a file's head before choosing how to read it, and a pipe
+    cannot be rewound; the spool file is removed when the process exits.
+    """
+    with tempfile.NamedTemporaryFile(prefix="borderwatch-stdin-", delete=False) as spool:
+        while chunk := sys.stdin.buffer.read(1 << 20):
+            spool.write(chunk)
+    path = Path(spool.name)
+    atexit.register(path.unlink, missing_ok=True)
+    return path
 
 
 def _expand_one(spec: str) -> list[Path]:
@@ -116,8 +142,7 @@ def open_input(path: Path) -> BinaryIO:
     if kind == "gzip":
         return cast(BinaryIO, _Guarded(gzip.GzipFile(fileobj=raw, mode="rb"), raw))
     if kind == "zstd":
-        raw.close()
-        raise CorruptInputError("zstd-compressed input is not supported yet", 0)
+        return cast(BinaryIO, _Guarded(_ZstdFrames(raw), raw))
     return raw
 
 
@@ -157,10 +182,49 @@ def read_all(path: Path) -> tuple[bytes, CorruptInputError | None]:
     return buffer.getvalue(), None
 
 
+class _ZstdFrames:
+    """Decompresses concatenated zstd frames and notices a frame cut short.
+
+    zstandard's own stream reader returns a clean end of stream for a truncated frame,
+    which would lose records silently; this checks that the last frame was complete.
+    """
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self._raw = raw
+        self._frame = zstandard.ZstdDecompressor().decompressobj()
+        self._pending = b""
+        self._started = False
+
+    def read(self, size: int) -> bytes:
+        while len(self._pending) < size:
+            chunk = self._raw.read(1 << 16)
+            if not chunk:
+                if self._started and not self._frame.eof:
+                    raise EOFError("zstd frame ends early")
+                break
+            self._feed(chunk)
+        data, self._pending = self._pending[:size], self._pending[size:]
+        return data
+
+    def _feed(self, chunk: bytes) -> None:
+        while chunk:
+            self._started = True
+            self._pending += self._frame.decompress(chunk)
+            if not self._frame.eof:
+                return
+            # A new frame may follow in the same chunk.
+            chunk = self._frame.unused_data
+            self._frame = zstandard.ZstdDecompressor().decompressobj()
+            self._started = False
+
+    def close(self) -> None:
+        self._raw.close()
+
+
 class _Guarded(io.RawIOBase):
     """Wraps a decompressing stream so every kind of damage surfaces as CorruptInputError."""
 
-    def __init__(self, inner: gzip.GzipFile, raw: BinaryIO) -> None:
+    def __init__(self, inner: Any, raw: BinaryIO) -> None:
         super().__init__()
         self._inner = inner
         self._raw = raw
@@ -176,7 +240,7 @@ class _Guarded(io.RawIOBase):
             raise CorruptInputError(
                 "compressed stream ends early (truncated)", self._offset
             ) from exc
-        except (gzip.BadGzipFile, zlib.error, OSError) as exc:
+        except (gzip.BadGzipFile, zlib.error, zstandard.ZstdError, OSError) as exc:
             raise CorruptInputError(f"damaged compressed data: {exc}", self._offset) from exc
         buffer[: len(data)] = data
         self._offset += len(data)

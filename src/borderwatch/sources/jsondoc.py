@@ -172,9 +172,8 @@ def _read_lines(
             if builder.rows >= batch_size:
                 yield builder.flush()
     except CorruptInputError as exc:
-        builder.quarantine(
-            f"after line {number}", f"{exc.reason}; records after this point are lost", b""
-        )
+        where = f"after line {number}" if number else "start of file"
+        builder.quarantine(where, f"{exc.reason}; records after this point are lost", b"")
     yield builder.flush()
 
 

@@ -1,0 +1,66 @@
+"""Opening inputs: compression by content, damage surfaced, standard input spooled."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import sys
+from pathlib import Path
+
+import pytest
+import zstandard
+
+from borderwatch.sources.inputs import (
+    CorruptInputError,
+    expand_inputs,
+    head_bytes,
+    iter_lines,
+    read_all,
+)
+
+LINES = [f'{{"n": {i}}}'.encode() for i in range(5000)]
+PAYLOAD = b"\n".join(LINES)
+
+
+def test_gzip_and_zstd_are_recognised_by_content_not_name(tmp_path: Path) -> None:
+    gz = tmp_path / "no-extension"
+    gz.write_bytes(gzip.compress(PAYLOAD))
+    zst = tmp_path / "also.json"
+    zst.write_bytes(zstandard.ZstdCompressor().compress(PAYLOAD))
+    for path in (gz, zst):
+        data, damage = read_all(path)
+        assert data == PAYLOAD and damage is None
+        assert head_bytes(path, 10) == PAYLOAD[:10]
+        assert [line for _, line in iter_lines(path)] == LINES
+
+
+def test_concatenated_zstd_frames_are_all_read(tmp_path: Path) -> None:
+    compressor = zstandard.ZstdCompressor()
+    path = tmp_path / "frames.zst"
+    path.write_bytes(compressor.compress(b"first\n") + compressor.compress(b"second\n"))
+    assert read_all(path) == (b"first\nsecond\n", None)
+
+
+@pytest.mark.parametrize("codec", ["gzip", "zstd"])
+def test_truncated_streams_report_damage_instead_of_ending_quietly(
+    tmp_path: Path, codec: str
+) -> None:
+    blob = gzip.compress(PAYLOAD) if codec == "gzip" else zstandard.compress(PAYLOAD)
+    path = tmp_path / f"cut.{codec}"
+    path.write_bytes(blob[: len(blob) // 2])
+    data, damage = read_all(path)
+    assert isinstance(damage, CorruptInputError)
+    assert "truncated" in damage.reason and damage.offset == len(data)
+    assert PAYLOAD.startswith(data)
+    with pytest.raises(CorruptInputError):
+        list(iter_lines(path))
+
+
+def test_standard_input_is_spooled_and_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    class FakeStdin:
+        buffer = io.BytesIO(PAYLOAD)
+
+    monkeypatch.setattr(sys, "stdin", FakeStdin())
+    (item,) = expand_inputs(["-"])
+    assert item.display == "<stdin>"
+    assert item.path.read_bytes() == PAYLOAD
