@@ -155,3 +155,10 @@ def test_strict_turns_any_quarantine_into_exit_2(tmp_path: Path) -> None:
     assert strict.exit_code == 2
     assert "1 record(s) quarantined" in strict.output
     assert (tmp_path / "o" / "quarantine.jsonl").read_text().count("\n") == 1
+
+
+def test_module_commands_are_wired_into_the_main_cli() -> None:
+    result = CliRunner().invoke(main, ["--help"])
+    assert "plan-check" in result.output
+    for command in (["plan-check"], ["inventory", "collect", "aws"], ["inventory", "import"]):
+        assert CliRunner().invoke(main, [*command, "--help"]).exit_code == 0, command

@@ -14,10 +14,26 @@ def register(registry: Registry) -> None:
         QuarantineReporter,
         SummaryJsonReporter,
     )
+    from borderwatch.report.sarif import SarifReporter
     from borderwatch.rules.catalog import builtin_rules
+    from borderwatch.sources.azure_activity import AzureActivitySource
     from borderwatch.sources.cloudtrail import CloudTrailSource
+    from borderwatch.sources.entra import EntraSource
+    from borderwatch.sources.gcp_audit import GcpAuditSource
+    from borderwatch.sources.oci_audit import OciAuditSource
+    from borderwatch.sources.okta import OktaSource
 
-    registry.sources.add("cloudtrail", CloudTrailSource())
+    # Sniff order: the first source whose sniff accepts a file reads it. Each sniff
+    # checks format-specific markers, so the order only matters for mixed files.
+    for source in (
+        CloudTrailSource(),
+        GcpAuditSource(),
+        AzureActivitySource(),
+        EntraSource(),
+        OciAuditSource(),
+        OktaSource(),
+    ):
+        registry.sources.add(source.name, source)
     for rule in builtin_rules():
         registry.rules.add(rule.id, rule)
     for reporter in (
@@ -25,6 +41,7 @@ def register(registry: Registry) -> None:
         SummaryJsonReporter(),
         QuarantineReporter(),
         HtmlReporter(),
+        SarifReporter(),
     ):
         registry.reporters.add(reporter.name, reporter)
     registry.engines.add("duckdb", DuckDBEngine)

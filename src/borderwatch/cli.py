@@ -315,3 +315,17 @@ def _plain_progress(console: Console) -> ProgressCallback:
             console.print(f"reading logs: {done}/{total} files, {events:,} events", markup=False)
 
     return update
+
+
+def _add_command_modules() -> None:
+    """Commands that live in their own modules (borderwatch.commands.*)."""
+    from borderwatch.commands.exports import import_command
+    from borderwatch.commands.inventory import inventory
+    from borderwatch.commands.plancheck import plan_check
+
+    inventory.add_command(import_command)
+    main.add_command(inventory)
+    main.add_command(plan_check)
+
+
+_add_command_modules()

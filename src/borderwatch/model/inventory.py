@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 
@@ -33,12 +34,22 @@ class Store:
 
 @dataclass(frozen=True)
 class Identity:
-    """A principal resolved to a person, where that person works and for whom."""
+    """A principal resolved to a person, where that person works and for whom, and when.
+
+    A principal may have several rows with different validity windows (a person who
+    moved from Beijing to Austin); an event is judged by the row valid on its day.
+    """
 
     principal: str
     person: str
     work_country: str | None = None
-    employer: str | None = None
+    employer: str | None = None  # an entity id from the entities file, or a plain name
+    # Where the person primarily lives, when it differs from where they work.
+    resident_country: str | None = None
+    # employee, contractor, ...: how the person is bound to the employer.
+    relationship: str | None = None
+    valid_from: dt.date | None = None  # inclusive; None = since always
+    valid_to: dt.date | None = None  # inclusive; None = until further notice
     origin: str = ""
 
 

@@ -41,8 +41,15 @@ class StorageRule(_Strict):
 
 
 class AccessRule(_Strict):
-    # ISO codes, after group names (e.g. dsp_countries_of_concern) are expanded.
+    """Who may not reach the data. Country lists hold ISO codes once groups are expanded."""
+
     prohibited_countries: tuple[str, ...] = ()
+    # An allow-list: when given, every established country outside it is prohibited too
+    # (e.g. EU data reachable only from the EEA).
+    allowed_countries: tuple[str, ...] | None = None
+    # Covered persons (28 CFR 202.211) with respect to these countries may not reach the
+    # data, wherever they sit: employees of entities owned from there, residents there.
+    covered_person_countries: tuple[str, ...] = ()
 
 
 class DataClass(_Strict):

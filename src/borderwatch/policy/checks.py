@@ -180,7 +180,8 @@ class _Checker:
                     self.check_single_country((*loc, "storage", "approved", index, "country"))
         access = raw.get("access")
         if isinstance(access, Mapping):
-            self.expand_country_list((*loc, "access", "prohibited_countries"))
+            for key in ("prohibited_countries", "allowed_countries", "covered_person_countries"):
+                self.expand_country_list((*loc, "access", key))
 
         protected = raw.get("protected")
         if protected not in (True, None) or approved:

@@ -56,25 +56,44 @@ def read_json_records(
 
 
 def json_layout(head: bytes, container_keys: Sequence[str] = ()) -> tuple[str, str]:
-    """('container', key), ('document', '') or ('lines', '') from a file's first bytes."""
+    """('container', key), ('document', '') or ('lines', '') from a file's first bytes.
+
+    A container key counts when it opens the document, or when it appears in a document
+    that is not JSON lines; the reader then checks, on the parsed document, that the
+    key really holds the top-level list (a record may hold a list of the same name
+    deeper down, like a BigQuery ACL's "entries").
+    """
     stripped = head.lstrip(_BLANK)
-    if stripped.startswith(b"{"):
-        for key in container_keys:
-            if _container_pattern(key).search(stripped[:8192]):
-                return "container", key
     if stripped.startswith(b"["):
         return "document", ""
-    first_line = stripped.split(b"\n", 1)[0].strip()
-    # A JSON-lines file's first line is a whole object; a pretty-printed one's is not.
-    if stripped.startswith(b"{") and not first_line.endswith(b"}"):
-        return "document", ""
-    if stripped.startswith(b"{") and len(stripped.split(b"\n", 2)) == 1:
-        return "document", ""
-    return "lines", ""
+    if not stripped.startswith(b"{"):
+        return "lines", ""
+    for key in container_keys:
+        if _container_pattern(key, anchored=True).match(stripped):
+            return "container", key
+    if _is_json_lines(stripped):
+        return "lines", ""
+    for key in container_keys:
+        if _container_pattern(key, anchored=False).search(stripped):
+            return "container", key
+    return "document", ""
 
 
-def _container_pattern(key: str) -> re.Pattern[bytes]:
-    return re.compile(rb'"' + re.escape(key.encode()) + rb'"\s*:\s*\[')
+def _is_json_lines(stripped: bytes) -> bool:
+    """True when the first line is a whole JSON value (a pretty-printed file's is not)."""
+    first_line, _, rest = stripped.partition(b"\n")
+    if not rest.strip():
+        return False  # one line only: a single document
+    try:
+        msgspec.json.decode(first_line)
+    except _DECODE_ERRORS:
+        return False
+    return True
+
+
+def _container_pattern(key: str, *, anchored: bool) -> re.Pattern[bytes]:
+    quoted = rb'"' + re.escape(key.encode()) + rb'"\s*:\s*\['
+    return re.compile(rb"\{\s*" + quoted if anchored else quoted)
 
 
 def _read_container(
@@ -88,7 +107,8 @@ def _read_container(
         return
     records = document.get(key) if isinstance(document, dict) else None
     if not isinstance(records, list):
-        builder.quarantine("whole file", f"{key!r} is not a list", data)
+        # The key was deeper inside a record: the file is one record, not a container.
+        _add_items(document, builder, normalise)
         return
     for index, record in enumerate(records, start=1):
         add_record(builder, normalise, record, f"record {index} of {key}", index)
@@ -149,6 +169,10 @@ def _read_document(data: bytes, builder: BatchBuilder, normalise: Normaliser) ->
     except _DECODE_ERRORS as exc:
         builder.quarantine("whole file", f"invalid JSON: {exc}", data)
         return
+    _add_items(document, builder, normalise)
+
+
+def _add_items(document: Any, builder: BatchBuilder, normalise: Normaliser) -> None:
     items = document if isinstance(document, list) else [document]
     for index, item in enumerate(items, start=1):
         position = "whole file" if not isinstance(document, list) else f"item {index}"

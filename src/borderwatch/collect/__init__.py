@@ -1,0 +1,1 @@
+"""Collect inventories of data stores from cloud provider APIs."""

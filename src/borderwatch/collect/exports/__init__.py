@@ -1,0 +1,1 @@
+"""Provider exports to stores: Cloud Asset Inventory, ARM/Resource Graph, OCI, Terraform."""

@@ -1,0 +1,133 @@
+"""`borderwatch inventory import KIND FILE... --out inventory.yaml`: provider exports to stores.
+
+KIND is `gcp-cai` (Cloud Asset Inventory), `azure-arm` (ARM / Resource Graph JSON, or
+recorded ARM exchanges) or `oci-search` (OCI resource search output, or recorded OCI
+exchanges). Every file is read; one that cannot be parsed is reported with its path and the
+others are still imported. Exit 0 when every file was read, 2 when any could not be (the
+inventory of the readable ones is still written).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from borderwatch.collect.exports.azure_arm import read_arm
+from borderwatch.collect.exports.common import (
+    ClassesMap,
+    ExportResult,
+    dedupe,
+    relink,
+    write_inventory,
+)
+from borderwatch.collect.exports.gcp_cai import read_cai
+from borderwatch.collect.exports.oci_search import read_oci
+from borderwatch.errors import InputError
+from borderwatch.inventory.locations import LocationRegistry
+
+KINDS = ("gcp-cai", "azure-arm", "oci-search")
+
+
+def import_exports(
+    kind: str,
+    files: Sequence[Path],
+    *,
+    region: str | None = None,
+    classes_map: ClassesMap | None = None,
+) -> tuple[ExportResult, list[InputError]]:
+    """Stores of all `files` (relinked across files, deduplicated) and the unreadable files."""
+    merged = ExportResult()
+    errors: list[InputError] = []
+    for path in files:
+        try:
+            if kind == "gcp-cai":
+                part = read_cai(path)
+            elif kind == "azure-arm":
+                part = read_arm(path)
+            elif kind == "oci-search":
+                part = read_oci(path, region=region)
+            else:
+                raise ValueError(f"unknown export kind {kind!r}")
+        except InputError as exc:
+            errors.append(exc)
+            continue
+        merged.extend(part)
+    stores = dedupe(merged.stores, merged.problems)
+    if classes_map is not None:
+        stores = classes_map.apply(stores)
+    merged.stores = relink(stores)
+    return merged, errors
+
+
+def expand(paths: Sequence[Path]) -> list[Path]:
+    """Files as given; a directory stands for its *.json, *.yml and *.yaml files, sorted."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found.extend(
+                sorted(p for p in path.rglob("*") if p.suffix.lower() in (".json", ".yml", ".yaml"))
+            )
+        else:
+            found.append(path)
+    return found
+
+
+@click.command("import")
+@click.argument("kind", type=click.Choice(KINDS))
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=Path("inventory.yaml"),
+    show_default=True,
+    help="Inventory YAML to write.",
+)
+@click.option("--region", default=None, help="oci-search: the region the search ran in.")
+@click.option(
+    "--classes-map",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="YAML list of {match: GLOB, data_classes: [..]} applied to store ids and names.",
+)
+def import_command(
+    kind: str, files: tuple[Path, ...], out: Path, region: str | None, classes_map: Path | None
+) -> None:
+    """Turn provider exports into a borderwatch store inventory (YAML)."""
+    console = Console(stderr=True, highlight=False, soft_wrap=True)
+    try:
+        mapping = ClassesMap.load(classes_map) if classes_map else None
+    except InputError as exc:
+        console.print(str(exc), style="red", markup=False)
+        sys.exit(2)
+    result, errors = import_exports(kind, expand(files), region=region, classes_map=mapping)
+    for error in errors:
+        console.print(str(error), style="red", markup=False)
+    for problem in result.problems:
+        console.print(Text(f"warning: {problem}", style="yellow"))
+    registry = LocationRegistry.load_builtin()
+    unknown: dict[str, int] = {}
+    table = Table(title=Text(f"{len(result.stores)} store(s) from {kind}"))
+    for column in ("service", "stores", "copies"):
+        table.add_column(column, no_wrap=True)
+    by_service: dict[str, list[int]] = {}
+    for store in result.stores:
+        counts = by_service.setdefault(store.service, [0, 0])
+        counts[0] += 1
+        counts[1] += 1 if store.copy_of else 0
+        if not store.region or registry.resolve(store.provider, store.region).kind == "unknown":
+            unknown[store.region or "(none)"] = unknown.get(store.region or "(none)", 0) + 1
+    for service, (count, copies) in sorted(by_service.items()):
+        table.add_row(Text(service), str(count), str(copies))
+    console.print(table)
+    for place, count in sorted(unknown.items()):
+        console.print(Text(f"unknown location {place}: {count} store(s)", style="yellow"))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    write_inventory(result.stores, out)
+    console.print(Text(f"wrote {out}"))
+    sys.exit(2 if errors else 0)

@@ -1,0 +1,207 @@
+"""`borderwatch plan-check PLAN.json --policy P`: residency of what a Terraform plan will build.
+
+The plan's stores (see `borderwatch.collect.exports.terraform`) are written to a temporary
+inventory and scanned with the real residency rules; no events are read. Exit codes: 0
+clean, 1 an open finding at or above --fail-on (a planned store or copy of protected data
+outside the approved locations, or in a location that cannot be established), 2 bad input.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from borderwatch.collect.exports.common import ClassesMap, write_inventory
+from borderwatch.collect.exports.terraform import PlanResult, read_plan
+from borderwatch.errors import BorderwatchError, InputError
+from borderwatch.model.findings import Finding, Severity
+from borderwatch.model.scan import ScanResult
+from borderwatch.report.sarif import Where, dumps, to_sarif
+
+SEVERITIES = [s.value for s in Severity]
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class PlanCheck:
+    """A parsed plan and the scan of its stores."""
+
+    plan: PlanResult
+    result: ScanResult
+    sarif: dict[str, object]
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_FINDINGS if self.result.failing() else EXIT_CLEAN
+
+
+def artifact_uri(path: Path) -> str:
+    """A SARIF URI for the plan: relative to the working directory when inside it."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return path.resolve().as_uri()
+
+
+def check_plan(
+    plan_path: Path,
+    *,
+    policy: str | Path,
+    classes_map: Path | None = None,
+    fail_on: Severity | str = Severity.HIGH,
+    only_changes: bool = False,
+) -> PlanCheck:
+    """Parse the plan, scan its stores against the policy, and build the SARIF log."""
+    from borderwatch import api
+
+    plan = read_plan(plan_path, only_changes=only_changes)
+    stores = plan.stores
+    if classes_map is not None:
+        stores = ClassesMap.load(classes_map).apply(stores)
+        plan.stores = stores
+    with tempfile.TemporaryDirectory(prefix="borderwatch-plan-") as folder:
+        inventory = Path(folder) / "planned-stores.yaml"
+        write_inventory(stores, inventory)
+        result = api.scan(policy=policy, inventory=[inventory], out=None, fail_on=fail_on)
+    uri = artifact_uri(plan_path)
+
+    def locate(finding: Finding) -> Where:
+        address = (finding.resource or "").split("#", 1)[0] or None
+        return Where(uri=uri, logical=address)
+
+    sarif = to_sarif(
+        result.findings,
+        artifact_uri=uri,
+        locate=locate,
+        properties={
+            "policy": result.policy_name,
+            "policyVersion": result.policy_version,
+            "terraformVersion": plan.terraform_version,
+            "verdict": result.verdict,
+        },
+    )
+    return PlanCheck(plan, result, sarif)
+
+
+@click.command("plan-check")
+@click.argument("plan", type=click.Path(path_type=Path))
+@click.option("--policy", "policy_ref", required=True, help="Policy file or built-in pack name.")
+@click.option(
+    "--classes-map",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="YAML list of {match: GLOB, data_classes: [..]} applied to Terraform addresses/names.",
+)
+@click.option("--sarif", "sarif_out", type=click.Path(path_type=Path), help="Write SARIF here.")
+@click.option(
+    "--fail-on",
+    type=click.Choice(SEVERITIES),
+    default="high",
+    show_default=True,
+    help="Exit 1 when an open finding is at or above this severity.",
+)
+@click.option(
+    "--only-changes",
+    is_flag=True,
+    help="Check only resources the plan creates, updates or replaces (not unchanged ones).",
+)
+def plan_check(
+    plan: Path,
+    policy_ref: str,
+    classes_map: Path | None,
+    sarif_out: Path | None,
+    fail_on: str,
+    only_changes: bool,
+) -> None:
+    """Check where the data stores of a Terraform plan (`terraform show -json`) will live."""
+    console = Console(stderr=True, highlight=False, soft_wrap=True)
+    try:
+        check = check_plan(
+            plan,
+            policy=policy_ref,
+            classes_map=classes_map,
+            fail_on=fail_on,
+            only_changes=only_changes,
+        )
+        if sarif_out is not None:
+            sarif_out.parent.mkdir(parents=True, exist_ok=True)
+            sarif_out.write_bytes(dumps(check.sarif))
+    except InputError as exc:
+        console.print(str(exc), style="red", markup=False)
+        sys.exit(EXIT_INPUT)
+    except BorderwatchError as exc:
+        console.print(f"error: {exc}", style="red", markup=False)
+        sys.exit(EXIT_INPUT)
+    except OSError as exc:
+        console.print(f"error: {exc}", style="red", markup=False)
+        sys.exit(EXIT_INPUT)
+    print_check(Console(highlight=False, soft_wrap=False), check, sarif_out)
+    sys.exit(check.exit_code)
+
+
+def print_check(console: Console, check: PlanCheck, sarif_out: Path | None) -> None:
+    """The planned stores, their verdicts and the findings; values always as Text."""
+    plan, result = check.plan, check.result
+    verdicts = {row.store_id: row for row in result.residency}
+    actions = {r.address: r.actions for r in plan.resources}
+    table = Table(title=Text(f"Planned stores in {plan.path}"))
+    for column in ("address", "action", "provider", "region", "countries", "classes", "verdict"):
+        table.add_column(
+            column, no_wrap=column in ("action", "verdict"), overflow="fold", min_width=6
+        )
+    for store in plan.stores:
+        row = verdicts.get(store.store_id)
+        acts = actions.get(store.store_id.split("#", 1)[0], ())
+        verdict = row.verdict if row else "-"
+        table.add_row(
+            Text(store.store_id),
+            Text("/".join(acts) or "-"),
+            Text(store.provider),
+            Text(store.region or "(none)"),
+            Text(", ".join(row.countries) if row else ""),
+            Text(", ".join(row.data_classes) if row else ", ".join(store.data_classes)),
+            Text(verdict, style=_VERDICT_STYLE.get(verdict, "")),
+        )
+    console.print(table)
+    for note in plan.notes:
+        console.print(Text(f"note: {note}"))
+    for problem in plan.problems:
+        console.print(Text(f"warning: {problem}", style="yellow"))
+    if plan.deleted:
+        console.print(Text(f"deleted by the plan (not checked): {', '.join(plan.deleted)}"))
+    for finding in result.findings:
+        line = Text(
+            f"{finding.severity.value.upper():8} ",
+            style=_SEVERITY_STYLE.get(finding.severity.value, ""),
+        )
+        line.append(f"{finding.rule}  {finding.resource or '-'}: {finding.message}")
+        console.print(line)
+    failing = len(result.failing())
+    summary = (
+        f"{result.verdict.upper()}: {len(plan.stores)} planned store(s), {failing} open "
+        f"finding(s) at or above {result.fail_on.value}"
+    )
+    if sarif_out is not None:
+        summary += f"; SARIF in {sarif_out}"
+    console.print(Text(summary, style="bold red" if failing else "bold green"))
+
+
+_VERDICT_STYLE = {"outside": "red", "unknown": "yellow", "approved": "green"}
+_SEVERITY_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow"}
+
+
+def findings_json(check: PlanCheck) -> str:
+    """The findings as JSON text (for tests and scripting)."""
+    return json.dumps([f.as_dict() for f in check.result.findings], indent=2)
+
+
+__all__: Sequence[str] = ("PlanCheck", "artifact_uri", "check_plan", "plan_check")
