@@ -10,6 +10,7 @@ from click.testing import CliRunner
 from borderwatch.cli import main
 
 CASES = Path(__file__).parent / "cases"
+REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
 
 THREE_MISTAKES = """\
 borderwatch: policy/v1
@@ -162,3 +163,31 @@ def test_module_commands_are_wired_into_the_main_cli() -> None:
     assert "plan-check" in result.output
     for command in (["plan-check"], ["inventory", "collect", "aws"], ["inventory", "import"]):
         assert CliRunner().invoke(main, [*command, "--help"]).exit_code == 0, command
+
+
+def test_scan_reads_a_generic_log_through_a_mapping_file(tmp_path: Path) -> None:
+    honeybucket = REAL / "otrf-security-datasets" / "AWS_S3_HoneyBucketLogs.csv"
+    mapping = Path(__file__).parent / "mappings" / "honeybucket.yaml"
+    out = tmp_path / "o"
+    args = ["scan", "--policy", "us-protected-data", "--events", str(honeybucket)]
+    args += [
+        "--mapping",
+        str(mapping),
+        "--format",
+        "otrf-honeybucket-csv",
+        "--out",
+        str(out),
+        "--quiet",
+    ]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    summary = json.loads((out / "summary.json").read_text())
+    (item,) = summary["inputs"]
+    assert (item["format"], item["records_read"], item["accepted"]) == (
+        "otrf-honeybucket-csv",
+        301,
+        301,
+    )
+    twice = [*args, "--mapping", str(mapping)]
+    taken = CliRunner().invoke(main, twice)
+    assert taken.exit_code == 2 and "already taken" in taken.output

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from borderwatch.engine.events import ProgressCallback
 from borderwatch.engine.pipeline import ScanContext, ScanRequest, run_scan
+from borderwatch.errors import UsageError
 from borderwatch.inventory.locations import LocationRegistry
 from borderwatch.model.findings import Severity
 from borderwatch.model.policy import Policy
@@ -23,7 +24,7 @@ from borderwatch.model.scan import ScanResult
 from borderwatch.policy import load_policy as _load_policy
 from borderwatch.registry import Registry, load_plugins
 
-__all__ = ["load_policy", "new_context", "scan", "write_outputs"]
+__all__ = ["add_mapping", "load_policy", "new_context", "scan", "write_outputs"]
 
 
 def new_context(progress: ProgressCallback | None = None) -> ScanContext:
@@ -31,6 +32,19 @@ def new_context(progress: ProgressCallback | None = None) -> ScanContext:
     return ScanContext(
         registry=load_plugins(), locations=LocationRegistry.load_builtin(), progress=progress
     )
+
+
+def add_mapping(context: ScanContext, mapping: str | Path) -> str:
+    """Register a generic reader described by a mapping file; returns its format name."""
+    from borderwatch.sources.generic import source_from_mapping_file
+
+    source = source_from_mapping_file(Path(mapping))
+    if source.name in context.registry.sources.names():
+        raise UsageError(
+            f"{mapping}: format name {source.name!r} is already taken; choose another 'name'"
+        )
+    context.registry.sources.add(source.name, source)
+    return source.name
 
 
 def load_policy(ref: str | Path, registry: Registry | None = None) -> Policy:

@@ -20,8 +20,13 @@ def register(registry: Registry) -> None:
     from borderwatch.sources.cloudtrail import CloudTrailSource
     from borderwatch.sources.entra import EntraSource
     from borderwatch.sources.gcp_audit import GcpAuditSource
+    from borderwatch.sources.github_audit import GitHubAuditSource
+    from borderwatch.sources.gworkspace import GWorkspaceSource
+    from borderwatch.sources.k8s_audit import K8sAuditSource
     from borderwatch.sources.oci_audit import OciAuditSource
+    from borderwatch.sources.ocsf import OcsfSource
     from borderwatch.sources.okta import OktaSource
+    from borderwatch.sources.s3_access import S3AccessSource
 
     # Sniff order: the first source whose sniff accepts a file reads it. Each sniff
     # checks format-specific markers, so the order only matters for mixed files.
@@ -32,6 +37,11 @@ def register(registry: Registry) -> None:
         EntraSource(),
         OciAuditSource(),
         OktaSource(),
+        K8sAuditSource(),
+        GitHubAuditSource(),
+        GWorkspaceSource(),
+        S3AccessSource(),
+        OcsfSource(),
     ):
         registry.sources.add(source.name, source)
     for rule in builtin_rules():

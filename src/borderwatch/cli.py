@@ -54,6 +54,14 @@ def main() -> None:
     "--format", "event_format", default=None, help="Force the event reader (e.g. cloudtrail)."
 )
 @click.option(
+    "--mapping",
+    "mappings",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="A field-mapping file for generic CSV/JSON lines/Parquet logs (docs/mapping.md); "
+    "its name becomes a format usable with --format.",
+)
+@click.option(
     "--out",
     type=click.Path(path_type=Path),
     default=Path("borderwatch-out"),
@@ -85,6 +93,7 @@ def scan(
     identities: tuple[Path, ...],
     events: tuple[str, ...],
     event_format: str | None,
+    mappings: tuple[Path, ...],
     out: Path,
     fail_on: str,
     as_of: dt.datetime | None,
@@ -95,6 +104,8 @@ def scan(
     console = _console()
     with _guard(console), _progress(console, quiet) as progress:
         context = api.new_context(progress=progress)
+        for mapping in mappings:
+            api.add_mapping(context, mapping)
         result = api.scan(
             policy=api.load_policy(policy_ref, context.registry),
             inventory=inventory,
