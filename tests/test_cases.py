@@ -1,8 +1,9 @@
 """Golden end-to-end cases: each folder under tests/cases runs the real CLI.
 
-A case folder holds policy.yaml, inventory.(csv|yaml), optionally identities.(csv|yaml),
-events/ and case.yaml (extra CLI args and the expected exit code); expected.json lists
-exactly the findings the scan must produce, no more and no fewer.
+A case folder holds policy.yaml, inventory.(csv|yaml), optionally identities,
+entities and travel (csv|yaml), events/ and case.yaml (extra CLI args and the expected
+exit code); expected.json lists exactly the findings the scan must produce, no more and
+no fewer.
 """
 
 from __future__ import annotations
@@ -31,8 +32,9 @@ def _scan_args(folder: Path, out: Path) -> list[str]:
     args = ["scan", "--policy", str(folder / "policy.yaml"), "--out", str(out), "--quiet"]
     for path in _one(folder, "inventory"):
         args += ["--inventory", path]
-    for path in _one(folder, "identities"):
-        args += ["--identities", path]
+    for stem in ("identities", "entities", "travel"):
+        for path in _one(folder, stem):
+            args += [f"--{stem}", path]
     if (folder / "events").exists():
         args += ["--events", str(folder / "events")]
     return args

@@ -161,7 +161,14 @@ def test_strict_turns_any_quarantine_into_exit_2(tmp_path: Path) -> None:
 def test_module_commands_are_wired_into_the_main_cli() -> None:
     result = CliRunner().invoke(main, ["--help"])
     assert "plan-check" in result.output
-    for command in (["plan-check"], ["inventory", "collect", "aws"], ["inventory", "import"]):
+    commands = (
+        ["plan-check"],
+        ["inventory", "collect", "aws"],
+        ["inventory", "import"],
+        ["geo", "lookup"],
+        ["geo", "build"],
+    )
+    for command in commands:
         assert CliRunner().invoke(main, [*command, "--help"]).exit_code == 0, command
 
 

@@ -93,7 +93,7 @@ def test_identities(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     read = read_identities(path)
-    assert [(i.principal, i.work_country) for i in read.identities] == [
+    assert [(i.principal, i.work_country) for i in read.items] == [
         ("arn:aws:iam::1:user/a", "US"),
         ("b@example.com", None),
     ]

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from borderwatch.api import new_context, scan
-from borderwatch.policy import country_groups, iso_countries
+from borderwatch.policy import country_groups
 from borderwatch.sources.base import SourceBatch
 from borderwatch.sources.cloudtrail import CloudTrailSource
 from borderwatch.sources.generic import GenericSource, source_from_mapping_file
@@ -79,18 +79,13 @@ def test_honeybucket_sniffs_by_header_and_others_do_not() -> None:
     assert not GenericSource(plain).sniff(HONEY, head_bytes(HONEY))
 
 
-def eea_outside() -> list[str]:
-    eea = country_groups()["eea"].codes
-    return sorted(code for code in iso_countries() if code not in eea)
-
-
 def test_honeybucket_scan_finds_non_eea_callers_only(tmp_path: Path) -> None:
     policy = tmp_path / "policy.yaml"
     policy.write_text(
         "borderwatch: policy/v1\nname: eu-only\nversion: '1'\n"
         "data_classes:\n  eu_data:\n    storage:\n      approved:\n"
         "        - {provider: aws, region: eu-west-1}\n"
-        f"    access:\n      prohibited_countries: {json.dumps(eea_outside())}\n",
+        "    access:\n      allowed_countries: [eea]\n",
         encoding="utf-8",
     )
     inventory = tmp_path / "stores.csv"

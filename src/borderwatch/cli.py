@@ -49,7 +49,21 @@ def main() -> None:
 @click.option(
     "--identities", multiple=True, type=click.Path(path_type=Path), help="Identity directory."
 )
-@click.option("--events", multiple=True, help="Access logs: files, directories or globs.")
+@click.option(
+    "--entities",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="Companies and their owners, for covered-person status (docs/inputs.md).",
+)
+@click.option(
+    "--travel",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="Approved travel: where a person was expected on given days.",
+)
+@click.option(
+    "--events", multiple=True, help="Access logs: files, directories, globs, or - (stdin)."
+)
 @click.option(
     "--format", "event_format", default=None, help="Force the event reader (e.g. cloudtrail)."
 )
@@ -91,6 +105,8 @@ def scan(
     policy_ref: str,
     inventory: tuple[Path, ...],
     identities: tuple[Path, ...],
+    entities: tuple[Path, ...],
+    travel: tuple[Path, ...],
     events: tuple[str, ...],
     event_format: str | None,
     mappings: tuple[Path, ...],
@@ -110,6 +126,8 @@ def scan(
             policy=api.load_policy(policy_ref, context.registry),
             inventory=inventory,
             identities=identities,
+            entities=entities,
+            travel=travel,
             events=events,
             out=out,
             fail_on=fail_on,
@@ -245,6 +263,8 @@ def _print_findings(console: Console, result: ScanResult) -> None:
     for f in result.findings[:MAX_FINDINGS_SHOWN]:
         status = "" if f.status.value == "open" else f" ({f.status.value})"
         where = f" from {f.country}" if f.country and f.rule.startswith("access.") else ""
+        if f.rule == "access.covered-person":
+            where = f" by a person covered with respect to {f.country}"
         if f.country and not where:
             where = f" in {f.country}"
         line = Text(
@@ -331,12 +351,14 @@ def _plain_progress(console: Console) -> ProgressCallback:
 def _add_command_modules() -> None:
     """Commands that live in their own modules (borderwatch.commands.*)."""
     from borderwatch.commands.exports import import_command
+    from borderwatch.commands.geo import geo
     from borderwatch.commands.inventory import inventory
     from borderwatch.commands.plancheck import plan_check
 
     inventory.add_command(import_command)
     main.add_command(inventory)
     main.add_command(plan_check)
+    main.add_command(geo)
 
 
 _add_command_modules()

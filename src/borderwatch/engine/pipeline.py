@@ -6,10 +6,10 @@ Nothing flows backwards: rules read the loaded tables, reporters read the ScanRe
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pyarrow as pa
 
@@ -21,15 +21,20 @@ from borderwatch.evidence.exceptions import apply_exceptions
 from borderwatch.inventory.locations import LocationRegistry
 from borderwatch.inventory.stores import read_inventory
 from borderwatch.jurisdiction.caller import classify_callers, ip_data_version
+from borderwatch.jurisdiction.covered import covered_status
 from borderwatch.jurisdiction.identities import read_identities
+from borderwatch.jurisdiction.people import read_entities, read_travel
 from borderwatch.model.events import QuarantinedRecord
 from borderwatch.model.findings import Finding, Severity, Status, finding_id
-from borderwatch.model.inventory import Identity, Store
+from borderwatch.model.inventory import Store
 from borderwatch.model.policy import Policy
 from borderwatch.model.scan import CountryAccess, InputSummary, ResidencyRow, ScanResult
 from borderwatch.registry import Registry
 from borderwatch.rules.base import Rule
 from borderwatch.rules.views import VIEWS
+from borderwatch.tables.records import TableRead
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -39,6 +44,8 @@ class ScanRequest:
     policy: Policy
     inventory: Sequence[Path] = ()
     identities: Sequence[Path] = ()
+    entities: Sequence[Path] = ()
+    travel: Sequence[Path] = ()
     events: Sequence[str | Path] = ()
     fail_on: Severity = Severity.HIGH
     # The day exceptions are judged on; fixed in tests so expiry is reproducible.
@@ -66,9 +73,14 @@ def run_scan(request: ScanRequest, ctx: ScanContext) -> ScanResult:
         inputs: list[InputSummary] = []
         quarantined: list[QuarantinedRecord] = []
         stores = _read_stores(request.inventory, inputs, quarantined)
-        identities = _read_identities(request.identities, inputs, quarantined)
+        identities = _read_reference(request.identities, read_identities, inputs, quarantined)
+        entities = _read_reference(request.entities, read_entities, inputs, quarantined)
+        trips = _read_reference(request.travel, read_travel, inputs, quarantined)
+        coverage = covered_status(entities, identities, _covered_countries(request.policy))
         resolved = tables.resolve_stores(stores, ctx.locations)
-        _load_reference_tables(engine, request.policy, resolved, identities, ctx.locations)
+        _load_reference_tables(engine, request.policy, resolved, ctx.locations)
+        engine.create_table("identities", tables.identity_table(identities, coverage.identities))
+        engine.create_table("travel", tables.travel_table(trips))
         load = load_events(
             engine,
             ctx.registry.sources,
@@ -150,32 +162,39 @@ def _read_stores(
     return stores
 
 
-def _read_identities(
-    paths: Sequence[Path], inputs: list[InputSummary], quarantined: list[QuarantinedRecord]
-) -> list[Identity]:
-    identities: list[Identity] = []
+def _read_reference(
+    paths: Sequence[Path],
+    read: Callable[[Path], TableRead[T]],
+    inputs: list[InputSummary],
+    quarantined: list[QuarantinedRecord],
+) -> list[T]:
+    """Read every file of one reference kind (identities, entities, travel), accounted."""
+    items: list[T] = []
     for path in paths:
-        read = read_identities(Path(path))
-        identities.extend(read.identities)
-        quarantined.extend(read.quarantined)
+        result = read(Path(path))
+        items.extend(result.items)
+        quarantined.extend(result.quarantined)
         inputs.append(
             InputSummary(
-                read.path,
-                "identities",
-                "identities",
-                read.records_read,
-                len(read.identities),
-                len(read.quarantined),
+                result.path,
+                result.kind,
+                result.kind,
+                result.records_read,
+                len(result.items),
+                len(result.quarantined),
             )
         )
-    return identities
+    return items
+
+
+def _covered_countries(policy: Policy) -> set[str]:
+    return {c for dc in policy.protected_classes() for c in dc.access.covered_person_countries}
 
 
 def _load_reference_tables(
     engine: DuckDBEngine,
     policy: Policy,
     resolved: list[tables.ResolvedStore],
-    identities: list[Identity],
     locations: LocationRegistry,
 ) -> None:
     policy_tables = tables.policy_tables(policy)
@@ -191,7 +210,6 @@ def _load_reference_tables(
     for name, table in {
         **policy_tables,
         **tables.store_tables(resolved),
-        "identities": tables.identity_table(identities),
         "region_country": tables.region_table(locations),
     }.items():
         engine.create_table(name, table)

@@ -12,8 +12,11 @@ import pyarrow as pa
 
 from borderwatch.inventory.graph import CopyInfo, resolve_copies
 from borderwatch.inventory.locations import Location, LocationRegistry
+from borderwatch.jurisdiction.covered import Coverage
 from borderwatch.model.inventory import Identity, Store
-from borderwatch.model.policy import Policy
+from borderwatch.model.people import Travel
+from borderwatch.model.policy import DataClass, Policy
+from borderwatch.policy import iso_countries
 
 
 def policy_tables(policy: Policy) -> dict[str, pa.Table]:
@@ -24,9 +27,12 @@ def policy_tables(policy: Policy) -> dict[str, pa.Table]:
         for dc in protected
         for loc in dc.storage.approved
     ]
-    prohibited_rows = [
-        (dc.name, country) for dc in protected for country in dc.access.prohibited_countries
-    ]
+    prohibited_rows = sorted(
+        {(dc.name, country) for dc in protected for country in prohibited_countries(dc)}
+    )
+    covered_rows = sorted(
+        {(dc.name, c) for dc in protected for c in dc.access.covered_person_countries}
+    )
     return {
         "protected_classes": pa.table({"data_class": [dc.name for dc in protected]}),
         "storage_approved": pa.table(
@@ -42,14 +48,18 @@ def policy_tables(policy: Policy) -> dict[str, pa.Table]:
                 + [("clause", pa.string())]
             ),
         ),
-        "access_prohibited": pa.table(
-            {
-                "data_class": [r[0] for r in prohibited_rows],
-                "country": [r[1] for r in prohibited_rows],
-            },
-            schema=pa.schema([("data_class", pa.string()), ("country", pa.string())]),
-        ),
+        "access_prohibited": _pairs(prohibited_rows, "data_class", "country"),
+        "access_covered": _pairs(covered_rows, "data_class", "country"),
     }
+
+
+def prohibited_countries(data_class: DataClass) -> set[str]:
+    """Countries access is prohibited from: the listed ones, and outside any allow-list."""
+    prohibited = set(data_class.access.prohibited_countries)
+    allowed = data_class.access.allowed_countries
+    if allowed is not None:
+        prohibited |= set(iso_countries()) - set(allowed)
+    return prohibited
 
 
 @dataclass(frozen=True)
@@ -115,18 +125,42 @@ def store_tables(resolved: Sequence[ResolvedStore]) -> dict[str, pa.Table]:
     }
 
 
-def identity_table(identities: Sequence[Identity]) -> pa.Table:
-    """identities: principal -> person, work_country, employer."""
+def identity_table(
+    identities: Sequence[Identity], covered: dict[Identity, Coverage] | None = None
+) -> pa.Table:
+    """identities: principal -> person, where, for whom, when; and covered-person status."""
+    covered = covered or {}
+    string, day = pa.string(), pa.date32()
     return pa.table(
         {
-            "principal": [i.principal for i in identities],
-            "person": [i.person for i in identities],
-            "work_country": pa.array([i.work_country for i in identities], pa.string()),
-            "employer": pa.array([i.employer for i in identities], pa.string()),
-        },
-        schema=pa.schema(
-            [(name, pa.string()) for name in ("principal", "person", "work_country", "employer")]
-        ),
+            "principal": pa.array([i.principal for i in identities], string),
+            "person": pa.array([i.person for i in identities], string),
+            "work_country": pa.array([i.work_country for i in identities], string),
+            "employer": pa.array([i.employer for i in identities], string),
+            "resident_country": pa.array([i.resident_country for i in identities], string),
+            "valid_from": pa.array([i.valid_from for i in identities], day),
+            "valid_to": pa.array([i.valid_to for i in identities], day),
+            "covered_countries": pa.array(
+                [list(covered[i].countries) if i in covered else None for i in identities],
+                pa.list_(string),
+            ),
+            "covered_basis": pa.array(
+                [covered[i].basis if i in covered else None for i in identities], string
+            ),
+        }
+    )
+
+
+def travel_table(trips: Sequence[Travel]) -> pa.Table:
+    """travel: approved trips (person, country, first and last day)."""
+    return pa.table(
+        {
+            "person": pa.array([t.person for t in trips], pa.string()),
+            "country": pa.array([t.country for t in trips], pa.string()),
+            "start_day": pa.array([t.start for t in trips], pa.date32()),
+            "end_day": pa.array([t.end for t in trips], pa.date32()),
+            "approved_by": pa.array([t.approved_by for t in trips], pa.string()),
+        }
     )
 
 

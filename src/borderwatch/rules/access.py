@@ -12,7 +12,9 @@ WITH signals AS (
     SELECT *, 'caller_ip' AS basis, ip_country AS signal_country
     FROM protected_access WHERE ip_country IS NOT NULL
     UNION ALL
-    SELECT *, 'work_country', work_country FROM protected_access WHERE work_country IS NOT NULL
+    SELECT *, CASE WHEN travel_country IS NULL THEN 'work_country' ELSE 'approved_travel' END,
+        person_country
+    FROM protected_access WHERE person_country IS NOT NULL
     UNION ALL
     SELECT *, 'provider_region', service_country
     FROM protected_access WHERE service_country IS NOT NULL
@@ -32,6 +34,7 @@ SELECT store_id AS resource, principal, any_value(person) AS person,
         callers := list_sort(list(DISTINCT caller))[1:10],
         caller_kinds := list_sort(list(DISTINCT caller_kind)),
         work_country := any_value(work_country),
+        travel_country := any_value(travel_country),
         employer := any_value(employer),
         identity_matched_on := any_value(matched_on),
         actions := list_sort(list(DISTINCT action))[1:10],
@@ -54,15 +57,53 @@ SELECT store_id AS resource, principal, any_value(person) AS person, NULL AS cou
         sample_event_ids := list(DISTINCT event_id ORDER BY event_id)[1:10]
     ) AS evidence
 FROM protected_access
-WHERE ip_country IS NULL AND service_country IS NULL AND work_country IS NULL
+WHERE ip_country IS NULL AND service_country IS NULL AND person_country IS NULL
 GROUP BY store_id, principal
 """
 
 _BASIS_TEXT = {
     "caller_ip": "the caller IP's registered country",
     "work_country": "the person's work country",
+    "approved_travel": "the country of the person's approved travel that day",
     "provider_region": "the region of the cloud service that made the call",
 }
+
+
+_COVERED_SQL = """
+WITH hits AS (
+    SELECT pa.*, ac.data_class AS barred_class, ac.country AS concern
+    FROM (SELECT *, unnest(covered_countries) AS concern_country FROM protected_access
+          WHERE covered_countries IS NOT NULL) pa
+    JOIN access_covered ac
+      ON ac.country = pa.concern_country AND list_contains(pa.data_classes, ac.data_class)
+)
+SELECT store_id AS resource, principal, any_value(person) AS person, concern AS country,
+    list_sort(list(DISTINCT barred_class)) AS data_classes,
+    count(DISTINCT event_id) AS count,
+    min(event_time) AS first_seen, max(event_time) AS last_seen,
+    struct_pack(
+        covered_basis := any_value(covered_basis),
+        employer := any_value(employer),
+        resident_country := any_value(resident_country),
+        caller_countries := list_sort(list(DISTINCT ip_country)),
+        callers := list_sort(list(DISTINCT caller))[1:10],
+        actions := list_sort(list(DISTINCT action))[1:10],
+        sample_event_ids := list(DISTINCT event_id ORDER BY event_id)[1:10]
+    ) AS evidence
+FROM hits
+GROUP BY store_id, principal, concern
+"""
+
+
+def _describe_covered(row: dict[str, Any]) -> str:
+    evidence = row.get("evidence") or {}
+    who = row.get("person") or row.get("principal") or "an unidentified principal"
+    return (
+        f"{who}, a covered person with respect to {row['country']} "
+        f"({evidence.get('covered_basis') or 'see evidence'}), reached {row['resource']} "
+        f"({', '.join(row.get('data_classes') or [])}) {row['count']} time(s), wherever "
+        "the access came from."
+    )
 
 
 def _describe_prohibited(row: dict[str, Any]) -> str:
@@ -100,6 +141,19 @@ def rules() -> list[Rule]:
             ),
             sql=_PROHIBITED_SQL,
             describe=_describe_prohibited,
+        ),
+        Rule(
+            id="access.covered-person",
+            title="Protected data accessed by a covered person",
+            severity=Severity.CRITICAL,
+            rationale="A covered person (an employee of an entity owned from a country of "
+            "concern, or a resident there) may not reach the data, wherever they sit.",
+            references=(
+                "Policy: data_classes.<class>.access.covered_person_countries",
+                "28 CFR 202.211 (covered person), 202.301-302 (prohibited transactions)",
+            ),
+            sql=_COVERED_SQL,
+            describe=_describe_covered,
         ),
         Rule(
             id="access.unknown-location",

@@ -63,25 +63,46 @@ VIEWS: tuple[str, ...] = (
         SELECT store_id, list(data_class ORDER BY data_class) AS data_classes
         FROM protected_store_classes GROUP BY store_id
     ),
+    -- The identity row valid on the event's day: by principal first, then by alias.
     identity_match AS (
-        SELECT event_id, person, work_country, employer, matched_on FROM (
-            SELECT es.event_id, i.person, i.work_country, i.employer,
-                   'principal' AS matched_on, 0 AS priority
-            FROM event_store es JOIN events e USING (event_id)
-            JOIN identities i ON i.principal = e.principal
-            UNION ALL
-            SELECT a.event_id, i.person, i.work_country, i.employer, 'alias', 1
-            FROM (SELECT e.event_id, unnest(e.principal_aliases) AS alias
-                  FROM events e WHERE e.event_id IN (SELECT event_id FROM event_store)) a
-            JOIN identities i ON i.principal = a.alias
+        SELECT event_id, person, work_country, employer, resident_country,
+               covered_countries, covered_basis, matched_on FROM (
+            SELECT m.event_id, i.*, m.matched_on, m.priority
+            FROM (
+                SELECT es.event_id, e.principal AS name, e.event_time,
+                       'principal' AS matched_on, 0 AS priority
+                FROM event_store es JOIN events e USING (event_id)
+                UNION ALL
+                SELECT e.event_id, unnest(e.principal_aliases), e.event_time, 'alias', 1
+                FROM events e WHERE e.event_id IN (SELECT event_id FROM event_store)
+            ) m
+            JOIN identities i
+              ON i.principal = m.name
+             AND CAST(m.event_time AS DATE)
+                 BETWEEN coalesce(i.valid_from, DATE '0001-01-01')
+                     AND coalesce(i.valid_to, DATE '9999-12-31')
         )
         QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY priority, person) = 1
+    ),
+    -- Approved travel on the event's day: where the person was expected to be instead.
+    travel_match AS (
+        SELECT im.event_id, any_value(t.country) AS travel_country,
+               any_value(t.approved_by) AS travel_approved_by
+        FROM identity_match im
+        JOIN events e USING (event_id)
+        JOIN travel t ON t.person = im.person
+         AND CAST(e.event_time AS DATE) BETWEEN t.start_day AND t.end_day
+        GROUP BY im.event_id
     )
     SELECT es.store_id, e.event_id, e.event_time, e.principal, e.action, e.caller,
         e.provider, e.region, cl.caller_kind, cl.ip, cl.ip_country,
         CASE WHEN cl.caller_kind IN ('provider_internal', 'provider_service')
              THEN rc.country END AS service_country,
         im.person, im.work_country, im.employer, im.matched_on,
+        im.resident_country, im.covered_countries, im.covered_basis,
+        tm.travel_country, tm.travel_approved_by,
+        -- Where the person was expected on that day: on approved travel, else at work.
+        coalesce(tm.travel_country, im.work_country) AS person_country,
         cs.data_classes
     FROM event_store es
     JOIN events e USING (event_id)
@@ -89,5 +110,6 @@ VIEWS: tuple[str, ...] = (
     LEFT JOIN callers cl ON cl.caller_key = coalesce(e.caller, '')
     LEFT JOIN region_country rc ON rc.provider = e.provider AND rc.region = e.region
     LEFT JOIN identity_match im USING (event_id)
+    LEFT JOIN travel_match tm USING (event_id)
     """,
 )

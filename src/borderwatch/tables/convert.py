@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any
 
@@ -62,3 +63,19 @@ def country(values: dict[str, Any], column: str) -> str | None:
     if not COUNTRY_CODE.match(value):
         raise CellError(f"'{column}' must be an ISO 3166 two-letter code, not {value[:20]!r}")
     return value
+
+
+def date(values: dict[str, Any], column: str) -> dt.date | None:
+    """An ISO date (YYYY-MM-DD), or None when empty. YAML may already hold a date."""
+    raw = values.get(column)
+    if isinstance(raw, dt.datetime):
+        return raw.date()
+    if isinstance(raw, dt.date):
+        return raw
+    value = text(values, column)
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise CellError(f"'{column}' must be a date like 2026-01-31, not {value[:20]!r}") from None
