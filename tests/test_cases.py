@@ -18,6 +18,8 @@ from ruamel.yaml import YAML
 from borderwatch.cli import main
 
 CASES = Path(__file__).parent / "cases"
+# Case args may name the shared real data as {REAL}; it is read in place, never copied.
+REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
 
 
 def _case_names() -> list[str]:
@@ -58,7 +60,11 @@ def test_golden_case(name: str, tmp_path: Path) -> None:
     folder = CASES / name
     case = YAML(typ="safe").load((folder / "case.yaml").read_text())
     out = tmp_path / "out"
-    result = CliRunner().invoke(main, _scan_args(folder, out) + list(case.get("args") or []))
+    result = CliRunner().invoke(
+        main,
+        _scan_args(folder, out)
+        + [str(a).replace("{REAL}", str(REAL)) for a in case.get("args") or []],
+    )
     assert result.exit_code == case["exit_code"], result.output
     findings = json.loads((out / "findings.json").read_text())
     got = sorted((_comparable(f) for f in findings), key=_key)
@@ -82,7 +88,11 @@ def test_finding_ids_are_stable_across_runs(name: str, tmp_path: Path) -> None:
     ids = []
     for run in ("first", "second"):
         out = tmp_path / run
-        CliRunner().invoke(main, _scan_args(folder, out) + list(case.get("args") or []))
+        CliRunner().invoke(
+            main,
+            _scan_args(folder, out)
+            + [str(a).replace("{REAL}", str(REAL)) for a in case.get("args") or []],
+        )
         ids.append([f["id"] for f in json.loads((out / "findings.json").read_text())])
     assert ids[0] == ids[1]
     assert len(set(ids[0])) == len(ids[0])

@@ -17,6 +17,7 @@ from pathlib import Path
 from borderwatch.engine.events import ProgressCallback
 from borderwatch.engine.pipeline import ScanContext, ScanRequest, run_scan
 from borderwatch.errors import UsageError
+from borderwatch.geo import KINDS, SourceSpec
 from borderwatch.inventory.locations import LocationRegistry
 from borderwatch.model.findings import Severity
 from borderwatch.model.policy import Policy
@@ -24,7 +25,7 @@ from borderwatch.model.scan import ScanResult
 from borderwatch.policy import load_policy as _load_policy
 from borderwatch.registry import Registry, load_plugins
 
-__all__ = ["add_mapping", "load_policy", "new_context", "scan", "write_outputs"]
+__all__ = ["add_mapping", "ip_data_spec", "load_policy", "new_context", "scan", "write_outputs"]
 
 
 def new_context(progress: ProgressCallback | None = None) -> ScanContext:
@@ -47,6 +48,18 @@ def add_mapping(context: ScanContext, mapping: str | Path) -> str:
     return source.name
 
 
+def ip_data_spec(text: str) -> SourceSpec:
+    """`KIND:PATH` (as given to --ip-data) to a source spec, checking kind and path."""
+    kind, sep, path = text.partition(":")
+    if not sep or kind not in KINDS:
+        raise UsageError(
+            f"--ip-data {text!r}: write KIND:PATH with KIND one of {', '.join(sorted(KINDS))}"
+        )
+    if not Path(path).exists():
+        raise UsageError(f"--ip-data {text!r}: {path} does not exist")
+    return SourceSpec(kind, Path(path))
+
+
 def load_policy(ref: str | Path, registry: Registry | None = None) -> Policy:
     """Load a policy file or built-in pack, checking exception rule ids against the rules."""
     registry = registry or load_plugins()
@@ -65,6 +78,7 @@ def scan(
     fail_on: Severity | str = Severity.HIGH,
     as_of: dt.date | None = None,
     event_format: str | None = None,
+    ip_data: Sequence[SourceSpec] = (),
     context: ScanContext | None = None,
 ) -> ScanResult:
     """Scan the inputs against the policy; write every registered output when `out` is set."""
@@ -81,6 +95,7 @@ def scan(
         fail_on=Severity(fail_on),
         as_of=as_of,
         event_format=event_format,
+        ip_data=tuple(ip_data),
     )
     result = run_scan(request, ctx)
     if out is not None:

@@ -96,6 +96,14 @@ def main() -> None:
     help="Judge exception expiry on this day (default: today, UTC).",
 )
 @click.option(
+    "--ip-data",
+    "ip_data",
+    multiple=True,
+    metavar="KIND:PATH",
+    help="IP data beyond the embedded default, in precedence order; KIND is mmdb, rir, "
+    "geofeed, provider or anonymisers (docs/jurisdiction.md).",
+)
+@click.option(
     "--strict",
     is_flag=True,
     help="Exit 2 if any input record was quarantined (outputs are still written).",
@@ -113,6 +121,7 @@ def scan(
     out: Path,
     fail_on: str,
     as_of: dt.datetime | None,
+    ip_data: tuple[str, ...],
     strict: bool,
     quiet: bool,
 ) -> None:
@@ -133,6 +142,7 @@ def scan(
             fail_on=fail_on,
             as_of=as_of.date() if as_of else None,
             event_format=event_format,
+            ip_data=[api.ip_data_spec(item) for item in ip_data],
             context=context,
         )
     print_result(console, result, out)

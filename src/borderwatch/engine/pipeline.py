@@ -18,12 +18,14 @@ from borderwatch.engine import tables
 from borderwatch.engine.duckdb_engine import DuckDBEngine
 from borderwatch.engine.events import ProgressCallback, load_events
 from borderwatch.evidence.exceptions import apply_exceptions
+from borderwatch.geo import GeoSource, SourceSpec, load_sources
 from borderwatch.inventory.locations import LocationRegistry
 from borderwatch.inventory.stores import read_inventory
-from borderwatch.jurisdiction.caller import classify_callers, ip_data_version
+from borderwatch.jurisdiction.caller import ip_data_version
 from borderwatch.jurisdiction.covered import covered_status
 from borderwatch.jurisdiction.identities import read_identities
 from borderwatch.jurisdiction.people import read_entities, read_travel
+from borderwatch.jurisdiction.signals import caller_signals, egress_source, signal_versions
 from borderwatch.model.events import QuarantinedRecord
 from borderwatch.model.findings import Finding, Severity, Status, finding_id
 from borderwatch.model.inventory import Store
@@ -51,6 +53,8 @@ class ScanRequest:
     # The day exceptions are judged on; fixed in tests so expiry is reproducible.
     as_of: dt.date | None = None
     event_format: str | None = None
+    # IP data beyond the embedded default, in precedence order (borderwatch.geo).
+    ip_data: Sequence[SourceSpec] = ()
     database: str = ":memory:"
 
 
@@ -62,6 +66,8 @@ class ScanContext:
     locations: LocationRegistry
     progress: ProgressCallback | None = None
     data_versions: dict[str, str] = field(default_factory=dict)
+    # Where compiled IP data is cached (None: BORDERWATCH_CACHE_DIR or ~/.cache).
+    cache_dir: Path | None = None
 
 
 def run_scan(request: ScanRequest, ctx: ScanContext) -> ScanResult:
@@ -90,7 +96,8 @@ def run_scan(request: ScanRequest, ctx: ScanContext) -> ScanResult:
         )
         inputs.extend(load.inputs)
         quarantined.extend(load.quarantined)
-        _load_callers(engine)
+        geo_sources = load_sources(request.ip_data, cache_dir=ctx.cache_dir)
+        _load_callers(engine, geo_sources, ctx.locations, request.policy)
         for statement in VIEWS:
             engine.execute(statement)
         versions = {
@@ -99,6 +106,7 @@ def run_scan(request: ScanRequest, ctx: ScanContext) -> ScanResult:
             f"sha256:{request.policy.sha256[:12]}",
             "locations": ctx.locations.version,
             "ip_country": ip_data_version(),
+            **signal_versions(geo_sources),
             **ctx.data_versions,
         }
         findings = [
@@ -215,9 +223,21 @@ def _load_reference_tables(
         engine.create_table(name, table)
 
 
-def _load_callers(engine: DuckDBEngine) -> None:
+def _load_callers(
+    engine: DuckDBEngine,
+    sources: list[GeoSource],
+    locations: LocationRegistry,
+    policy: Policy,
+) -> None:
     distinct = engine.query("SELECT DISTINCT caller FROM events").column("caller")
-    callers = classify_callers(distinct)
+    rules = policy.jurisdiction
+    callers = caller_signals(
+        distinct,
+        sources,
+        locations,
+        decide_by=rules.ip_country,
+        egress=egress_source(rules.corporate_egress),
+    )
     keys = [value or "" for value in callers.column("caller").to_pylist()]
     engine.create_table("callers", callers.append_column("caller_key", pa.array(keys)))
 
@@ -292,9 +312,8 @@ def _access_by_country(engine: DuckDBEngine) -> list[CountryAccess]:
     rows = engine.query(
         """
         WITH located AS (
-            SELECT event_id, principal, data_classes,
-                coalesce(ip_country, service_country, work_country) AS country
-            FROM protected_access
+            SELECT event_id, principal, data_classes, v.effective_country AS country
+            FROM protected_access JOIN access_verdict v USING (event_id, store_id)
         )
         SELECT country, count(DISTINCT event_id) AS events,
             count(DISTINCT principal) AS principals,

@@ -7,8 +7,10 @@ no I/O; `borderwatch.policy.load_policy` reads a file into them with line-accura
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 ISO_COUNTRY_PATTERN = r"^[A-Z]{2}$"
 
@@ -86,6 +88,33 @@ class PolicyException(_Strict):
         return on <= self.expires
 
 
+class EgressRange(_Strict):
+    """One of the organisation's own egress ranges, and the office country behind it."""
+
+    cidr: str
+    country: str = Field(pattern=ISO_COUNTRY_PATTERN)
+    office: str = ""
+
+    @field_validator("cidr")
+    @classmethod
+    def _is_network(cls, value: str) -> str:
+        try:
+            return str(ipaddress.ip_network(value.strip(), strict=False))
+        except ValueError:
+            raise ValueError(f"{value!r} is not an IP network such as 203.0.113.0/24") from None
+
+
+class JurisdictionRules(_Strict):
+    """How a caller's jurisdiction is decided (docs/jurisdiction.md)."""
+
+    # Which IP country decides when sources disagree: where the address is used
+    # (a geolocation database, a geofeed) or where its range is registered (RIR data).
+    # With "located", an address no located source knows falls back to its registered
+    # country at lower confidence.
+    ip_country: Literal["located", "registered"] = "located"
+    corporate_egress: tuple[EgressRange, ...] = ()
+
+
 class Policy(_Strict):
     """The whole policy: data classes by name, exceptions, and where it came from."""
 
@@ -94,6 +123,7 @@ class Policy(_Strict):
     description: str = ""
     data_classes: dict[str, DataClass]
     exceptions: tuple[PolicyException, ...] = ()
+    jurisdiction: JurisdictionRules = JurisdictionRules()
     # Where the policy was read from and the sha256 of its bytes, for provenance.
     source: str = ""
     sha256: str = ""

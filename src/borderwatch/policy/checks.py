@@ -107,7 +107,16 @@ class _Checker:
                 self.out.data.pop(name, None)
         self.check_data_classes()
         self.check_exceptions()
+        self.check_egress()
         return self.out
+
+    def check_egress(self) -> None:
+        ranges = self.doc.get(("jurisdiction", "corporate_egress"))
+        if not isinstance(ranges, list):
+            return  # absent, or the wrong type, which the model reports
+        for index, item in enumerate(ranges):
+            if isinstance(item, Mapping) and item.get("country") is not None:
+                self.check_single_country(("jurisdiction", "corporate_egress", index, "country"))
 
     def check_marker(self) -> None:
         marker = self.doc.root.get("borderwatch")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from borderwatch.model.findings import Severity
@@ -9,8 +10,14 @@ from borderwatch.rules.base import Rule
 
 _PROHIBITED_SQL = """
 WITH signals AS (
-    SELECT *, 'caller_ip' AS basis, ip_country AS signal_country
+    SELECT *, 'corporate_egress' AS basis, egress_country AS signal_country
+    FROM protected_access WHERE egress_country IS NOT NULL
+    UNION ALL
+    SELECT *, 'caller_ip', ip_country
     FROM protected_access WHERE ip_country IS NOT NULL
+    UNION ALL
+    SELECT *, 'cloud_host', cloud_host_country
+    FROM protected_access WHERE cloud_host_country IS NOT NULL
     UNION ALL
     SELECT *, CASE WHEN travel_country IS NULL THEN 'work_country' ELSE 'approved_travel' END,
         person_country
@@ -20,9 +27,10 @@ WITH signals AS (
     FROM protected_access WHERE service_country IS NOT NULL
 ),
 hits AS (
-    SELECT s.*, ap.data_class AS prohibited_class
+    SELECT s.*, ap.data_class AS prohibited_class, v.confidence
     FROM signals s JOIN access_prohibited ap
       ON ap.country = s.signal_country AND list_contains(s.data_classes, ap.data_class)
+    JOIN access_verdict v USING (event_id, store_id)
 )
 SELECT store_id AS resource, principal, any_value(person) AS person,
     signal_country AS country,
@@ -31,8 +39,10 @@ SELECT store_id AS resource, principal, any_value(person) AS person,
     min(event_time) AS first_seen, max(event_time) AS last_seen,
     struct_pack(
         basis := list_sort(list(DISTINCT basis)),
+        confidence := {best_confidence},
         callers := list_sort(list(DISTINCT caller))[1:10],
         caller_kinds := list_sort(list(DISTINCT caller_kind)),
+        {ip_signals},
         work_country := any_value(work_country),
         travel_country := any_value(travel_country),
         employer := any_value(employer),
@@ -43,6 +53,30 @@ SELECT store_id AS resource, principal, any_value(person) AS person,
 FROM hits
 GROUP BY store_id, principal, signal_country
 """
+
+# Registered and located countries side by side, so a disagreement is visible.
+_IP_SIGNALS = """ip_country_kinds := {ip_country_kind},
+        registered_countries := {ip_registered},
+        located_countries := {ip_located},
+        cloud_hosts := {host_provider || ' ' || host_region},
+        anonymisers := {anonymiser},
+        egress_offices := {egress_office},
+        vendor_claimed_countries := {claimed_country}"""
+# {expr} above: the distinct non-null values of expr, sorted.
+_IP_SIGNALS = re.sub(
+    r"\{([^}]+)\}",
+    lambda m: f"list_sort(list(DISTINCT {m[1]}) FILTER (WHERE ({m[1]}) IS NOT NULL))",
+    _IP_SIGNALS,
+)
+
+# The best confidence among the finding's events (high > medium > low > none).
+_BEST_CONFIDENCE = """CASE WHEN bool_or(confidence = 'high') THEN 'high'
+            WHEN bool_or(confidence = 'medium') THEN 'medium'
+            WHEN bool_or(confidence = 'low') THEN 'low' ELSE 'none' END"""
+
+_PROHIBITED_SQL = _PROHIBITED_SQL.replace("{ip_signals}", _IP_SIGNALS).replace(
+    "{best_confidence}", _BEST_CONFIDENCE
+)
 
 _UNKNOWN_SQL = """
 SELECT store_id AS resource, principal, any_value(person) AS person, NULL AS country,
@@ -56,13 +90,44 @@ SELECT store_id AS resource, principal, any_value(person) AS person, NULL AS cou
         actions := list_sort(list(DISTINCT action))[1:10],
         sample_event_ids := list(DISTINCT event_id ORDER BY event_id)[1:10]
     ) AS evidence
-FROM protected_access
-WHERE ip_country IS NULL AND service_country IS NULL AND person_country IS NULL
+FROM protected_access JOIN access_verdict USING (event_id, store_id)
+WHERE effective_country IS NULL AND anonymiser IS NULL
 GROUP BY store_id, principal
 """
 
+_ANONYMIZED_SQL = """
+SELECT store_id AS resource, principal, any_value(person) AS person, NULL AS country,
+    any_value(data_classes) AS data_classes,
+    count(DISTINCT event_id) AS count,
+    min(event_time) AS first_seen, max(event_time) AS last_seen,
+    struct_pack(
+        anonymisers := list_sort(list(DISTINCT anonymiser)),
+        callers := list_sort(list(DISTINCT caller))[1:10],
+        exit_countries := list_sort(list(DISTINCT coalesce(ip_located, ip_registered))),
+        identity_known := bool_or(person IS NOT NULL),
+        actions := list_sort(list(DISTINCT action))[1:10],
+        sample_event_ids := list(DISTINCT event_id ORDER BY event_id)[1:10]
+    ) AS evidence
+FROM protected_access
+WHERE anonymiser IS NOT NULL AND egress_country IS NULL AND person_country IS NULL
+GROUP BY store_id, principal
+"""
+
+
+def _describe_anonymized(row: dict[str, Any]) -> str:
+    evidence = row.get("evidence") or {}
+    kinds = ", ".join(evidence.get("anonymisers") or []) or "an anonymiser"
+    who = row.get("principal") or "an unidentified principal"
+    return (
+        f"{who} reached {row['resource']} {row['count']} time(s) through {kinds}; the "
+        "address hides where the person was and the identity directory does not say."
+    )
+
+
 _BASIS_TEXT = {
-    "caller_ip": "the caller IP's registered country",
+    "corporate_egress": "the organisation's own egress range at that office",
+    "caller_ip": "the caller IP's country",
+    "cloud_host": "the cloud region hosting the caller (a workload, not a person)",
     "work_country": "the person's work country",
     "approved_travel": "the country of the person's approved travel that day",
     "provider_region": "the region of the cloud service that made the call",
@@ -108,12 +173,20 @@ def _describe_covered(row: dict[str, Any]) -> str:
 
 def _describe_prohibited(row: dict[str, Any]) -> str:
     evidence = row.get("evidence") or {}
-    bases = " and ".join(_BASIS_TEXT.get(b, b) for b in evidence.get("basis") or [])
+    bases = " and ".join(_basis_text(b, evidence) for b in evidence.get("basis") or [])
     who = row.get("person") or row.get("principal") or "an unidentified principal"
     return (
         f"{who} reached {row['resource']} ({', '.join(row.get('data_classes') or [])}) "
-        f"{row['count']} time(s) from {row['country']}, a prohibited country, by {bases}."
+        f"{row['count']} time(s) from {row['country']}, a prohibited country, by {bases} "
+        f"(confidence: {evidence.get('confidence', 'none')})."
     )
+
+
+def _basis_text(basis: str, evidence: dict[str, Any]) -> str:
+    if basis == "caller_ip":
+        kinds = evidence.get("ip_country_kinds") or ["registered"]
+        return f"the caller IP's {' or '.join(kinds)} country"
+    return _BASIS_TEXT.get(basis, basis)
 
 
 def _describe_unknown(row: dict[str, Any]) -> str:
@@ -154,6 +227,16 @@ def rules() -> list[Rule]:
             ),
             sql=_COVERED_SQL,
             describe=_describe_covered,
+        ),
+        Rule(
+            id="access.anonymized-caller",
+            title="Protected data accessed through an anonymiser",
+            severity=Severity.HIGH,
+            rationale="A VPN, proxy, Tor or hosting address hides where the person was; "
+            "unless the identity establishes it, the access cannot be judged.",
+            references=("Policy: jurisdiction (docs/jurisdiction.md)",),
+            sql=_ANONYMIZED_SQL,
+            describe=_describe_anonymized,
         ),
         Rule(
             id="access.unknown-location",

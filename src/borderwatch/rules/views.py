@@ -95,7 +95,16 @@ VIEWS: tuple[str, ...] = (
         GROUP BY im.event_id
     )
     SELECT es.store_id, e.event_id, e.event_time, e.principal, e.action, e.caller,
-        e.provider, e.region, cl.caller_kind, cl.ip, cl.ip_country,
+        e.provider, e.region, e.claimed_country, cl.caller_kind, cl.ip,
+        cl.ip_registered, cl.ip_located, cl.ip_country_kind,
+        cl.host_provider, cl.host_region, cl.host_country, cl.anonymiser,
+        cl.egress_country, cl.egress_office,
+        -- The caller IP's country counts as the person's place only when the address is
+        -- not the organisation's own egress (which says more), not an anonymiser (which
+        -- hides the person) and not a cloud host (a workload, not a desk).
+        CASE WHEN cl.egress_country IS NULL AND cl.anonymiser IS NULL
+                  AND cl.host_provider IS NULL THEN cl.ip_country END AS ip_country,
+        CASE WHEN cl.egress_country IS NULL THEN cl.host_country END AS cloud_host_country,
         CASE WHEN cl.caller_kind IN ('provider_internal', 'provider_service')
              THEN rc.country END AS service_country,
         im.person, im.work_country, im.employer, im.matched_on,
@@ -111,5 +120,33 @@ VIEWS: tuple[str, ...] = (
     LEFT JOIN region_country rc ON rc.provider = e.provider AND rc.region = e.region
     LEFT JOIN identity_match im USING (event_id)
     LEFT JOIN travel_match tm USING (event_id)
+    """,
+    # One verdict per event: the country that decides and how sure we are (precedence
+    # and confidence levels: docs/jurisdiction.md).
+    """
+    CREATE OR REPLACE TABLE access_verdict AS
+    SELECT event_id, store_id,
+        coalesce(egress_country, person_country, ip_country, cloud_host_country,
+                 service_country) AS effective_country,
+        CASE
+            WHEN egress_country IS NOT NULL THEN 'corporate_egress'
+            WHEN person_country IS NOT NULL THEN
+                CASE WHEN travel_country IS NOT NULL THEN 'approved_travel'
+                     ELSE 'work_country' END
+            WHEN ip_country IS NOT NULL THEN 'caller_ip'
+            WHEN cloud_host_country IS NOT NULL THEN 'cloud_host'
+            WHEN service_country IS NOT NULL THEN 'provider_region'
+        END AS decided_by,
+        CASE
+            WHEN egress_country IS NOT NULL THEN 'high'
+            WHEN person_country IS NOT NULL AND ip_country = person_country THEN 'high'
+            WHEN person_country IS NOT NULL AND ip_country IS NOT NULL THEN 'low'
+            WHEN person_country IS NOT NULL THEN 'medium'
+            WHEN ip_country IS NOT NULL AND ip_country_kind = 'located' THEN 'medium'
+            WHEN ip_country IS NOT NULL OR cloud_host_country IS NOT NULL
+                 OR service_country IS NOT NULL THEN 'low'
+            ELSE 'none'
+        END AS confidence
+    FROM protected_access
     """,
 )
