@@ -70,6 +70,7 @@ def scan(
     *,
     policy: str | Path | Policy,
     inventory: Sequence[str | Path] = (),
+    previous_inventory: Sequence[str | Path] = (),
     identities: Sequence[str | Path] = (),
     entities: Sequence[str | Path] = (),
     travel: Sequence[str | Path] = (),
@@ -88,6 +89,7 @@ def scan(
     request = ScanRequest(
         policy=policy,
         inventory=[Path(p) for p in inventory],
+        previous_inventory=[Path(p) for p in previous_inventory],
         identities=[Path(p) for p in identities],
         entities=[Path(p) for p in entities],
         travel=[Path(p) for p in travel],

@@ -47,6 +47,14 @@ def main() -> None:
     help="Store inventory (CSV/YAML).",
 )
 @click.option(
+    "--previous-inventory",
+    "previous_inventory",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="An earlier inventory (repeatable): changes since the latest one, and migration "
+    "progress over all of them (docs/inventory-history.md).",
+)
+@click.option(
     "--identities", multiple=True, type=click.Path(path_type=Path), help="Identity directory."
 )
 @click.option(
@@ -112,6 +120,7 @@ def main() -> None:
 def scan(
     policy_ref: str,
     inventory: tuple[Path, ...],
+    previous_inventory: tuple[Path, ...],
     identities: tuple[Path, ...],
     entities: tuple[Path, ...],
     travel: tuple[Path, ...],
@@ -134,6 +143,7 @@ def scan(
         result = api.scan(
             policy=api.load_policy(policy_ref, context.registry),
             inventory=inventory,
+            previous_inventory=previous_inventory,
             identities=identities,
             entities=entities,
             travel=travel,
@@ -360,12 +370,14 @@ def _plain_progress(console: Console) -> ProgressCallback:
 
 def _add_command_modules() -> None:
     """Commands that live in their own modules (borderwatch.commands.*)."""
+    from borderwatch.commands.diff import diff_command
     from borderwatch.commands.exports import import_command
     from borderwatch.commands.geo import geo
     from borderwatch.commands.inventory import inventory
     from borderwatch.commands.plancheck import plan_check
 
     inventory.add_command(import_command)
+    inventory.add_command(diff_command)
     main.add_command(inventory)
     main.add_command(plan_check)
     main.add_command(geo)

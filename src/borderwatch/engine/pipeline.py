@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -17,9 +17,13 @@ from borderwatch import __version__
 from borderwatch.engine import tables
 from borderwatch.engine.duckdb_engine import DuckDBEngine
 from borderwatch.engine.events import ProgressCallback, load_events
+from borderwatch.engine.history import inventory_history
 from borderwatch.evidence.exceptions import apply_exceptions
 from borderwatch.geo import GeoSource, SourceSpec, load_sources
+from borderwatch.inventory.classes import apply_store_classes
 from borderwatch.inventory.locations import LocationRegistry
+from borderwatch.inventory.placement import ResolvedStore, resolve_stores
+from borderwatch.inventory.snapshots import snapshot_date
 from borderwatch.inventory.stores import read_inventory
 from borderwatch.jurisdiction.caller import ip_data_version
 from borderwatch.jurisdiction.covered import covered_status
@@ -45,6 +49,8 @@ class ScanRequest:
 
     policy: Policy
     inventory: Sequence[Path] = ()
+    # Earlier inventories (snapshots), for changes and migration progress.
+    previous_inventory: Sequence[Path] = ()
     identities: Sequence[Path] = ()
     entities: Sequence[Path] = ()
     travel: Sequence[Path] = ()
@@ -78,13 +84,22 @@ def run_scan(request: ScanRequest, ctx: ScanContext) -> ScanResult:
     try:
         inputs: list[InputSummary] = []
         quarantined: list[QuarantinedRecord] = []
-        stores = _read_stores(request.inventory, inputs, quarantined)
+        stores = _classified(_read_stores(request.inventory, inputs, quarantined), request)
         identities = _read_reference(request.identities, read_identities, inputs, quarantined)
         entities = _read_reference(request.entities, read_entities, inputs, quarantined)
         trips = _read_reference(request.travel, read_travel, inputs, quarantined)
         coverage = covered_status(entities, identities, _covered_countries(request.policy))
-        resolved = tables.resolve_stores(stores, ctx.locations)
+        resolved = resolve_stores(stores, ctx.locations)
+        history = inventory_history(
+            resolved,
+            _read_snapshots(request, inputs, quarantined),
+            request.policy,
+            ctx.locations,
+            as_of,
+        )
         _load_reference_tables(engine, request.policy, resolved, ctx.locations)
+        engine.create_table("inventory_changes", tables.changes_table(history.changes))
+        engine.create_table("legacy_holdings", tables.legacy_table(history.holdings, as_of))
         engine.create_table("identities", tables.identity_table(identities, coverage.identities))
         engine.create_table("travel", tables.travel_table(trips))
         load = load_events(
@@ -129,9 +144,28 @@ def run_scan(request: ScanRequest, ctx: ScanContext) -> ScanResult:
             data_versions=versions,
             events_total=load.events_total,
             protected_accesses=_scalar(engine, "SELECT count(*) FROM protected_access"),
+            changes=tuple(history.changes),
+            legacy=tuple(history.progress),
         )
     finally:
         engine.close()
+
+
+def _classified(stores: list[Store], request: ScanRequest) -> list[Store]:
+    return apply_store_classes(stores, request.policy.store_classes)
+
+
+def _read_snapshots(
+    request: ScanRequest, inputs: list[InputSummary], quarantined: list[QuarantinedRecord]
+) -> list[tuple[dt.date, list[Store]]]:
+    """Each earlier inventory file is one snapshot, dated by snapshot_date()."""
+    snapshots = []
+    for path in request.previous_inventory:
+        summaries: list[InputSummary] = []
+        stores = _classified(_read_stores([path], summaries, quarantined), request)
+        inputs.extend(replace(s, kind="previous-inventory") for s in summaries)
+        snapshots.append((snapshot_date(Path(path)), stores))
+    return snapshots
 
 
 def _read_stores(
@@ -202,7 +236,7 @@ def _covered_countries(policy: Policy) -> set[str]:
 def _load_reference_tables(
     engine: DuckDBEngine,
     policy: Policy,
-    resolved: list[tables.ResolvedStore],
+    resolved: list[ResolvedStore],
     locations: LocationRegistry,
 ) -> None:
     policy_tables = tables.policy_tables(policy)
@@ -250,7 +284,15 @@ def _evaluate(engine: DuckDBEngine, rule: Rule, versions: dict[str, str]) -> lis
 def _finding(rule: Rule, row: dict[str, Any], versions: dict[str, str]) -> Finding:
     evidence = {k: v for k, v in (row.get("evidence") or {}).items() if v not in (None, "", [])}
     return Finding(
-        id=finding_id(rule.id, row.get("resource"), row.get("principal"), row.get("country")),
+        # `subject` lets a rule tell apart findings about the same resource (e.g. two
+        # different changes to one store); rules without it keep their historic ids.
+        id=finding_id(
+            rule.id,
+            row.get("resource"),
+            row.get("principal"),
+            row.get("country"),
+            *([row["subject"]] if row.get("subject") else []),
+        ),
         rule=rule.id,
         severity=rule.severity,
         status=Status.OPEN,
@@ -269,9 +311,7 @@ def _finding(rule: Rule, row: dict[str, Any], versions: dict[str, str]) -> Findi
     )
 
 
-def _residency_rows(
-    engine: DuckDBEngine, resolved: list[tables.ResolvedStore]
-) -> list[ResidencyRow]:
+def _residency_rows(engine: DuckDBEngine, resolved: list[ResolvedStore]) -> list[ResidencyRow]:
     verdicts: dict[str, str] = {}
     for row in engine.query(
         "SELECT store_id, list(DISTINCT verdict) AS verdicts FROM residency_by_class "

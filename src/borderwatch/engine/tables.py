@@ -5,15 +5,17 @@ Rules are SQL over these tables, so whatever a rule needs to know must be here.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import pyarrow as pa
 
-from borderwatch.inventory.graph import CopyInfo, resolve_copies
-from borderwatch.inventory.locations import Location, LocationRegistry
+from borderwatch.inventory.diff import Change
+from borderwatch.inventory.legacy import LegacyHolding
+from borderwatch.inventory.locations import LocationRegistry
+from borderwatch.inventory.placement import ResolvedStore
 from borderwatch.jurisdiction.covered import Coverage
-from borderwatch.model.inventory import Identity, Store
+from borderwatch.model.inventory import Identity
 from borderwatch.model.people import Travel
 from borderwatch.model.policy import DataClass, Policy
 from borderwatch.policy import iso_countries
@@ -62,37 +64,6 @@ def prohibited_countries(data_class: DataClass) -> set[str]:
     return prohibited
 
 
-@dataclass(frozen=True)
-class ResolvedStore:
-    """A store with its resolved location and copy chain."""
-
-    store: Store
-    location: Location
-    copies: CopyInfo
-
-
-def resolve_stores(stores: Sequence[Store], registry: LocationRegistry) -> list[ResolvedStore]:
-    """Resolve every store's location through the registry and its copy chain."""
-    copies = resolve_copies(stores)
-    resolved = []
-    for store in stores:
-        if store.region:
-            location = registry.resolve(store.provider, store.region, site_country=store.country)
-        else:
-            # An inventory row with no region is not evidence of anywhere: never assume a
-            # provider default here.
-            location = Location(
-                provider=store.provider,
-                location="",
-                kind="unknown",
-                countries=(),
-                raw="",
-                reason="no region given in the inventory",
-            )
-        resolved.append(ResolvedStore(store, location, copies[store.store_id]))
-    return resolved
-
-
 def store_tables(resolved: Sequence[ResolvedStore]) -> dict[str, pa.Table]:
     """stores, store_classes, store_countries and store_keys."""
     string = pa.string()
@@ -107,6 +78,7 @@ def store_tables(resolved: Sequence[ResolvedStore]) -> dict[str, pa.Table]:
             "service": [r.store.service for r in resolved],
             "records": pa.array([r.store.records for r in resolved], pa.int64()),
             "copy_of": pa.array([r.store.copy_of for r in resolved], string),
+            "copy_kind": pa.array([r.store.copy_kind for r in resolved], string),
             "copy_path": pa.array([list(r.copies.copy_path) for r in resolved], pa.list_(string)),
             "copy_problem": [r.copies.problem for r in resolved],
             "origin": [r.store.origin for r in resolved],
@@ -190,3 +162,26 @@ def _pairs(rows: Sequence[tuple[str, str]], first: str, second: str) -> pa.Table
 
 def _lower(value: str | None) -> str | None:
     return None if value is None else value.strip().lower()
+
+
+def changes_table(changes: Sequence[Change]) -> pa.Table:
+    """inventory_changes: what changed per store since the previous inventory."""
+    return pa.table(
+        {
+            name: pa.array([getattr(c, name) for c in changes], pa.string())
+            for name in ("store_id", "kind", "before", "after", "detail")
+        }
+    )
+
+
+def legacy_table(holdings: Sequence[LegacyHolding], as_of: dt.date) -> pa.Table:
+    """legacy_holdings: protected stores in legacy locations, with the scan's day."""
+    return pa.table(
+        {
+            "store_id": pa.array([h.store_id for h in holdings], pa.string()),
+            "legacy": pa.array([h.legacy for h in holdings], pa.string()),
+            "deadline": pa.array([h.deadline for h in holdings], pa.date32()),
+            "records": pa.array([h.records for h in holdings], pa.int64()),
+            "as_of": pa.array([as_of] * len(holdings), pa.date32()),
+        }
+    )

@@ -115,6 +115,33 @@ class JurisdictionRules(_Strict):
     corporate_egress: tuple[EgressRange, ...] = ()
 
 
+class StoreClasses(_Strict):
+    """Data classes given by the policy to every store whose id or alias matches a glob."""
+
+    match: str
+    data_classes: tuple[str, ...]
+
+
+class LegacyLocation(_Strict):
+    """A place protected data must leave (the old own data centres), and by when.
+
+    Matches stores by provider and region (an on-premises site id is its region), or by
+    country; every field given must match.
+    """
+
+    name: str
+    provider: str | None = None
+    region: str | None = None
+    country: str | None = Field(default=None, pattern=ISO_COUNTRY_PATTERN)
+    deadline: dt.date
+
+    @model_validator(mode="after")
+    def _needs_a_place(self) -> LegacyLocation:
+        if self.provider is None and self.region is None and self.country is None:
+            raise ValueError("a legacy location needs provider, region or country")
+        return self
+
+
 class Policy(_Strict):
     """The whole policy: data classes by name, exceptions, and where it came from."""
 
@@ -124,6 +151,8 @@ class Policy(_Strict):
     data_classes: dict[str, DataClass]
     exceptions: tuple[PolicyException, ...] = ()
     jurisdiction: JurisdictionRules = JurisdictionRules()
+    store_classes: tuple[StoreClasses, ...] = ()
+    legacy_locations: tuple[LegacyLocation, ...] = ()
     # Where the policy was read from and the sha256 of its bytes, for provenance.
     source: str = ""
     sha256: str = ""

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from borderwatch.inventory.diff import Change
+from borderwatch.inventory.legacy import LegacyProgress
 from borderwatch.model.events import QuarantinedRecord
 from borderwatch.model.findings import Finding, Severity, Status
 
@@ -82,6 +84,9 @@ class ScanResult:
     data_versions: dict[str, str] = field(default_factory=dict)
     events_total: int = 0
     protected_accesses: int = 0
+    # Changes since the previous inventory, and migration progress per legacy location.
+    changes: tuple[Change, ...] = ()
+    legacy: tuple[LegacyProgress, ...] = ()
 
     def failing(self) -> list[Finding]:
         """Open findings at or above the failing severity: these decide the exit code."""

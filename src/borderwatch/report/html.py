@@ -294,6 +294,34 @@ def view(result: ScanResult) -> dict[str, Any]:
         "resolved_findings": [_finding_view(f) for f in resolved],
         "chart": _chart(result),
         "residency": residency,
+        "changes": [
+            {
+                "store_id": text(c.store_id),
+                "kind": text(c.kind),
+                "before": text(c.before),
+                "after": text(c.after),
+                "detail": text(c.detail),
+            }
+            for c in result.changes
+        ],
+        "legacy": [
+            {
+                "name": text(progress.name),
+                "deadline": progress.deadline.isoformat(),
+                "points": [
+                    {
+                        "day": point.day.isoformat(),
+                        "stores": point.stores,
+                        "records": point.records,
+                        "unknown_counts": point.unknown_counts,
+                        "overdue": point.day > progress.deadline
+                        and (point.records > 0 or point.unknown_counts > 0),
+                    }
+                    for point in progress.points
+                ],
+            }
+            for progress in result.legacy
+        ],
         "inputs": _inputs(result),
         "quarantine": quarantine,
         "quarantine_total": len(result.quarantined),

@@ -59,6 +59,8 @@ class SummaryJsonReporter:
                 "open_findings_by_rule": dict(sorted(open_by_rule.items())),
                 "open_findings_by_severity": dict(sorted(by_severity.items())),
                 "access_by_country": [c.as_dict() for c in result.access_by_country],
+                "inventory_changes": [vars(c) for c in result.changes],
+                "legacy_progress": [p.as_dict() for p in result.legacy],
                 "data_versions": result.data_versions,
             }
         )

@@ -36,6 +36,7 @@ def _residency_sql(verdict: str, copies: bool | None) -> str:
             service := any_value(s.service),
             records := any_value(s.records),
             copy_path := any_value(s.copy_path),
+            copy_kind := any_value(s.copy_kind),
             copy_problem := any_value(s.copy_problem),
             declared_at := any_value(s.origin)
         ) AS evidence
@@ -78,6 +79,58 @@ def _describe_unknown(row: dict[str, Any]) -> str:
     )
 
 
+_CHANGED_SQL = """
+SELECT c.store_id AS resource, NULL AS principal, NULL AS person, NULL AS country,
+    coalesce((SELECT list(DISTINCT p.data_class ORDER BY p.data_class)
+              FROM protected_store_classes p WHERE p.store_id IN (c.store_id, c.detail)),
+             []) AS data_classes,
+    1 AS count, NULL::TIMESTAMPTZ AS first_seen, NULL::TIMESTAMPTZ AS last_seen,
+    c.kind || ':' || coalesce(c.detail, '') AS subject,
+    struct_pack(change := c.kind, before := c.before, after := c.after,
+                new_copy := c.detail) AS evidence
+FROM inventory_changes c
+WHERE c.kind IN ('appeared', 'moved', 'gained-copy')
+  AND EXISTS (SELECT 1 FROM protected_store_classes p
+              WHERE p.store_id IN (c.store_id, c.detail))
+"""
+
+_LEGACY_SQL = """
+SELECT h.store_id AS resource, NULL AS principal, NULL AS person,
+    (SELECT min(c.country) FROM store_countries c WHERE c.store_id = h.store_id) AS country,
+    (SELECT list(DISTINCT p.data_class ORDER BY p.data_class)
+     FROM protected_store_classes p WHERE p.store_id = h.store_id) AS data_classes,
+    1 AS count, NULL::TIMESTAMPTZ AS first_seen, NULL::TIMESTAMPTZ AS last_seen,
+    struct_pack(legacy_location := h.legacy, deadline := CAST(h.deadline AS VARCHAR),
+                days_overdue := datediff('day', h.deadline, h.as_of),
+                records := h.records) AS evidence
+FROM legacy_holdings h
+WHERE h.as_of > h.deadline AND coalesce(h.records, 1) > 0
+"""
+
+
+def _describe_changed(row: dict[str, Any]) -> str:
+    evidence = row.get("evidence") or {}
+    change, store = evidence.get("change"), row["resource"]
+    if change == "moved":
+        return f"Store {store} moved from {evidence.get('before')} to {evidence.get('after')}."
+    if change == "gained-copy":
+        return (
+            f"Store {store} gained a copy, {evidence.get('new_copy')}, in {evidence.get('after')}."
+        )
+    return f"Store {store} holding protected data appeared in {evidence.get('after')}."
+
+
+def _describe_legacy(row: dict[str, Any]) -> str:
+    evidence = row.get("evidence") or {}
+    records = evidence.get("records")
+    held = "an unknown number of" if records is None else f"{records:,}"
+    return (
+        f"Store {row['resource']} still holds {held} records of protected data in legacy "
+        f"location {evidence.get('legacy_location')}, {evidence.get('days_overdue')} day(s) "
+        f"after the deadline of {evidence.get('deadline')}."
+    )
+
+
 def rules() -> list[Rule]:
     """The residency rule family."""
     return [
@@ -110,5 +163,25 @@ def rules() -> list[Rule]:
             references=_REFERENCES,
             sql=_residency_sql("unknown", copies=None),
             describe=_describe_unknown,
+        ),
+        Rule(
+            id="residency.location-changed",
+            title="Where protected data is stored changed since the previous inventory",
+            severity=Severity.MEDIUM,
+            rationale="Agreements require notice before storage locations change: a "
+            "protected store appeared, moved region or gained a copy.",
+            references=("Policy: --previous-inventory (docs/inventory-history.md)",),
+            sql=_CHANGED_SQL,
+            describe=_describe_changed,
+        ),
+        Rule(
+            id="residency.legacy-not-emptied",
+            title="Protected data still in a legacy location after its deadline",
+            severity=Severity.HIGH,
+            rationale="The policy's legacy locations (the old own data centres) must be "
+            "emptied of protected data by their deadline.",
+            references=("Policy: legacy_locations (docs/inventory-history.md)",),
+            sql=_LEGACY_SQL,
+            describe=_describe_legacy,
         ),
     ]

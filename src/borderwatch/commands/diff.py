@@ -1,0 +1,61 @@
+"""`borderwatch inventory diff OLD NEW`: stores that appeared, moved, gained copies, went."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from borderwatch.errors import BorderwatchError
+from borderwatch.inventory.diff import Change, diff_inventories
+from borderwatch.inventory.locations import LocationRegistry
+from borderwatch.inventory.stores import read_inventory
+from borderwatch.model.inventory import Store
+
+
+@click.command("diff")
+@click.argument("old", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.argument("new", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print the changes as JSON.")
+def diff_command(old: Path, new: Path, as_json: bool) -> None:
+    """Show what changed between two inventories (exit 0; 2 if one cannot be read)."""
+    console = Console(highlight=False, soft_wrap=True)
+    try:
+        changes = diff_inventories(_stores(old), _stores(new), LocationRegistry.load_builtin())
+    except BorderwatchError as exc:
+        Console(stderr=True).print(str(exc), markup=False)
+        sys.exit(2)
+    if as_json:
+        click.echo(json.dumps([vars(c) for c in changes], indent=2, ensure_ascii=False))
+        return
+    console.print(_table(changes) if changes else "No changes.")
+
+
+def _stores(path: Path) -> list[Store]:
+    read = read_inventory(path)
+    for record in read.quarantined:
+        Console(stderr=True).print(
+            f"{record.input_path} {record.position}: {record.reason} (row ignored)", markup=False
+        )
+    return read.stores
+
+
+def _table(changes: list[Change]) -> Table:
+    table = Table(title="Inventory changes")
+    for column in ("store", "change"):
+        table.add_column(column, no_wrap=True)
+    for column in ("before", "after", "new copy"):
+        table.add_column(column, overflow="fold")
+    for change in changes:
+        table.add_row(
+            *(
+                Text(v)
+                for v in (change.store_id, change.kind, change.before, change.after, change.detail)
+            )
+        )
+    return table

@@ -1,0 +1,45 @@
+"""Where inventory stores are: rows resolved through the location registry, with copies."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from borderwatch.inventory.graph import CopyInfo, resolve_copies
+from borderwatch.inventory.locations import Location, LocationRegistry
+from borderwatch.model.inventory import Store
+
+
+def store_location(store: Store, registry: LocationRegistry) -> Location:
+    """The store's location; a row with no region is unknown, never a provider default."""
+    if store.region:
+        return registry.resolve(store.provider, store.region, site_country=store.country)
+    # An inventory row with no region is not evidence of anywhere (the S3 API's "empty
+    # means us-east-1" applies to API answers, not to what a person left blank).
+    return Location(
+        provider=registry.resolve(store.provider, None).provider,
+        location="",
+        kind="unknown",
+        countries=(),
+        raw="",
+        reason="no region given in the inventory",
+    )
+
+
+@dataclass(frozen=True)
+class ResolvedStore:
+    """A store with its resolved location and copy chain."""
+
+    store: Store
+    location: Location
+    copies: CopyInfo
+
+
+def resolve_stores(stores: Sequence[Store], registry: LocationRegistry) -> list[ResolvedStore]:
+    """Resolve every store's location through the registry and its copy chain."""
+    copies = resolve_copies(stores)
+    resolved = []
+    for store in stores:
+        location = store_location(store, registry)
+        resolved.append(ResolvedStore(store, location, copies[store.store_id]))
+    return resolved
