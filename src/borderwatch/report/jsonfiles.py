@@ -53,6 +53,7 @@ class SummaryJsonReporter:
                 "events_total": result.events_total,
                 "protected_accesses": result.protected_accesses,
                 "inputs": [i.as_dict() for i in result.inputs],
+                "events_by_format": _by_format(result),
                 "totals": totals,
                 "findings_total": len(result.findings),
                 "findings_by_rule": dict(sorted(by_rule.items())),
@@ -64,6 +65,22 @@ class SummaryJsonReporter:
                 "data_versions": result.data_versions,
             }
         )
+
+
+def _by_format(result: ScanResult) -> dict[str, dict[str, int]]:
+    """Per event reader: files, records read, accepted and quarantined."""
+    formats: dict[str, dict[str, int]] = {}
+    for item in result.inputs:
+        if item.kind != "events":
+            continue
+        counts = formats.setdefault(
+            item.format, {"files": 0, "records_read": 0, "accepted": 0, "quarantined": 0}
+        )
+        counts["files"] += 1
+        counts["records_read"] += item.records_read
+        counts["accepted"] += item.accepted
+        counts["quarantined"] += item.quarantined
+    return dict(sorted(formats.items()))
 
 
 class QuarantineReporter:
