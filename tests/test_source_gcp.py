@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
-import gzip
 import json
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
-from borderwatch.model.events import QuarantinedRecord
-from borderwatch.sources.cloudtrail import CloudTrailSource
 from borderwatch.sources.gcp_audit import GcpAuditSource, normalise, read_method, resource_keys
 from borderwatch.sources.inputs import head_bytes
 from borderwatch.sources.record import RecordError
+from readerkit import (
+    CORRUPTION,
+    PANTHER,
+    Read,
+    by_record,
+    check_corruption,
+    check_sniff_isolation,
+    json_lines,
+    read_with,
+)
 
 SOURCE = GcpAuditSource()
 CUSTODIAN = sorted(
@@ -52,93 +57,22 @@ def wrap(records: list[dict[str, Any]]) -> Any:
     return records  # gcloud logging read --format=json
 
 
-REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
-PANTHER = REAL / "panther-analysis" / "rule-test-logs"
-CLOUDTRAIL = (
-    REAL
-    / "aws-cloudtrail-processing-library"
-    / "src/test/resources/resources/SerializerTestFile.json"
-)
-OTHER_SAMPLES = {
-    "cloudtrail": CLOUDTRAIL,
-    "gcp-audit": PANTHER / "GCP.AuditLog.jsonl",
-    "azure-activity": PANTHER / "Azure.MonitorActivity.jsonl",
-    "entra": PANTHER / "Azure.Audit.jsonl",
-    "okta": PANTHER / "Okta.SystemLog.jsonl",
-}
-
-
-@dataclass
-class Read:
-    read: int
-    rows: list[dict[str, Any]]
-    quarantined: list[QuarantinedRecord]
-
-
 def read(path: Path) -> Read:
-    batches = list(SOURCE.read(path, batch_size=7))
-    for batch in batches:
-        assert batch.records_read == batch.events.num_rows + len(batch.quarantined)
-    rows = [row for b in batches for row in b.events.to_pylist()]
-    quarantined = [q for b in batches for q in b.quarantined]
-    return Read(sum(b.records_read for b in batches), rows, quarantined)
-
-
-def json_lines(path: Path) -> list[Any]:
-    return [json.loads(line) for line in path.read_bytes().splitlines() if line.strip()]
-
-
-def by_record(got: Read, number: int) -> dict[str, Any]:
-    return next(r for r in got.rows if r["input_record"] == number)
-
-
-def corrupt(data: bytes, edits: list[tuple[int, bytes]], cut: int | None, gz: bool) -> bytes:
-    buffer = bytearray(data)
-    for offset, replacement in edits:
-        at = offset % max(len(buffer), 1)
-        buffer[at : at + len(replacement)] = replacement
-    if gz:
-        buffer = bytearray(gzip.compress(bytes(buffer)))
-    if cut is not None:
-        buffer = buffer[: max(1, cut % len(buffer))]
-    return bytes(buffer)
+    return read_with(SOURCE, path)
 
 
 def test_sniff_claims_none_of_the_other_formats_and_cloudtrail_not_this_one() -> None:
-    for name, path in OTHER_SAMPLES.items():
-        if name != SOURCE.name:
-            assert not SOURCE.sniff(path, head_bytes(path)), name
-    for path in OWN_SAMPLES:
-        assert SOURCE.sniff(path, head_bytes(path)), path
-        assert not CloudTrailSource().sniff(path, head_bytes(path)), path
-
-
-_CORRUPTION = dict(
-    form=st.sampled_from(["lines", "array", "lines-gz", "array-gz"]),
-    edits=st.lists(
-        st.tuples(st.integers(min_value=0, max_value=10_000), st.binary(min_size=0, max_size=4)),
-        max_size=6,
-    ),
-    cut=st.one_of(st.none(), st.integers(min_value=1, max_value=10_000)),
-)
+    check_sniff_isolation(SOURCE, OWN_SAMPLES)
 
 
 @settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(**_CORRUPTION)
+@given(**CORRUPTION)
 def test_random_corruption_never_crashes_and_accounting_holds(
     tmp_path: Path, form: str, edits: list[tuple[int, bytes]], cut: int | None
 ) -> None:
-    if form.startswith("lines"):
-        data = "\n".join(json.dumps(r) for r in GOOD).encode()
-    else:
-        data = json.dumps(wrap(GOOD), indent=1).encode()
-    path = tmp_path / f"corrupt-{form}.json"
-    path.write_bytes(corrupt(data, edits, cut, form.endswith("gz")))
-    got = read(path)
-    assert got.read == len(got.rows) + len(got.quarantined)
-    assert len(got.rows) <= len(GOOD)
+    check_corruption(SOURCE, GOOD, wrap, tmp_path, form, edits, cut)
 
 
 def _expected_accepted(entries: list[Any]) -> int:

@@ -1,0 +1,214 @@
+"""Incremental scans: what earlier scans read, kept in the output folder's DuckDB file.
+
+The state file holds the canonical `events` of every input read so far, the inputs by
+path, size and checksum with their accounting, and their quarantined records. A scan
+with state reads only inputs it has not seen; rules then run over all events, so the
+findings equal those of a full rescan by construction (the rules see the same rows).
+An input that changed since it was read (other size or checksum, e.g. truncated or
+rewritten) is reported and not re-read: its earlier records stay counted once, never
+twice, until a full rescan (`--full`) replaces the state.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+
+from borderwatch.engine.duckdb_engine import DuckDBEngine
+from borderwatch.errors import UsageError
+from borderwatch.model.events import EVENT_SCHEMA, QuarantinedRecord
+from borderwatch.model.scan import InputSummary
+from borderwatch.sources.inputs import InputFile
+
+STATE_FILE = "state.duckdb"
+# Bumped when the stored tables change shape; an older state needs a full rescan.
+STATE_VERSION = "1"
+
+_FILES_SCHEMA = pa.schema(
+    [
+        ("path", pa.string()),
+        ("size", pa.int64()),
+        ("sha256", pa.string()),
+        ("format", pa.string()),
+        ("records_read", pa.int64()),
+        ("accepted", pa.int64()),
+        ("quarantined", pa.int64()),
+        ("note", pa.string()),
+        ("read_at", pa.string()),
+    ]
+)
+_QUARANTINE_SCHEMA = pa.schema(
+    [
+        (name, pa.string())
+        for name in ("input_key", "input_path", "position", "reason", "excerpt", "format")
+    ]
+)
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    """What identifies an input's content: its size and SHA-256."""
+
+    size: int
+    sha256: str
+
+
+def fingerprint(path: Path) -> Fingerprint:
+    """Size and SHA-256 of a file, read in chunks."""
+    digest = hashlib.sha256()
+    size = 0
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+            size += len(chunk)
+    return Fingerprint(size, digest.hexdigest())
+
+
+@dataclass
+class Plan:
+    """Which inputs to read now, and the accounting of those read before."""
+
+    to_read: list[InputFile]
+    fingerprints: dict[str, Fingerprint]
+    earlier: list[InputSummary]
+    earlier_quarantine: list[QuarantinedRecord]
+    changed: list[str]  # human sentences, one per input that changed since it was read
+
+
+class ScanState:
+    """The state tables inside the scan's DuckDB file."""
+
+    def __init__(self, engine: DuckDBEngine) -> None:
+        self.engine = engine
+        engine.execute("CREATE TABLE IF NOT EXISTS state_meta (key VARCHAR, value VARCHAR)")
+        version = engine.query("SELECT value FROM state_meta WHERE key = 'version'")
+        if version.num_rows == 0:
+            if self._has_table("input_files"):
+                raise UsageError("the scan state has no version; rescan with --full")
+            engine.execute(f"INSERT INTO state_meta VALUES ('version', '{STATE_VERSION}')")
+        elif version.column(0)[0].as_py() != STATE_VERSION:
+            raise UsageError(
+                f"the scan state was written by another version of borderwatch (state "
+                f"version {version.column(0)[0].as_py()}); rescan with --full"
+            )
+        if not self._has_table("input_files"):
+            engine.create_table("input_files", _FILES_SCHEMA.empty_table())
+            engine.create_table("state_quarantine", _QUARANTINE_SCHEMA.empty_table())
+        if not self._has_table("events"):
+            engine.create_table("events", EVENT_SCHEMA.empty_table())
+
+    def _has_table(self, name: str) -> bool:
+        found = self.engine.query(
+            f"SELECT count(*) AS n FROM information_schema.tables WHERE table_name = '{name}'"
+        )
+        return bool(found.column(0)[0].as_py())
+
+    def plan(self, files: Sequence[InputFile]) -> Plan:
+        """Split inputs into new ones (to read) and ones read before (reused or changed)."""
+        known = {
+            row["path"]: row for row in self.engine.query("SELECT * FROM input_files").to_pylist()
+        }
+        plan = Plan([], {}, [], [], [])
+        for item in files:
+            key = _key(item)
+            print_ = plan.fingerprints[key] = fingerprint(item.path)
+            row = known.get(key)
+            if row is None:
+                plan.to_read.append(item)
+                continue
+            note = f"read in an earlier scan ({row['read_at']})"
+            if (row["size"], row["sha256"]) != (print_.size, print_.sha256):
+                how = (
+                    f"truncated from {row['size']:,} to {print_.size:,} bytes"
+                    if print_.size < row["size"]
+                    else "rewritten (size or checksum differs)"
+                )
+                note = (
+                    f"CHANGED since it was read on {row['read_at']}: {how}; not re-read, its "
+                    "earlier records stay counted once; run a full rescan (--full) to use it"
+                )
+                plan.changed.append(f"{item.display}: {note}")
+            plan.earlier.append(
+                InputSummary(
+                    item.display,
+                    "events",
+                    row["format"],
+                    row["records_read"],
+                    row["accepted"],
+                    row["quarantined"],
+                    note,
+                )
+            )
+        reused = {_key(item) for item in files} & known.keys()
+        if reused:
+            rows = self.engine.query("SELECT * FROM state_quarantine").to_pylist()
+            plan.earlier_quarantine = [
+                QuarantinedRecord(
+                    r["input_path"], r["position"], r["reason"], r["excerpt"], r["format"]
+                )
+                for r in rows
+                if r["input_key"] in reused
+            ]
+        return plan
+
+    def remember(
+        self,
+        files: Sequence[InputFile],
+        summaries: Sequence[InputSummary],
+        quarantined: Sequence[QuarantinedRecord],
+        fingerprints: dict[str, Fingerprint],
+    ) -> None:
+        """Record inputs just read, with their accounting and quarantined records."""
+        now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        by_display = {item.display: item for item in files}
+        rows = []
+        for summary in summaries:
+            item = by_display.get(summary.path)
+            if item is None:
+                continue
+            key = _key(item)
+            print_ = fingerprints[key]
+            rows.append(
+                (
+                    key,
+                    print_.size,
+                    print_.sha256,
+                    summary.format,
+                    summary.records_read,
+                    summary.accepted,
+                    summary.quarantined,
+                    summary.note,
+                    now,
+                )
+            )
+        if rows:
+            self.engine.append(
+                "input_files",
+                pa.table(list(zip(*rows, strict=True)), schema=_FILES_SCHEMA),
+            )
+        mine = [q for q in quarantined if q.input_path in by_display]
+        if mine:
+            self.engine.append(
+                "state_quarantine",
+                pa.table(
+                    [
+                        [_key(by_display[q.input_path]) for q in mine],
+                        [q.input_path for q in mine],
+                        [q.position for q in mine],
+                        [q.reason for q in mine],
+                        [q.excerpt for q in mine],
+                        [q.source_format for q in mine],
+                    ],
+                    schema=_QUARANTINE_SCHEMA,
+                ),
+            )
+
+
+def _key(item: InputFile) -> str:
+    """Inputs are known by their absolute path (stdin has no identity and is never reused)."""
+    return str(item.path.resolve())
