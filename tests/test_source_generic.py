@@ -13,30 +13,30 @@ import iptocc
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from borderwatch.api import new_context, scan
 from borderwatch.policy import country_groups
-from borderwatch.sources.base import SourceBatch
-from borderwatch.sources.cloudtrail import CloudTrailSource
 from borderwatch.sources.generic import GenericSource, source_from_mapping_file
 from borderwatch.sources.inputs import head_bytes
 from borderwatch.sources.mapping import MappingError, parse_mapping
+from readerkit import (
+    ALL_SAMPLES,
+    Read,
+    check_byte_damage,
+    check_sniff_isolation,
+    fuzz_settings,
+    read_with,
+)
+from readerkit import HONEYBUCKET as HONEY
 
-REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
-HONEY = REAL / "otrf-security-datasets" / "AWS_S3_HoneyBucketLogs.csv"
 MAPPING = Path(__file__).resolve().parent / "mappings" / "honeybucket.yaml"
 BUCKET = "microsoft-devtest"
 
 
-def read_all(source: Any, path: Path) -> tuple[int, list[dict[str, Any]], list[Any]]:
-    batches: list[SourceBatch] = list(source.read(path, batch_size=50))
-    for batch in batches:
-        assert batch.records_read == batch.events.num_rows + len(batch.quarantined)
-    rows = [row for b in batches for row in b.events.to_pylist()]
-    quarantined = [q for b in batches for q in b.quarantined]
-    return sum(b.records_read for b in batches), rows, quarantined
+def read_all(source: Any, path: Path) -> Read:
+    return read_with(source, path, batch_size=50)
 
 
 def honey_rows() -> list[dict[str, str]]:
@@ -64,16 +64,7 @@ def test_honeybucket_every_row_is_read_with_its_fields() -> None:
 
 
 def test_honeybucket_sniffs_by_header_and_others_do_not() -> None:
-    source = source_from_mapping_file(MAPPING)
-    assert source.sniff(HONEY, head_bytes(HONEY))
-    assert not CloudTrailSource().sniff(HONEY, head_bytes(HONEY))
-    others = [
-        REAL
-        / "aws-cloudtrail-processing-library/src/test/resources/resources/SerializerTestFile.json",
-        REAL / "panther-analysis/rule-test-logs/GitHub.Audit.jsonl",
-    ]
-    for other in others:
-        assert not source.sniff(other, head_bytes(other))
+    check_sniff_isolation(source_from_mapping_file(MAPPING), [HONEY], ALL_SAMPLES)
     # Without header columns the generic source never claims a file.
     plain = parse_mapping(b"name: x\ninput: csv\ncolumns: {event_time: Event DateTime}\n", "m")
     assert not GenericSource(plain).sniff(HONEY, head_bytes(HONEY))
@@ -235,20 +226,9 @@ def test_json_lines_and_parquet_with_epoch_and_nested_paths(tmp_path: Path) -> N
         assert row["event_id"].startswith("sha256:")
 
 
-@settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@fuzz_settings()
 @given(data=st.data())
 def test_random_corruption_never_raises_and_accounts(tmp_path: Path, data: st.DataObject) -> None:
-    original = HONEY.read_bytes()[:6000]
-    edits = data.draw(
-        st.lists(st.tuples(st.integers(0, len(original) - 1), st.integers(0, 255)), max_size=8)
-    )
-    corrupted = bytearray(original)
-    for offset, value in edits:
-        corrupted[offset] = value
-    cut = data.draw(st.integers(1, len(corrupted)))
+    source, original = source_from_mapping_file(MAPPING), HONEY.read_bytes()[:6000]
     path = tmp_path / "fuzz.csv"
-    path.write_bytes(bytes(corrupted[:cut]))
-    read, rows, quarantined = read_all(source_from_mapping_file(MAPPING), path)
-    assert read == len(rows) + len(quarantined)
+    check_byte_damage(source, data, original, path, batch_size=50, gzip_layer=False)

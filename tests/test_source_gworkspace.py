@@ -2,45 +2,35 @@
 
 from __future__ import annotations
 
-import gzip
 import json
 from pathlib import Path
-from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
-from borderwatch.sources.base import SourceBatch
-from borderwatch.sources.cloudtrail import CloudTrailSource
 from borderwatch.sources.gworkspace import GWorkspaceSource
 from borderwatch.sources.inputs import head_bytes
+from readerkit import (
+    ALL_SAMPLES,
+    PANTHER,
+    Read,
+    check_byte_damage,
+    check_sniff_isolation,
+    fuzz_settings,
+    json_lines,
+    read_with,
+)
 
-REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
-LOGS = REAL / "panther-analysis" / "rule-test-logs"
-SAMPLE = LOGS / "GSuite.ActivityEvent.jsonl"
+SAMPLE = PANTHER / "GSuite.ActivityEvent.jsonl"
 SOURCE = GWorkspaceSource()
-OTHERS = [
-    REAL / "aws-cloudtrail-processing-library/src/test/resources/resources/SerializerTestFile.json",
-    LOGS / "Amazon.EKS.Audit.jsonl",
-    LOGS / "GitHub.Audit.jsonl",
-    LOGS / "AWS.S3ServerAccess.jsonl",
-    LOGS / "scenario_AWS.S3ServerAccess.jsonl",
-    LOGS / "AWS.CloudTrail.jsonl",
-    LOGS / "GCP.AuditLog.jsonl",
-    REAL / "otrf-security-datasets" / "AWS_S3_HoneyBucketLogs.csv",
-]
 
 
-def read_all(path: Path) -> tuple[int, list[dict[str, Any]], list[Any]]:
-    batches: list[SourceBatch] = list(SOURCE.read(path, batch_size=11))
-    for batch in batches:
-        assert batch.records_read == batch.events.num_rows + len(batch.quarantined)
-    rows = [row for b in batches for row in b.events.to_pylist()]
-    return sum(b.records_read for b in batches), rows, [q for b in batches for q in b.quarantined]
+def read_all(path: Path) -> Read:
+    return read_with(SOURCE, path, batch_size=11)
 
 
 def test_panther_samples_account_for_every_line() -> None:
-    records = [json.loads(line) for line in SAMPLE.read_text().splitlines() if line.strip()]
+    records = json_lines(SAMPLE)
     timed = [r for r in records if isinstance(r.get("id"), dict) and r["id"].get("time")]
     read, rows, quarantined = read_all(SAMPLE)
     assert read == len(records) == 165
@@ -93,29 +83,11 @@ def test_api_page_with_events_list(tmp_path: Path) -> None:
 
 
 def test_sniff_claims_only_workspace() -> None:
-    assert SOURCE.sniff(SAMPLE, head_bytes(SAMPLE))
-    assert not CloudTrailSource().sniff(SAMPLE, head_bytes(SAMPLE))
-    for other in OTHERS:
-        assert not SOURCE.sniff(other, head_bytes(other)), other.name
+    check_sniff_isolation(SOURCE, [SAMPLE], ALL_SAMPLES)
 
 
-@settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@fuzz_settings()
 @given(data=st.data())
 def test_random_corruption_never_raises_and_accounts(tmp_path: Path, data: st.DataObject) -> None:
     original = SAMPLE.read_bytes()[:8000]
-    edits = data.draw(
-        st.lists(st.tuples(st.integers(0, len(original) - 1), st.integers(0, 255)), max_size=8)
-    )
-    corrupted = bytearray(original)
-    for offset, value in edits:
-        corrupted[offset] = value
-    blob = bytes(corrupted[: data.draw(st.integers(1, len(corrupted)))])
-    if data.draw(st.booleans()):
-        whole = gzip.compress(blob)
-        blob = whole[: data.draw(st.integers(1, len(whole)))]
-    path = tmp_path / "fuzz.jsonl"
-    path.write_bytes(blob)
-    read, rows, quarantined = read_all(path)
-    assert read == len(rows) + len(quarantined)
+    check_byte_damage(SOURCE, data, original, tmp_path / "fuzz.jsonl", batch_size=11)

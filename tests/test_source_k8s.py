@@ -5,44 +5,35 @@ from __future__ import annotations
 import gzip
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
-from borderwatch.sources.base import SourceBatch
 from borderwatch.sources.cloudtrail import CloudTrailSource
 from borderwatch.sources.inputs import head_bytes
 from borderwatch.sources.k8s_audit import K8sAuditSource
+from readerkit import (
+    ALL_SAMPLES,
+    PANTHER,
+    Read,
+    check_byte_damage,
+    check_sniff_isolation,
+    fuzz_settings,
+    json_lines,
+    read_with,
+)
 
-REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
-LOGS = REAL / "panther-analysis" / "rule-test-logs"
-SAMPLE = LOGS / "Amazon.EKS.Audit.jsonl"
+SAMPLE = PANTHER / "Amazon.EKS.Audit.jsonl"
 SOURCE = K8sAuditSource()
-OTHERS = [
-    REAL / "aws-cloudtrail-processing-library/src/test/resources/resources/SerializerTestFile.json",
-    LOGS / "GitHub.Audit.jsonl",
-    LOGS / "GSuite.ActivityEvent.jsonl",
-    LOGS / "AWS.S3ServerAccess.jsonl",
-    LOGS / "scenario_AWS.S3ServerAccess.jsonl",
-    LOGS / "AWS.CloudTrail.jsonl",
-    LOGS / "GCP.AuditLog.jsonl",
-    LOGS / "Azure.MonitorActivity.jsonl",
-    REAL / "otrf-security-datasets" / "AWS_S3_HoneyBucketLogs.csv",
-]
 
 
-def read_all(path: Path) -> tuple[int, list[dict[str, Any]], list[Any]]:
-    batches: list[SourceBatch] = list(SOURCE.read(path, batch_size=7))
-    for batch in batches:
-        assert batch.records_read == batch.events.num_rows + len(batch.quarantined)
-    rows = [row for b in batches for row in b.events.to_pylist()]
-    return sum(b.records_read for b in batches), rows, [q for b in batches for q in b.quarantined]
+def read_all(path: Path) -> Read:
+    return read_with(SOURCE, path, batch_size=7)
 
 
 def test_panther_eks_samples_account_for_every_line() -> None:
-    records = [json.loads(line) for line in SAMPLE.read_text().splitlines() if line.strip()]
+    records = json_lines(SAMPLE)
     timed = [r for r in records if r.get("stageTimestamp") or r.get("requestReceivedTimestamp")]
     read, rows, quarantined = read_all(SAMPLE)
     assert read == len(records) == 188
@@ -122,10 +113,7 @@ def test_cloudwatch_subscription_delivery_is_unwrapped(tmp_path: Path) -> None:
 
 
 def test_sniff_claims_only_kubernetes_audit() -> None:
-    assert SOURCE.sniff(SAMPLE, head_bytes(SAMPLE))
-    assert not CloudTrailSource().sniff(SAMPLE, head_bytes(SAMPLE))
-    for other in OTHERS:
-        assert not SOURCE.sniff(other, head_bytes(other)), other.name
+    check_sniff_isolation(SOURCE, [SAMPLE], ALL_SAMPLES)
 
 
 @pytest.mark.parametrize("stage", ["RequestReceived", "ResponseComplete"])
@@ -138,24 +126,8 @@ def test_every_stage_is_kept_under_the_same_event_id(stage: str) -> None:
     assert row["event_id"] == "x"
 
 
-@settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@fuzz_settings()
 @given(data=st.data())
 def test_random_corruption_never_raises_and_accounts(tmp_path: Path, data: st.DataObject) -> None:
     original = SAMPLE.read_bytes()[:8000]
-    edits = data.draw(
-        st.lists(st.tuples(st.integers(0, len(original) - 1), st.integers(0, 255)), max_size=8)
-    )
-    corrupted = bytearray(original)
-    for offset, value in edits:
-        corrupted[offset] = value
-    cut = data.draw(st.integers(1, len(corrupted)))
-    blob = bytes(corrupted[:cut])
-    if data.draw(st.booleans()):
-        whole = gzip.compress(blob)
-        blob = whole[: data.draw(st.integers(1, len(whole)))]
-    path = tmp_path / "fuzz.jsonl"
-    path.write_bytes(blob)
-    read, rows, quarantined = read_all(path)
-    assert read == len(rows) + len(quarantined)
+    check_byte_damage(SOURCE, data, original, tmp_path / "fuzz.jsonl", batch_size=7)

@@ -15,27 +15,23 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
-from borderwatch.sources.base import SourceBatch
-from borderwatch.sources.cloudtrail import CloudTrailSource
 from borderwatch.sources.inputs import head_bytes
 from borderwatch.sources.ocsf import OcsfSource
+from readerkit import (
+    ALL_SAMPLES,
+    Read,
+    check_byte_damage,
+    check_sniff_isolation,
+    fuzz_settings,
+    overwrite,
+    read_with,
+    write_and_read,
+)
 
-REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
-LOGS = REAL / "panther-analysis" / "rule-test-logs"
 SOURCE = OcsfSource()
-OTHERS = [
-    REAL / "aws-cloudtrail-processing-library/src/test/resources/resources/SerializerTestFile.json",
-    LOGS / "Amazon.EKS.Audit.jsonl",
-    LOGS / "GitHub.Audit.jsonl",
-    LOGS / "GSuite.ActivityEvent.jsonl",
-    LOGS / "AWS.S3ServerAccess.jsonl",
-    LOGS / "scenario_AWS.S3ServerAccess.jsonl",
-    LOGS / "AWS.CloudTrail.jsonl",
-    REAL / "otrf-security-datasets" / "AWS_S3_HoneyBucketLogs.csv",
-]
 
 
 def record(n: int, **changes: Any) -> dict[str, Any]:
@@ -89,19 +85,19 @@ RECORDS = [
 ]  # fmt: skip
 
 
-def read_all(path: Path) -> tuple[int, list[dict[str, Any]], list[Any]]:
-    batches: list[SourceBatch] = list(SOURCE.read(path, batch_size=2))
-    for batch in batches:
-        assert batch.records_read == batch.events.num_rows + len(batch.quarantined)
-    rows = [row for b in batches for row in b.events.to_pylist()]
-    return sum(b.records_read for b in batches), rows, [q for b in batches for q in b.quarantined]
+def read_all(path: Path) -> Read:
+    return read_with(SOURCE, path, batch_size=2)
 
 
 def write_parquet(path: Path, records: list[dict[str, Any]]) -> None:
     pq.write_table(pa.Table.from_pylist(records), path, row_group_size=2)
 
 
-def check(rows: list[dict[str, Any]], quarantined: list[Any]) -> None:
+def check(path: Path) -> None:
+    """`path` holds RECORDS: claimed, read, two rows mapped and two records quarantined."""
+    assert SOURCE.sniff(path, head_bytes(path))
+    read, rows, quarantined = read_all(path)
+    assert read == 4
     assert len(rows) == 2
     first, denied = rows
     assert first["event_id"] == "0b8a2c1e-0000-4000-8000-000000000001"
@@ -130,19 +126,13 @@ def check(rows: list[dict[str, Any]], quarantined: list[Any]) -> None:
 def test_security_lake_parquet(tmp_path: Path) -> None:
     path = tmp_path / "part-0000.zstd.parquet"
     write_parquet(path, RECORDS)
-    assert SOURCE.sniff(path, head_bytes(path))
-    read, rows, quarantined = read_all(path)
-    assert read == 4
-    check(rows, quarantined)
+    check(path)
 
 
 def test_json_lines(tmp_path: Path) -> None:
     path = tmp_path / "ocsf.json.gz"
     path.write_bytes(gzip.compress("\n".join(json.dumps(r) for r in RECORDS).encode()))
-    assert SOURCE.sniff(path, head_bytes(path))
-    read, rows, quarantined = read_all(path)
-    assert read == 4
-    check(rows, quarantined)
+    check(path)
 
 
 def test_bad_time_row_is_quarantined_with_its_row_number(tmp_path: Path) -> None:
@@ -169,35 +159,19 @@ def test_corrupt_parquet_is_quarantined_whole(tmp_path: Path) -> None:
 def test_sniff_claims_only_ocsf(tmp_path: Path) -> None:
     path = tmp_path / "x.parquet"
     write_parquet(path, RECORDS)
-    assert not CloudTrailSource().sniff(path, head_bytes(path))
+    check_sniff_isolation(SOURCE, [path], ALL_SAMPLES)
     other = tmp_path / "other.parquet"
     pq.write_table(pa.table({"a": [1]}), other)
     assert not SOURCE.sniff(other, head_bytes(other))
-    for sample in OTHERS:
-        assert not SOURCE.sniff(sample, head_bytes(sample)), sample.name
 
 
-@settings(
-    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@fuzz_settings(max_examples=30)
 @given(data=st.data())
 def test_random_corruption_never_raises_and_accounts(tmp_path: Path, data: st.DataObject) -> None:
+    """A damaged Parquet file, then the same byte edits to the records as JSON lines."""
     path = tmp_path / "fuzz.parquet"
     write_parquet(path, RECORDS * 3)
     original = path.read_bytes()
-    edits = data.draw(
-        st.lists(st.tuples(st.integers(0, len(original) - 1), st.integers(0, 255)), max_size=8)
-    )
-    corrupted = bytearray(original)
-    for offset, value in edits:
-        corrupted[offset] = value
-    path.write_bytes(bytes(corrupted[: data.draw(st.integers(1, len(corrupted)))]))
-    read, rows, quarantined = read_all(path)
-    assert read == len(rows) + len(quarantined)
-    jsonl = tmp_path / "fuzz.jsonl"
-    text = bytearray("\n".join(json.dumps(r) for r in RECORDS).encode())
-    for offset, value in edits:
-        text[offset % len(text)] = value
-    jsonl.write_bytes(bytes(text))
-    read, rows, quarantined = read_all(jsonl)
-    assert read == len(rows) + len(quarantined)
+    edits = check_byte_damage(SOURCE, data, original, path, batch_size=2, gzip_layer=False)
+    text = "\n".join(json.dumps(r) for r in RECORDS).encode()
+    write_and_read(SOURCE, tmp_path / "fuzz.jsonl", overwrite(text, edits), batch_size=2)

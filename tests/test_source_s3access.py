@@ -2,32 +2,28 @@
 
 from __future__ import annotations
 
-import gzip
-import json
 from pathlib import Path
-from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
-from borderwatch.sources.base import SourceBatch
 from borderwatch.sources.cloudtrail import CloudTrailSource
 from borderwatch.sources.inputs import head_bytes
 from borderwatch.sources.s3_access import S3AccessSource
+from readerkit import (
+    ALL_SAMPLES,
+    PANTHER,
+    Read,
+    check_byte_damage,
+    check_sniff_isolation,
+    fuzz_settings,
+    json_lines,
+    read_with,
+)
 
-REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
-LOGS = REAL / "panther-analysis" / "rule-test-logs"
-SAMPLE = LOGS / "AWS.S3ServerAccess.jsonl"
-SCENARIO = LOGS / "scenario_AWS.S3ServerAccess.jsonl"
+SAMPLE = PANTHER / "AWS.S3ServerAccess.jsonl"
+SCENARIO = PANTHER / "scenario_AWS.S3ServerAccess.jsonl"
 SOURCE = S3AccessSource()
-OTHERS = [
-    REAL / "aws-cloudtrail-processing-library/src/test/resources/resources/SerializerTestFile.json",
-    LOGS / "Amazon.EKS.Audit.jsonl",
-    LOGS / "GitHub.Audit.jsonl",
-    LOGS / "GSuite.ActivityEvent.jsonl",
-    LOGS / "AWS.CloudTrail.jsonl",
-    REAL / "otrf-security-datasets" / "AWS_S3_HoneyBucketLogs.csv",
-]
 
 OWNER = "79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be"
 # Lines as AWS documents them, with the fields added over the years, and one more
@@ -51,12 +47,8 @@ RAW = [
 ]
 
 
-def read_all(path: Path) -> tuple[int, list[dict[str, Any]], list[Any]]:
-    batches: list[SourceBatch] = list(SOURCE.read(path, batch_size=3))
-    for batch in batches:
-        assert batch.records_read == batch.events.num_rows + len(batch.quarantined)
-    rows = [row for b in batches for row in b.events.to_pylist()]
-    return sum(b.records_read for b in batches), rows, [q for b in batches for q in b.quarantined]
+def read_all(path: Path) -> Read:
+    return read_with(SOURCE, path, batch_size=3)
 
 
 def test_raw_text_lines(tmp_path: Path) -> None:
@@ -95,7 +87,7 @@ def test_raw_text_lines(tmp_path: Path) -> None:
 
 
 def test_panther_json_samples_account_for_every_line() -> None:
-    records = [json.loads(line) for line in SAMPLE.read_text().splitlines() if line.strip()]
+    records = json_lines(SAMPLE)
     timed = [r for r in records if r.get("time")]
     read, rows, quarantined = read_all(SAMPLE)
     assert read == len(records) == 16
@@ -128,30 +120,11 @@ def test_http_status_alone_marks_a_failure() -> None:
 
 
 def test_sniff_claims_only_s3_access_logs() -> None:
-    for sample in (SAMPLE, SCENARIO):
-        assert SOURCE.sniff(sample, head_bytes(sample))
-        assert not CloudTrailSource().sniff(sample, head_bytes(sample))
-    for other in OTHERS:
-        assert not SOURCE.sniff(other, head_bytes(other)), other.name
+    check_sniff_isolation(SOURCE, [SAMPLE, SCENARIO], ALL_SAMPLES)
 
 
-@settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@fuzz_settings()
 @given(data=st.data())
 def test_random_corruption_never_raises_and_accounts(tmp_path: Path, data: st.DataObject) -> None:
     original = ("\n".join(RAW) + "\n").encode() + SAMPLE.read_bytes()[:3000]
-    edits = data.draw(
-        st.lists(st.tuples(st.integers(0, len(original) - 1), st.integers(0, 255)), max_size=8)
-    )
-    corrupted = bytearray(original)
-    for offset, value in edits:
-        corrupted[offset] = value
-    blob = bytes(corrupted[: data.draw(st.integers(1, len(corrupted)))])
-    if data.draw(st.booleans()):
-        whole = gzip.compress(blob)
-        blob = whole[: data.draw(st.integers(1, len(whole)))]
-    path = tmp_path / "fuzz.log"
-    path.write_bytes(blob)
-    read, rows, quarantined = read_all(path)
-    assert read == len(rows) + len(quarantined)
+    check_byte_damage(SOURCE, data, original, tmp_path / "fuzz.log", batch_size=3)

@@ -76,6 +76,20 @@ _SIMPLE: dict[str, str] = {
     "oci_core_volume_backup": "block-volume-backup",
 }
 
+# Types whose store may copy another resource, named by one attribute (by reference in
+# the configuration, else by its planned value): type -> (service, attribute, copy kind).
+_LINKED: dict[str, tuple[str, str, str]] = {
+    "aws_db_instance": ("rds", "replicate_source_db", "read-replica"),
+    "aws_rds_cluster": ("aurora", "replication_source_identifier", "read-replica"),
+    "aws_ebs_snapshot": ("ebs-snapshot", "volume_id", "snapshot"),
+    "aws_ebs_snapshot_copy": ("ebs-snapshot", "source_snapshot_id", "snapshot-copy"),
+    "aws_db_snapshot": ("rds-snapshot", "db_instance_identifier", "snapshot"),
+    "aws_db_snapshot_copy": ("rds-snapshot", "source_db_snapshot_identifier", "snapshot-copy"),
+    "aws_neptune_cluster_snapshot": ("neptune-snapshot", "db_cluster_identifier", "snapshot"),
+    "google_sql_database_instance": ("cloudsql", "master_instance_name", "read-replica"),
+    "google_compute_snapshot": ("compute-snapshot", "source_disk", "snapshot"),
+}
+
 
 @dataclass(frozen=True)
 class PlannedResource:
@@ -291,7 +305,7 @@ class _Parser:
         region, basis = self._region(address, rtype, prefix, values)
         self.result.resources.append(PlannedResource(address, rtype, provider, region, basis, acts))
         handler = getattr(self, f"_r_{rtype}", None)
-        if handler is None and rtype not in _SIMPLE:
+        if handler is None and rtype not in _SIMPLE and rtype not in _LINKED:
             return []
         base = Store(
             store_id=address,
@@ -306,6 +320,10 @@ class _Parser:
             aliases=_aliases(values),
             origin=f"{self.result.path}#{address}",
         )
+        if rtype in _LINKED:
+            service, attr, kind = _LINKED[rtype]
+            self._link_source(base.store_id, values, attr, kind)
+            return [replace(base, service=service)]
         if handler is None:
             return [base]
         stores: list[Store] = handler(base, values)
@@ -395,68 +413,21 @@ class _Parser:
                 return str(res["address"])
         return name
 
-    def _r_aws_db_instance(self, base: Store, values: Mapping[str, Any]) -> list[Store]:
-        store = replace(base, service="rds")
-        source = self._references(base.store_id, ("replicate_source_db",))
-        raw = _text(values.get("replicate_source_db"))
-        if source or raw:
-            self.links[base.store_id] = (source[0] if source else raw, "read-replica")
-        return [store]
-
-    def _r_aws_rds_cluster(self, base: Store, values: Mapping[str, Any]) -> list[Store]:
-        store = replace(base, service="aurora")
-        source = self._references(base.store_id, ("replication_source_identifier",))
-        raw = _text(values.get("replication_source_identifier"))
-        if source or raw:
-            self.links[base.store_id] = (source[0] if source else raw, "read-replica")
-        return [store]
-
     def _r_aws_dynamodb_table(self, base: Store, values: Mapping[str, Any]) -> list[Store]:
         store = replace(base, service="dynamodb")
         stores = [store]
         for replica in _blocks(values.get("replica")):
             region = _text(replica.get("region_name"))
             if region:
-                stores.append(
-                    replace(
-                        store,
-                        store_id=f"{base.store_id}#replica/{region}",
-                        region=region,
-                        aliases=(),
-                        copy_of=base.store_id,
-                        copy_kind="global-table-replica",
-                    )
-                )
+                stores.append(_copy(store, f"replica/{region}", region, "global-table-replica"))
         return stores
 
-    def _snapshot(self, base: Store, service: str, attr: str, raw: str, kind: str) -> list[Store]:
-        source = self._references(base.store_id, (attr,))
+    def _link_source(self, store_id: str, values: Mapping[str, Any], attr: str, kind: str) -> None:
+        """Link `store_id` as a `kind` copy of what `attr` refers to, or names, if anything."""
+        source = self._references(store_id, (attr,))
+        raw = _text(values.get(attr))
         if source or raw:
-            self.links[base.store_id] = (source[0] if source else raw, kind)
-        return [replace(base, service=service)]
-
-    def _r_aws_ebs_snapshot(self, base: Store, values: Mapping[str, Any]) -> list[Store]:
-        raw = _text(values.get("volume_id"))
-        return self._snapshot(base, "ebs-snapshot", "volume_id", raw, "snapshot")
-
-    def _r_aws_ebs_snapshot_copy(self, base: Store, values: Mapping[str, Any]) -> list[Store]:
-        raw = _text(values.get("source_snapshot_id"))
-        return self._snapshot(base, "ebs-snapshot", "source_snapshot_id", raw, "snapshot-copy")
-
-    def _r_aws_db_snapshot(self, base: Store, values: Mapping[str, Any]) -> list[Store]:
-        raw = _text(values.get("db_instance_identifier"))
-        return self._snapshot(base, "rds-snapshot", "db_instance_identifier", raw, "snapshot")
-
-    def _r_aws_db_snapshot_copy(self, base: Store, values: Mapping[str, Any]) -> list[Store]:
-        raw = _text(values.get("source_db_snapshot_identifier"))
-        attr = "source_db_snapshot_identifier"
-        return self._snapshot(base, "rds-snapshot", attr, raw, "snapshot-copy")
-
-    def _r_aws_neptune_cluster_snapshot(
-        self, base: Store, values: Mapping[str, Any]
-    ) -> list[Store]:
-        raw = _text(values.get("db_cluster_identifier"))
-        return self._snapshot(base, "neptune-snapshot", "db_cluster_identifier", raw, "snapshot")
+            self.links[store_id] = (source[0] if source else raw, kind)
 
     def _r_aws_backup_plan(self, base: Store, values: Mapping[str, Any]) -> list[Store]:
         """A backup plan's copy actions: one copy store per destination vault."""
@@ -469,37 +440,15 @@ class _Parser:
                 match = _ARN_REGION.match(arn)
                 region = match.group("region") if match else ""
                 target = arn.rsplit(":", 1)[-1] if arn else f"rule{index}"
-                stores.append(
-                    replace(
-                        base,
-                        store_id=f"{base.store_id}#copy/{target}",
-                        region=region,
-                        service="backup",
-                        aliases=(arn,) if arn else (),
-                        copy_of=source,
-                        copy_kind="backup-copy",
-                    )
-                )
+                aliases = (arn,) if arn else ()
+                copy = _copy(base, f"copy/{target}", region, "backup-copy", copy_of=source)
+                stores.append(replace(copy, service="backup", aliases=aliases))
         return stores
 
     # ------------------------------------------------------------ Google
 
-    def _r_google_sql_database_instance(
-        self, base: Store, values: Mapping[str, Any]
-    ) -> list[Store]:
-        store = replace(base, service="cloudsql")
-        source = self._references(base.store_id, ("master_instance_name",))
-        raw = _text(values.get("master_instance_name"))
-        if source or raw:
-            self.links[base.store_id] = (source[0] if source else raw, "read-replica")
-        return [store]
-
     def _r_google_spanner_instance(self, base: Store, values: Mapping[str, Any]) -> list[Store]:
         return [replace(base, service="spanner")]
-
-    def _r_google_compute_snapshot(self, base: Store, values: Mapping[str, Any]) -> list[Store]:
-        raw = _text(values.get("source_disk"))
-        return self._snapshot(base, "compute-snapshot", "source_disk", raw, "snapshot")
 
     def _r_google_bigtable_instance(self, base: Store, values: Mapping[str, Any]) -> list[Store]:
         store = replace(base, service="bigtable")
@@ -507,16 +456,7 @@ class _Parser:
         for cluster in _blocks(values.get("cluster"))[1:]:
             zone = _text(cluster.get("zone"))
             name = _text(cluster.get("cluster_id")) or zone
-            stores.append(
-                replace(
-                    store,
-                    store_id=f"{base.store_id}#cluster/{name}",
-                    region=zone,
-                    aliases=(),
-                    copy_of=base.store_id,
-                    copy_kind="replication",
-                )
-            )
+            stores.append(_copy(store, f"cluster/{name}", zone, "replication"))
         return stores
 
     # ------------------------------------------------------------ Azure
@@ -536,25 +476,14 @@ class _Parser:
                         "which is not in the Azure pairs table; the copy's location is unknown",
                     )
                 )
-            stores.append(
-                replace(
-                    store,
-                    store_id=f"{base.store_id}#geo-replica",
-                    region=paired,
-                    aliases=(),
-                    copy_of=base.store_id,
-                    copy_kind="replication",
-                )
-            )
+            stores.append(_copy(store, "geo-replica", paired, "replication"))
         return stores
 
     def _r_azurerm_mssql_database(self, base: Store, values: Mapping[str, Any]) -> list[Store]:
         store = replace(base, service="sql-database")
         if _text(values.get("create_mode")) in {"Secondary", "OnlineSecondary"}:
-            source = self._references(base.store_id, ("creation_source_database_id",))
-            raw = _text(values.get("creation_source_database_id"))
-            if source or raw:
-                self.links[base.store_id] = (source[0] if source else raw, "read-replica")
+            attr = "creation_source_database_id"
+            self._link_source(base.store_id, values, attr, "read-replica")
         return [store]
 
     def _r_azurerm_cosmosdb_account(self, base: Store, values: Mapping[str, Any]) -> list[Store]:
@@ -569,17 +498,21 @@ class _Parser:
             if not location or key in seen:
                 continue
             seen.add(key)
-            stores.append(
-                replace(
-                    store,
-                    store_id=f"{base.store_id}#replica/{key}",
-                    region=location,
-                    aliases=(),
-                    copy_of=base.store_id,
-                    copy_kind="replication",
-                )
-            )
+            stores.append(_copy(store, f"replica/{key}", location, "replication"))
         return stores
+
+
+def _copy(store: Store, suffix: str, region: str, kind: str, copy_of: str = "") -> Store:
+    """A copy of `store` in `region` that is no resource of its own: `store`'s address plus
+    `#suffix`, no aliases, a `kind` copy of `copy_of` (by default of `store` itself)."""
+    return replace(
+        store,
+        store_id=f"{store.store_id}#{suffix}",
+        region=region,
+        aliases=(),
+        copy_of=copy_of or store.store_id,
+        copy_kind=kind,
+    )
 
 
 def _mapping(value: Any) -> dict[str, Any]:
