@@ -116,3 +116,10 @@ def test_copies_inherit_classes_transitively_and_cycles_stop() -> None:
     assert info["replica"].data_classes == ("us_user_data",)
     assert "cycle" in info["x"].problem
     assert "missing" in info["orphan"].problem
+
+
+def test_a_csv_without_the_required_columns_is_refused_not_read_as_empty(tmp_path: Path) -> None:
+    path = tmp_path / "not-an-inventory.csv"
+    path.write_text("hostname\nweb-1\n", encoding="utf-8")
+    with pytest.raises(InputError, match="store_id, provider"):
+        read_inventory(path)

@@ -35,7 +35,7 @@ def read_inventory(path: Path) -> InventoryRead:
     """Read one inventory file; a bad row is quarantined, the others are kept."""
     result = InventoryRead(str(path))
     seen: set[str] = set()
-    for row in read_rows(path, "stores"):
+    for row in read_rows(path, "stores", ("store_id", "provider")):
         reason = row.error
         store: Store | None = None
         if not reason:

@@ -22,7 +22,9 @@ IdentitiesRead = TableRead[Identity]
 
 def read_identities(path: Path) -> IdentitiesRead:
     """Read one identity directory file; bad rows are quarantined, others kept."""
-    return read_table(path, "identities", "identities", identity_from_row, _overlap)
+    return read_table(
+        path, "identities", "identities", identity_from_row, _overlap, ("principal", "person")
+    )
 
 
 def identity_from_row(row: Row) -> Identity:

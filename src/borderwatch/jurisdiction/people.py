@@ -27,12 +27,16 @@ _HOLDING = re.compile(r"^\s*(country|entity|person)\s*:\s*([^=]+?)\s*=\s*([0-9.]
 
 def read_entities(path: Path) -> TableRead[Entity]:
     """Entities with their owners; a row with an unreadable holding is quarantined."""
-    return read_table(path, "entities", "entities", entity_from_row, _duplicate_entity)
+    return read_table(
+        path, "entities", "entities", entity_from_row, _duplicate_entity, ("entity_id",)
+    )
 
 
 def read_travel(path: Path) -> TableRead[Travel]:
     """Approved trips; a row with dates out of order is quarantined."""
-    return read_table(path, "travel", "travel", travel_from_row)
+    return read_table(
+        path, "travel", "travel", travel_from_row, required=("person", "country", "start", "end")
+    )
 
 
 def entity_from_row(row: Row) -> Entity:

@@ -7,7 +7,7 @@ is accounted for (records_read = kept + quarantined).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Generic, TypeVar
@@ -39,10 +39,14 @@ def read_table(
     kind: str,
     convert_row: Callable[[Row], T],
     conflict: Callable[[T, list[T]], str | None] = lambda _item, _kept: None,
+    required: Sequence[str] = (),
 ) -> TableRead[T]:
-    """Convert every row; `conflict` may refuse a row given the rows kept so far."""
+    """Convert every row; `conflict` may refuse a row given the rows kept so far.
+
+    A CSV whose header lacks a `required` column is refused whole (InputError).
+    """
     result: TableRead[T] = TableRead(str(path), kind)
-    for row in read_rows(path, list_key):
+    for row in read_rows(path, list_key, required):
         reason = row.error
         item: T | None = None
         if not reason:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,7 +37,7 @@ class Row:
         return f"line {self.line}"
 
 
-def read_rows(path: Path, list_key: str) -> Iterator[Row]:
+def read_rows(path: Path, list_key: str, required: Sequence[str] = ()) -> Iterator[Row]:
     """Rows of a CSV file, or of the list under `list_key` in a YAML file.
 
     Raises InputError only when the file as a whole cannot be read (missing, not text,
@@ -57,10 +57,10 @@ def read_rows(path: Path, list_key: str) -> Iterator[Row]:
     if path.suffix.lower() in YAML_SUFFIXES:
         yield from _yaml_rows(path, text, list_key)
     else:
-        yield from _csv_rows(path, text)
+        yield from _csv_rows(path, text, list_key, required)
 
 
-def _csv_rows(path: Path, text: str) -> Iterator[Row]:
+def _csv_rows(path: Path, text: str, list_key: str, required: Sequence[str]) -> Iterator[Row]:
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = next(reader)
@@ -69,6 +69,19 @@ def _csv_rows(path: Path, text: str) -> Iterator[Row]:
     except csv.Error as exc:
         raise InputError(f"{path}:1: unreadable CSV header: {exc}") from exc
     columns = [name.strip().lower() for name in header]
+    missing = [name for name in required if name not in columns]
+    if missing:
+        # A wrong file (or a header typo) must not read as an empty, clean input.
+        raise InputError(
+            f"{path}: not a file of {list_key}: no column {', '.join(missing)}",
+            [
+                Problem(
+                    SourceLocation(str(path), 1, 1),
+                    f"missing required column(s): {', '.join(missing)}",
+                    f"the header needs at least: {', '.join(required)} (see docs/inputs.md)",
+                )
+            ],
+        )
     while True:
         try:
             cells = next(reader)
