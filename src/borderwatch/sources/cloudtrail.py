@@ -17,9 +17,10 @@ from pathlib import Path
 
 from borderwatch.sources.base import SourceBatch
 from borderwatch.sources.batches import BatchBuilder
+from borderwatch.sources.cloudtrail_fast import read_container, read_lines
 from borderwatch.sources.cloudtrail_record import normalise
 from borderwatch.sources.inputs import head_bytes
-from borderwatch.sources.jsondoc import read_json_records
+from borderwatch.sources.jsondoc import json_layout, read_json_records
 
 NAME = "cloudtrail"
 
@@ -44,6 +45,24 @@ class CloudTrailSource:
         return b'"Records"' in head or sum(m in head for m in _RECORD_MARKERS) >= 2
 
     def read(self, path: Path, batch_size: int = 50_000) -> Iterator[SourceBatch]:
+        head = head_bytes(path)
+        skipped = _skip_reason(head)
+        if skipped:
+            empty = BatchBuilder(NAME, str(path)).table()
+            yield SourceBatch(str(path), empty, skipped_reason=skipped)
+            return
+        layout, key = json_layout(head, ("Records",))
+        if layout == "lines":
+            yield from read_lines(path, NAME, batch_size)
+        elif layout == "container" and key == "Records":
+            yield from read_container(
+                path, NAME, batch_size, lambda: self.read_forgiving(path, batch_size)
+            )
+        else:
+            yield from self.read_forgiving(path, batch_size)
+
+    def read_forgiving(self, path: Path, batch_size: int = 50_000) -> Iterator[SourceBatch]:
+        """The slow path alone: every record through `normalise` (see cloudtrail_fast)."""
         skipped = _skip_reason(head_bytes(path))
         if skipped:
             empty = BatchBuilder(NAME, str(path)).table()

@@ -22,7 +22,7 @@ from borderwatch.sources.record import (
 )
 
 # requestParameters that name the resource a data event touched, by service.
-_RESOURCE_PARAMETERS = (
+RESOURCE_PARAMETERS = (
     "bucketName",
     "tableName",
     "TableName",
@@ -47,7 +47,7 @@ def normalise(item: Any) -> dict[str, Any]:
     if identity is not None and not isinstance(identity, dict):
         raise RecordError(f"userIdentity is {kind_of(identity)}, expected an object")
     identity = identity or {}
-    principal, aliases = _principal(identity)
+    principal, aliases = principal_of(identity)
     return {
         "event_id": text(record, "eventID") or text(envelope, "id") or content_id(item),
         "event_time": _event_time(record, envelope),
@@ -88,7 +88,7 @@ def _event_time(record: dict[str, Any], envelope: dict[str, Any]) -> datetime:
     )
 
 
-def _principal(identity: dict[str, Any]) -> tuple[str | None, list[str]]:
+def principal_of(identity: dict[str, Any]) -> tuple[str | None, list[str]]:
     """The best identity string, and the other names the same principal goes by."""
     kind = text(identity, "type")
     names: list[str | None] = [text(identity, "arn")]
@@ -129,7 +129,7 @@ def _resources(record: dict[str, Any]) -> list[str]:
                     keys.extend(resource_keys(arn))
     parameters = record.get("requestParameters")
     if isinstance(parameters, dict):
-        for name in _RESOURCE_PARAMETERS:
+        for name in RESOURCE_PARAMETERS:
             value = parameters.get(name)
             if isinstance(value, str) and value:
                 keys.extend(resource_keys(value))

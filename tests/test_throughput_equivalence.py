@@ -1,0 +1,243 @@
+"""The fast CloudTrail path and parallel loading change speed, never results.
+
+- the typed fast path gives the same rows, quarantine and accounting as the forgiving
+  per-record path, on every real CloudTrail sample, on generated traffic and on
+  hypothesis-generated odd records;
+- loading in worker processes gives the same `events` table, accounting and quarantine
+  as loading serially.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import json
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from borderwatch.demo.traffic import generate, to_record
+from borderwatch.engine.duckdb_engine import DuckDBEngine
+from borderwatch.engine.events import EventLoad, load_events
+from borderwatch.registry import load_plugins
+from borderwatch.sources.base import SourceBatch
+from borderwatch.sources.cloudtrail import CloudTrailSource
+from borderwatch.sources.cloudtrail_record import normalise
+from borderwatch.sources.inputs import expand_inputs, head_bytes
+
+REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
+SOURCE = CloudTrailSource()
+NOW = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
+
+
+def _collect(batches: list[SourceBatch]) -> tuple[list[dict[str, Any]], list[Any], int, list[str]]:
+    for batch in batches:
+        assert batch.records_read == batch.events.num_rows + len(batch.quarantined)
+    rows = [row for b in batches for row in b.events.to_pylist()]
+    quarantined = [q for b in batches for q in b.quarantined]
+    skipped = [b.skipped_reason for b in batches if b.skipped_reason]
+    return rows, quarantined, sum(b.records_read for b in batches), skipped
+
+
+def _same_both_ways(path: Path, batch_size: int = 7) -> list[dict[str, Any]]:
+    fast = _collect(list(SOURCE.read(path, batch_size)))
+    slow = _collect(list(SOURCE.read_forgiving(path, batch_size)))
+    assert fast == slow, path
+    return fast[0]
+
+
+def _real_cloudtrail_files() -> list[Path]:
+    if not REAL.exists():
+        return []
+    found = []
+    for item in expand_inputs([REAL]):
+        try:
+            if SOURCE.sniff(item.path, head_bytes(item.path)):
+                found.append(item.path)
+        except OSError:
+            continue
+    return found
+
+
+def test_real_samples_give_identical_rows_on_both_paths() -> None:
+    files = _real_cloudtrail_files()
+    if not files:
+        pytest.skip("real samples not available")
+    rows = sum(len(_same_both_ways(path)) for path in files)
+    assert len(files) >= 20 and rows >= 500
+
+
+def _records(count: int, seed: int = 3) -> list[dict[str, Any]]:
+    rng = random.Random(seed)
+    return [to_record(access, rng) for access in generate(count, seed, NOW)]
+
+
+def _write(path: Path, records: list[Any], form: str) -> Path:
+    if form.startswith("lines"):
+        data = "\n".join(json.dumps(r) for r in records).encode()
+    else:
+        data = json.dumps({"Records": records}).encode()
+    if form.endswith("gz"):
+        data = gzip.compress(data)
+    path.write_bytes(data)
+    return path
+
+
+@pytest.mark.parametrize("form", ["lines", "lines-gz", "records", "records-gz"])
+def test_generated_traffic_gives_identical_rows(tmp_path: Path, form: str) -> None:
+    records = _records(400)
+    records[5] = {k: v for k, v in records[5].items() if k != "eventTime"}
+    records[9] = {k: v for k, v in records[9].items() if k != "eventID"}
+    records[11]["eventTime"] = "2026-02-30T00:00:00Z"
+    records[12]["eventTime"] = "2026-02-01T10:00:00.123Z"
+    records[13]["userIdentity"] = "root"
+    records[14]["recipientAccountId"] = 111122223333
+    records[15] = {"detail-type": "AWS API Call via CloudTrail", "detail": records[15]}
+    rows = _same_both_ways(_write(tmp_path / f"t.{form}", records, form), batch_size=64)
+    assert len(rows) == 397
+
+
+_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**40), 2**40)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=12)
+    | st.sampled_from(["", " ", "2026-01-01T00:00:00Z", "arn:aws:s3:::b/k", "AWS Internal"]),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
+_PATHS = [
+    ("eventID",),
+    ("eventTime",),
+    ("eventSource",),
+    ("eventName",),
+    ("awsRegion",),
+    ("sourceIPAddress",),
+    ("userAgent",),
+    ("errorCode",),
+    ("readOnly",),
+    ("recipientAccountId",),
+    ("userIdentity",),
+    ("userIdentity", "arn"),
+    ("userIdentity", "type"),
+    ("userIdentity", "accountId"),
+    ("userIdentity", "principalId"),
+    ("userIdentity", "sessionContext"),
+    ("resources",),
+    ("requestParameters",),
+    ("requestParameters", "bucketName"),
+    ("detail",),
+    ("@timestamp",),
+]
+
+
+def _edit(record: dict[str, Any], path: tuple[str, ...], value: Any, delete: bool) -> None:
+    holder: Any = record
+    for key in path[:-1]:
+        if not isinstance(holder.get(key), dict):
+            holder[key] = {}
+        holder = holder[key]
+    if delete:
+        holder.pop(path[-1], None)
+    else:
+        holder[path[-1]] = value
+
+
+@settings(
+    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    form=st.sampled_from(["lines", "records"]),
+    edits=st.lists(
+        st.tuples(st.integers(0, 5), st.sampled_from(_PATHS), _VALUES, st.booleans()),
+        max_size=6,
+    ),
+    extra=st.lists(_VALUES, max_size=2),
+)
+def test_odd_records_give_identical_rows(
+    tmp_path: Path,
+    form: str,
+    edits: list[tuple[int, tuple[str, ...], Any, bool]],
+    extra: list[Any],
+) -> None:
+    records: list[Any] = json.loads(json.dumps(_records(6, seed=11)))
+    for index, path, value, delete in edits:
+        _edit(records[index], path, value, delete)
+    records.extend(extra)
+    _same_both_ways(_write(tmp_path / f"odd.{form}", records, form), batch_size=4)
+
+
+def _tree(root: Path) -> Path:
+    records = _records(3000, seed=5)
+    for index in range(12):
+        chunk = records[index * 250 : (index + 1) * 250]
+        folder = root / "AWSLogs" / f"{index % 3}"
+        folder.mkdir(parents=True, exist_ok=True)
+        if index == 4:
+            chunk[3] = {"eventName": "GetObject"}
+        _write(folder / f"f{index:02d}.json.gz", chunk, "records-gz" if index % 2 else "lines")
+    (root / "AWSLogs" / "broken.json").write_bytes(b'{"Records": [{"eventName": "x"}, {')
+    (root / "AWSLogs" / "other.txt").write_bytes(b"not a log at all\n")
+    return root
+
+
+def _load(root: Path, workers: int) -> tuple[EventLoad, list[tuple[Any, ...]]]:
+    engine = DuckDBEngine()
+    try:
+        load = load_events(engine, load_plugins().sources, [root], workers=workers)
+        rows = engine.connection.execute("SELECT * FROM events").fetchall()
+    finally:
+        engine.close()
+    return load, rows
+
+
+def test_parallel_loading_equals_serial(tmp_path: Path) -> None:
+    root = _tree(tmp_path / "logs")
+    serial, serial_rows = _load(root, workers=1)
+    parallel, parallel_rows = _load(root, workers=2)
+    assert parallel_rows == serial_rows
+    assert parallel.inputs == serial.inputs
+    assert parallel.quarantined == serial.quarantined
+    assert parallel.events_total == serial.events_total == len(serial_rows)
+    for summary in serial.inputs:
+        assert summary.records_read == summary.accepted + summary.quarantined
+    assert any(q.input_path.endswith("broken.json") for q in serial.quarantined)
+
+
+def test_user_registered_sources_are_read_serially(tmp_path: Path) -> None:
+    from borderwatch.engine import events
+
+    registry = load_plugins()
+    files = expand_inputs([_tree(tmp_path / "logs")])
+    assert events._worker_count(2, registry.sources, files, None) == 2
+
+    class Custom:
+        name = "custom"
+
+    registry.sources.add("custom", Custom())
+    assert events._worker_count(2, registry.sources, files, None) == 1
+
+
+@pytest.mark.parametrize("form", ["lines-gz", "records-gz"])
+def test_clean_records_take_the_fast_path(
+    tmp_path: Path, form: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from borderwatch.sources import cloudtrail_fast
+
+    calls: list[Any] = []
+
+    def counting(item: Any) -> dict[str, Any]:
+        calls.append(item)
+        return normalise(item)
+
+    monkeypatch.setattr(cloudtrail_fast, "normalise", counting)
+    rows = list(SOURCE.read(_write(tmp_path / f"c.{form}", _records(300), form), 100))
+    assert sum(b.events.num_rows for b in rows) == 300
+    assert calls == []
