@@ -16,6 +16,7 @@ from pathlib import Path
 
 from borderwatch.engine.events import ProgressCallback
 from borderwatch.engine.pipeline import ScanContext, ScanRequest, run_scan
+from borderwatch.engine.state import STATE_FILE
 from borderwatch.errors import UsageError
 from borderwatch.geo import KINDS, SourceSpec
 from borderwatch.inventory.locations import LocationRegistry
@@ -80,10 +81,17 @@ def scan(
     as_of: dt.date | None = None,
     event_format: str | None = None,
     ip_data: Sequence[SourceSpec] = (),
+    incremental: bool = False,
+    full: bool = False,
     context: ScanContext | None = None,
 ) -> ScanResult:
-    """Scan the inputs against the policy; write every registered output when `out` is set."""
+    """Scan the inputs against the policy; write every registered output when `out` is set.
+
+    With `incremental`, `out/state.duckdb` keeps what this and earlier scans read, and
+    only inputs no earlier scan read are read now; `full` starts that state afresh.
+    """
     ctx = context or new_context()
+    state_path = _state_path(out, incremental, full)
     if not isinstance(policy, Policy):
         policy = load_policy(policy, ctx.registry)
     request = ScanRequest(
@@ -98,11 +106,28 @@ def scan(
         as_of=as_of,
         event_format=event_format,
         ip_data=tuple(ip_data),
+        state_path=state_path,
     )
     result = run_scan(request, ctx)
     if out is not None:
         write_outputs(result, Path(out), ctx.registry)
     return result
+
+
+def _state_path(out: str | Path | None, incremental: bool, full: bool) -> Path | None:
+    if not incremental:
+        if full:
+            raise UsageError("--full rebuilds the state of an incremental scan: add --incremental")
+        return None
+    if out is None:
+        raise UsageError("an incremental scan keeps its state in the output folder: give --out")
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / STATE_FILE
+    if full:
+        path.unlink(missing_ok=True)
+        Path(f"{path}.wal").unlink(missing_ok=True)
+    return path
 
 
 def write_outputs(result: ScanResult, out: Path, registry: Registry) -> list[Path]:

@@ -112,6 +112,13 @@ def main() -> None:
     "geofeed, provider or anonymisers (docs/jurisdiction.md).",
 )
 @click.option(
+    "--incremental",
+    is_flag=True,
+    help="Keep state in OUT/state.duckdb and read only inputs no earlier scan read "
+    "(docs/incremental.md).",
+)
+@click.option("--full", is_flag=True, help="With --incremental: rebuild the state from scratch.")
+@click.option(
     "--strict",
     is_flag=True,
     help="Exit 2 if any input record was quarantined (outputs are still written).",
@@ -131,6 +138,8 @@ def scan(
     fail_on: str,
     as_of: dt.datetime | None,
     ip_data: tuple[str, ...],
+    incremental: bool,
+    full: bool,
     strict: bool,
     quiet: bool,
 ) -> None:
@@ -153,10 +162,15 @@ def scan(
             as_of=as_of.date() if as_of else None,
             event_format=event_format,
             ip_data=[api.ip_data_spec(item) for item in ip_data],
+            incremental=incremental,
+            full=full,
             context=context,
         )
     print_result(console, result, out)
     quarantined = sum(item.quarantined for item in result.inputs)
+    if strict and result.warnings:
+        console.print("--strict: inputs changed since they were read", style="bold red")
+        sys.exit(EXIT_INPUT)
     if strict and quarantined:
         console.print(
             f"--strict: {quarantined} record(s) quarantined (see {out / 'quarantine.jsonl'})",
@@ -261,6 +275,8 @@ def print_result(console: Console, result: ScanResult, out: Path) -> None:
     """
     _print_inputs(console, result)
     _print_findings(console, result)
+    for warning in result.warnings:
+        console.print(Text("WARNING: " + warning, style="bold yellow"))
     hidden = len(result.findings) - MAX_FINDINGS_SHOWN
     if hidden > 0:
         console.print(f"... and {hidden} more finding(s) in findings.json", markup=False)

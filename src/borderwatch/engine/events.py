@@ -76,16 +76,22 @@ def load_events(
     forced_format: str | None = None,
     progress: ProgressCallback | None = None,
     workers: int | None = None,
+    files: Sequence[InputFile] | None = None,
+    append: bool = False,
 ) -> EventLoad:
     """Create table `events` and fill it from every input; never stop on a bad file.
 
     `workers`: processes to read with; None decides from the input size and the CPUs,
-    1 reads serially.
+    1 reads serially. `files` (already expanded inputs) replaces `paths`; with `append`
+    the existing `events` table is kept and added to (incremental scans).
     """
-    files: list[InputFile] = expand_inputs(list(paths)) if paths else []
+    if files is None:
+        files = expand_inputs(list(paths)) if paths else []
+    files = list(files)
     if _total_bytes(files) >= BOUNDED_MIN_BYTES:
         _bound_memory(engine)
-    engine.create_table("events", EVENT_SCHEMA.empty_table())
+    if not append:
+        engine.create_table("events", EVENT_SCHEMA.empty_table())
     load = EventLoad()
     appender = _Appender(engine)
     count = _worker_count(workers, sources, files, forced_format)

@@ -18,6 +18,7 @@ from borderwatch.engine import tables
 from borderwatch.engine.duckdb_engine import DuckDBEngine
 from borderwatch.engine.events import ProgressCallback, load_events
 from borderwatch.engine.history import inventory_history
+from borderwatch.engine.state import ScanState
 from borderwatch.evidence.exceptions import apply_exceptions
 from borderwatch.geo import GeoSource, SourceSpec, load_sources
 from borderwatch.inventory.classes import apply_store_classes
@@ -38,6 +39,7 @@ from borderwatch.model.scan import CountryAccess, InputSummary, ResidencyRow, Sc
 from borderwatch.registry import Registry
 from borderwatch.rules.base import Rule
 from borderwatch.rules.views import VIEWS
+from borderwatch.sources.inputs import expand_inputs
 from borderwatch.tables.records import TableRead
 
 T = TypeVar("T")
@@ -62,6 +64,8 @@ class ScanRequest:
     # IP data beyond the embedded default, in precedence order (borderwatch.geo).
     ip_data: Sequence[SourceSpec] = ()
     database: str = ":memory:"
+    # Incremental scans: the DuckDB file that keeps what earlier scans read (None: off).
+    state_path: Path | None = None
 
 
 @dataclass
@@ -80,7 +84,7 @@ def run_scan(request: ScanRequest, ctx: ScanContext) -> ScanResult:
     """Run every rule over the inputs and return the explained result."""
     started = _now()
     as_of = request.as_of or dt.datetime.now(dt.UTC).date()
-    engine = DuckDBEngine(request.database)
+    engine = DuckDBEngine(request.state_path or request.database)
     try:
         inputs: list[InputSummary] = []
         quarantined: list[QuarantinedRecord] = []
@@ -102,13 +106,7 @@ def run_scan(request: ScanRequest, ctx: ScanContext) -> ScanResult:
         engine.create_table("legacy_holdings", tables.legacy_table(history.holdings, as_of))
         engine.create_table("identities", tables.identity_table(identities, coverage.identities))
         engine.create_table("travel", tables.travel_table(trips))
-        load = load_events(
-            engine,
-            ctx.registry.sources,
-            request.events,
-            forced_format=request.event_format,
-            progress=ctx.progress,
-        )
+        load = _load_inputs(engine, request, ctx)
         inputs.extend(load.inputs)
         quarantined.extend(load.quarantined)
         geo_sources = load_sources(request.ip_data, cache_dir=ctx.cache_dir)
@@ -142,13 +140,52 @@ def run_scan(request: ScanRequest, ctx: ScanContext) -> ScanResult:
             access_by_country=tuple(_access_by_country(engine)),
             quarantined=tuple(quarantined),
             data_versions=versions,
-            events_total=load.events_total,
+            events_total=_scalar(engine, "SELECT count(*) FROM events"),
+            warnings=tuple(load.warnings),
             protected_accesses=_scalar(engine, "SELECT count(*) FROM protected_access"),
             changes=tuple(history.changes),
             legacy=tuple(history.progress),
         )
     finally:
         engine.close()
+
+
+@dataclass
+class _Loaded:
+    inputs: list[InputSummary]
+    quarantined: list[QuarantinedRecord]
+    warnings: list[str]
+
+
+def _load_inputs(engine: DuckDBEngine, request: ScanRequest, ctx: ScanContext) -> _Loaded:
+    """Read the event inputs; with state, only those no earlier scan has read."""
+    if request.state_path is None:
+        load = load_events(
+            engine,
+            ctx.registry.sources,
+            request.events,
+            forced_format=request.event_format,
+            progress=ctx.progress,
+        )
+        return _Loaded(load.inputs, load.quarantined, [])
+    state = ScanState(engine)
+    files = expand_inputs(list(request.events)) if request.events else []
+    plan = state.plan(files)
+    load = load_events(
+        engine,
+        ctx.registry.sources,
+        (),
+        files=plan.to_read,
+        append=True,
+        forced_format=request.event_format,
+        progress=ctx.progress,
+    )
+    state.remember(plan.to_read, load.inputs, load.quarantined, plan.fingerprints)
+    return _Loaded(
+        [*plan.earlier, *load.inputs],
+        [*plan.earlier_quarantine, *load.quarantined],
+        plan.changed,
+    )
 
 
 def _classified(stores: list[Store], request: ScanRequest) -> list[Store]:

@@ -87,6 +87,9 @@ class ScanResult:
     # Changes since the previous inventory, and migration progress per legacy location.
     changes: tuple[Change, ...] = ()
     legacy: tuple[LegacyProgress, ...] = ()
+    # Things a reader of the result must know that are not findings (e.g. an input that
+    # changed since an earlier incremental scan read it).
+    warnings: tuple[str, ...] = ()
 
     def failing(self) -> list[Finding]:
         """Open findings at or above the failing severity: these decide the exit code."""

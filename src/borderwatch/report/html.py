@@ -294,6 +294,7 @@ def view(result: ScanResult) -> dict[str, Any]:
         "resolved_findings": [_finding_view(f) for f in resolved],
         "chart": _chart(result),
         "residency": residency,
+        "warnings": [text(w) for w in result.warnings],
         "changes": [
             {
                 "store_id": text(c.store_id),

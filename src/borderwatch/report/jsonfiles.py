@@ -52,6 +52,7 @@ class SummaryJsonReporter:
                 "finished_at": result.finished_at,
                 "events_total": result.events_total,
                 "protected_accesses": result.protected_accesses,
+                "warnings": list(result.warnings),
                 "inputs": [i.as_dict() for i in result.inputs],
                 "events_by_format": _by_format(result),
                 "totals": totals,

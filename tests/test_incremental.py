@@ -1,0 +1,132 @@
+"""Incremental scans: day by day equals one full rescan, and only new files are read."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from borderwatch.cli import main
+from borderwatch.sources.cloudtrail import CloudTrailSource
+
+POLICY = """\
+borderwatch: policy/v1
+name: incremental
+version: "1"
+data_classes:
+  us_user_data:
+    storage:
+      approved: [{country: US}]
+    access:
+      prohibited_countries: [dsp_countries_of_concern]
+"""
+INVENTORY = "store_id,provider,region,service,data_classes,records,copy_of\n"
+INVENTORY += "user-media,aws,us-east-1,s3,us_user_data,10,\n"
+
+
+def trail(day: str, callers: list[tuple[str, str]]) -> str:
+    records = [
+        {
+            "eventVersion": "1.08",
+            "userIdentity": {"type": "IAMUser", "arn": f"arn:aws:iam::1:user/{user}"},
+            "eventTime": f"2026-03-{day}T10:{i:02d}:00Z",
+            "eventID": f"{day}-{i}",
+            "eventSource": "s3.amazonaws.com",
+            "eventName": "GetObject",
+            "sourceIPAddress": ip,
+            "requestParameters": {"bucketName": "user-media", "key": "k"},
+        }
+        for i, (user, ip) in enumerate(callers)
+    ]
+    return json.dumps({"Records": records})
+
+
+def scan(tmp_path: Path, out: str, *extra: str) -> tuple[int, dict, list[dict]]:
+    args = ["scan", "--policy", str(tmp_path / "policy.yaml")]
+    args += ["--inventory", str(tmp_path / "stores.csv"), "--events", str(tmp_path / "logs")]
+    result = CliRunner().invoke(main, [*args, "--out", str(tmp_path / out), "--quiet", *extra])
+    summary = json.loads((tmp_path / out / "summary.json").read_text())
+    findings = json.loads((tmp_path / out / "findings.json").read_text())
+    return result.exit_code, summary, findings
+
+
+def comparable(findings: list[dict]) -> list[tuple]:
+    return sorted(
+        (f["id"], f["rule"], f["country"], f["count"], f["first_seen"], f["last_seen"])
+        for f in findings
+    )
+
+
+@pytest.fixture
+def reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The file names the CloudTrail reader parses (observed, behaviour unchanged)."""
+    seen: list[str] = []
+    original = CloudTrailSource.read
+
+    def spy(self: CloudTrailSource, path: Path, batch_size: int = 50_000):  # type: ignore[no-untyped-def]
+        seen.append(Path(path).name)
+        yield from original(self, path, batch_size)
+
+    monkeypatch.setattr(CloudTrailSource, "read", spy)
+    return seen
+
+
+def test_day_by_day_equals_a_full_rescan_and_reads_only_new_files(
+    tmp_path: Path, reads: list[str]
+) -> None:
+    (tmp_path / "policy.yaml").write_text(POLICY)
+    (tmp_path / "stores.csv").write_text(INVENTORY)
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    # mei reaches the data from China on both days: one finding spanning both.
+    (logs / "day1.json").write_text(trail("01", [("mei", "36.96.1.1"), ("ana", "12.34.1.1")]))
+    code, _, _ = scan(tmp_path, "daily", "--incremental")
+    assert code == 1 and reads == ["day1.json"]
+
+    (logs / "day2.json").write_text(trail("02", [("mei", "36.96.1.2"), ("oleg", "77.88.8.8")]))
+    reads.clear()
+    code, second, daily = scan(tmp_path, "daily", "--incremental")
+    assert code == 1
+    assert reads == ["day2.json"]  # the first day's file is not parsed again
+    notes = {Path(i["path"]).name: i["note"] for i in second["inputs"] if i["kind"] == "events"}
+    assert notes["day1.json"].startswith("read in an earlier scan") and notes["day2.json"] == ""
+    accepted = sum(i["accepted"] for i in second["inputs"] if i["kind"] == "events")
+    assert accepted == second["events_total"] == 4
+
+    _, full_summary, full = scan(tmp_path, "full")
+    assert comparable(daily) == comparable(full)
+    spanning = [f for f in daily if f["country"] == "CN"]
+    assert spanning[0]["count"] == 2
+    assert spanning[0]["first_seen"].startswith("2026-03-01")
+    assert spanning[0]["last_seen"].startswith("2026-03-02")
+    assert full_summary["totals"] == second["totals"]
+
+
+def test_a_changed_old_file_is_reported_not_recounted(tmp_path: Path, reads: list[str]) -> None:
+    (tmp_path / "policy.yaml").write_text(POLICY)
+    (tmp_path / "stores.csv").write_text(INVENTORY)
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    day1 = logs / "day1.json"
+    day1.write_text(trail("01", [("mei", "36.96.1.1"), ("ana", "12.34.1.1")]))
+    scan(tmp_path, "daily", "--incremental")
+    day1.write_text(trail("01", [("mei", "36.96.1.1")]))  # truncated: one record lost
+    os.utime(day1, ns=(1, 1))
+    reads.clear()
+    code, summary, _ = scan(tmp_path, "daily", "--incremental")
+    assert code == 1 and reads == []
+    assert summary["events_total"] == 2  # not re-read, not counted twice
+    (warning,) = summary["warnings"]
+    assert "day1.json" in warning and "truncated" in warning
+    strict, _, _ = scan(tmp_path, "daily", "--incremental", "--strict")
+    assert strict == 2
+    _, rebuilt, _ = scan(tmp_path, "daily", "--incremental", "--full")
+    assert rebuilt["warnings"] == [] and rebuilt["events_total"] == 1
+
+
+def test_incremental_needs_an_output_folder_and_full_needs_incremental(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["scan", "--policy", "us-protected-data", "--full"])
+    assert result.exit_code == 2 and "--incremental" in result.output
