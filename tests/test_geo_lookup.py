@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 from click.testing import CliRunner
 from hypothesis import given, settings
@@ -138,3 +139,24 @@ def test_cli_broken_database_exits_2(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "broken-search-tree" in result.output
     assert "Traceback" not in result.output
+
+
+def test_long_columns_are_parsed_in_slices_with_the_same_result() -> None:
+    import random
+
+    from borderwatch.geo.addresses import _SLICE_ROWS
+
+    rng = random.Random(5)
+    values: list[str | None] = []
+    for i in range(_SLICE_ROWS + 12_345):
+        kind = i % 5
+        if kind < 3:
+            values.append(".".join(str(rng.randrange(256)) for _ in range(4)))
+        elif kind == 3:
+            values.append(f"2001:db8::{rng.randrange(65536):x}")
+        else:
+            values.append(rng.choice(["AWS Internal", None, "1.2.3.4:443", ""]))
+    whole = parse_addresses(values)
+    pieces = [parse_addresses(values[i : i + 5000]) for i in range(0, len(values), 5000)]
+    for name in ("family", "v4", "v6_hi", "v6_lo"):
+        assert (getattr(whole, name) == np.concatenate([getattr(p, name) for p in pieces])).all()

@@ -23,7 +23,7 @@ from borderwatch.jurisdiction.caller import _parse_ipv6
 
 _V4_MAX_CHARS = 15  # "255.255.255.255"
 _PORT_RE = r"^[0-9.]+:[0-9]{1,5}$"
-_CHUNK = 1 << 16  # rows per numpy pass: keeps the working set in cache
+_SLICE_ROWS = 1 << 18  # rows parsed per pass (measured: fastest on this machine kind)
 _MAPPED_HI = np.uint64(0)
 _MAPPED_LO_TAG = np.uint64(0xFFFF)
 
@@ -62,6 +62,20 @@ class ParsedAddresses:
 def parse_addresses(values: pa.Array | pa.ChunkedArray | Sequence[str | None]) -> ParsedAddresses:
     """Parse caller values (Arrow strings or a list) into `ParsedAddresses`; never raises."""
     array = _as_string_array(values)
+    if len(array) <= _SLICE_ROWS:
+        return _parse_slice(array)
+    # Slices keep the temporaries small and reused: one pass over millions of rows at
+    # once spends more time faulting in fresh memory pages than parsing.
+    parts = [_parse_slice(array.slice(i, _SLICE_ROWS)) for i in range(0, len(array), _SLICE_ROWS)]
+    return ParsedAddresses(
+        *(
+            np.concatenate([getattr(part, name) for part in parts])
+            for name in ("family", "v4", "v6_hi", "v6_lo")
+        )
+    )
+
+
+def _parse_slice(array: pa.Array) -> ParsedAddresses:
     n = len(array)
     family = np.zeros(n, dtype=np.int8)
     v4 = np.zeros(n, dtype=np.uint32)
@@ -111,16 +125,25 @@ def _as_string_array(values: pa.Array | pa.ChunkedArray | Sequence[str | None]) 
 
 
 def _buffers(array: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    """Offsets (int64, n + 1) and character bytes of an Arrow (large) string array."""
+    """Offsets (int64, n + 1, from 0) and the character bytes of an Arrow string array.
+
+    A slice shares its parent's buffers: only the bytes of the slice's own values are
+    returned, so work per slice does not grow with the parent.
+    """
     buffers = array.buffers()
     off_type = np.int64 if pa.types.is_large_string(array.type) else np.int32
     offsets = np.frombuffer(buffers[1], dtype=off_type)[
         array.offset : array.offset + len(array) + 1
-    ]
-    data = np.frombuffer(buffers[2], dtype=np.uint8) if buffers[2] is not None else np.zeros(0)
+    ].astype(np.int64)
+    low, high = int(offsets[0]), int(offsets[-1])
+    data = (
+        np.frombuffer(buffers[2], dtype=np.uint8)[low:high]
+        if buffers[2] is not None
+        else np.zeros(0, dtype=np.uint8)
+    )
     if len(data) == 0:
         data = np.zeros(1, dtype=np.uint8)
-    return offsets.astype(np.int64), data
+    return offsets - low, data
 
 
 def _trim(data: np.ndarray, starts: np.ndarray, ends: np.ndarray, valid: np.ndarray) -> None:
