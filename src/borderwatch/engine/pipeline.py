@@ -391,14 +391,20 @@ def _access_by_country(engine: DuckDBEngine) -> list[CountryAccess]:
         WITH located AS (
             SELECT event_id, principal, data_classes, v.effective_country AS country
             FROM protected_access JOIN access_verdict v USING (event_id, store_id)
+        ),
+        -- Prohibition is decided once per (country, classes), not once per event.
+        kinds AS (SELECT DISTINCT country, data_classes FROM located),
+        judged AS (
+            SELECT k.country, bool_or(EXISTS (
+                SELECT 1 FROM access_prohibited ap
+                WHERE ap.country = k.country AND list_contains(k.data_classes, ap.data_class)
+            )) AS prohibited
+            FROM kinds k GROUP BY k.country
         )
-        SELECT country, count(DISTINCT event_id) AS events,
-            count(DISTINCT principal) AS principals,
-            bool_or(EXISTS (SELECT 1 FROM access_prohibited ap
-                            WHERE ap.country = located.country
-                              AND list_contains(located.data_classes, ap.data_class)))
-                AS prohibited
-        FROM located GROUP BY country ORDER BY events DESC, country
+        SELECT l.country, count(DISTINCT l.event_id) AS events,
+            count(DISTINCT l.principal) AS principals, any_value(j.prohibited) AS prohibited
+        FROM located l LEFT JOIN judged j ON j.country IS NOT DISTINCT FROM l.country
+        GROUP BY l.country ORDER BY events DESC, l.country
         """
     ).to_pylist()
     return [

@@ -63,36 +63,42 @@ VIEWS: tuple[str, ...] = (
         SELECT store_id, list(data_class ORDER BY data_class) AS data_classes
         FROM protected_store_classes GROUP BY store_id
     ),
-    -- The identity row valid on the event's day: by principal first, then by alias.
+    -- Identities are matched once per distinct (principal, aliases, day), not per event:
+    -- millions of accesses come from a few thousand principals.
+    who_when AS (
+        SELECT DISTINCT e.principal, e.principal_aliases, CAST(e.event_time AS DATE) AS day
+        FROM event_store es JOIN events e USING (event_id)
+    ),
+    -- The identity row valid on that day: by principal first, then by alias.
     identity_match AS (
-        SELECT event_id, person, work_country, employer, resident_country,
-               covered_countries, covered_basis, matched_on FROM (
-            SELECT m.event_id, i.*, m.matched_on, m.priority
+        SELECT principal, principal_aliases, day, person, work_country, employer,
+               resident_country, covered_countries, covered_basis, matched_on FROM (
+            SELECT m.principal, m.principal_aliases, m.day, i.*, m.matched_on, m.priority
             FROM (
-                SELECT es.event_id, e.principal AS name, e.event_time,
+                SELECT principal, principal_aliases, day, principal AS name,
                        'principal' AS matched_on, 0 AS priority
-                FROM event_store es JOIN events e USING (event_id)
+                FROM who_when
                 UNION ALL
-                SELECT e.event_id, unnest(e.principal_aliases), e.event_time, 'alias', 1
-                FROM events e WHERE e.event_id IN (SELECT event_id FROM event_store)
+                SELECT principal, principal_aliases, day, unnest(principal_aliases),
+                       'alias', 1
+                FROM who_when
             ) m
             JOIN identities i
               ON i.principal = m.name
-             AND CAST(m.event_time AS DATE)
-                 BETWEEN coalesce(i.valid_from, DATE '0001-01-01')
-                     AND coalesce(i.valid_to, DATE '9999-12-31')
+             AND m.day BETWEEN coalesce(i.valid_from, DATE '0001-01-01')
+                           AND coalesce(i.valid_to, DATE '9999-12-31')
         )
-        QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY priority, person) = 1
+        QUALIFY row_number() OVER (
+            PARTITION BY principal, principal_aliases, day ORDER BY priority, person) = 1
     ),
-    -- Approved travel on the event's day: where the person was expected to be instead.
+    -- Approved travel on that day: where the person was expected to be instead.
     travel_match AS (
-        SELECT im.event_id, any_value(t.country) AS travel_country,
+        SELECT im.principal, im.principal_aliases, im.day,
+               any_value(t.country) AS travel_country,
                any_value(t.approved_by) AS travel_approved_by
         FROM identity_match im
-        JOIN events e USING (event_id)
-        JOIN travel t ON t.person = im.person
-         AND CAST(e.event_time AS DATE) BETWEEN t.start_day AND t.end_day
-        GROUP BY im.event_id
+        JOIN travel t ON t.person = im.person AND im.day BETWEEN t.start_day AND t.end_day
+        GROUP BY im.principal, im.principal_aliases, im.day
     )
     SELECT es.store_id, e.event_id, e.event_time, e.principal, e.action, e.caller,
         e.provider, e.region, e.claimed_country, cl.caller_kind, cl.ip,
@@ -118,8 +124,14 @@ VIEWS: tuple[str, ...] = (
     JOIN classes cs USING (store_id)
     LEFT JOIN callers cl ON cl.caller_key = coalesce(e.caller, '')
     LEFT JOIN region_country rc ON rc.provider = e.provider AND rc.region = e.region
-    LEFT JOIN identity_match im USING (event_id)
-    LEFT JOIN travel_match tm USING (event_id)
+    LEFT JOIN identity_match im
+      ON im.principal IS NOT DISTINCT FROM e.principal
+     AND im.principal_aliases IS NOT DISTINCT FROM e.principal_aliases
+     AND im.day = CAST(e.event_time AS DATE)
+    LEFT JOIN travel_match tm
+      ON tm.principal IS NOT DISTINCT FROM e.principal
+     AND tm.principal_aliases IS NOT DISTINCT FROM e.principal_aliases
+     AND tm.day = CAST(e.event_time AS DATE)
     """,
     # One verdict per event: the country that decides and how sure we are (precedence
     # and confidence levels: docs/jurisdiction.md).
