@@ -49,7 +49,7 @@ def test_gcp_cai_real_exports() -> None:
     stores = result.stores
     assert len(stores) > 80
     # The exact set of locations the registry cannot place ("" = no location in the asset).
-    assert unknowns(stores) == {"", "nam3", "nam-eur-asia1"}
+    assert unknowns(stores) == {""}
     regions = {s.region for s in stores}
     assert REGISTRY.resolve("gcp", "US-CENTRAL1").countries == ("US",)
     assert REGISTRY.resolve("gcp", "US").countries == ("US",)
