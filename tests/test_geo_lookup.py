@@ -160,3 +160,7 @@ def test_long_columns_are_parsed_in_slices_with_the_same_result() -> None:
     pieces = [parse_addresses(values[i : i + 5000]) for i in range(0, len(values), 5000)]
     for name in ("family", "v4", "v6_hi", "v6_lo"):
         assert (getattr(whole, name) == np.concatenate([getattr(p, name) for p in pieces])).all()
+
+
+def test_a_nul_character_is_not_an_address_and_does_not_raise() -> None:
+    assert parse_addresses([":\x00", "::1\x00", "1.2.3.4\x00"]).family.tolist() == [0, 0, 0]

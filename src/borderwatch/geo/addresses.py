@@ -245,7 +245,7 @@ def _parse_v6(
     try:  # the common case: every value is a plain IPv6 address
         packed = [socket.inet_pton(socket.AF_INET6, text) for text in texts]
         found = rows
-    except OSError:
+    except (OSError, ValueError):  # ValueError: an embedded NUL character
         pairs = [(row, _pack_v6(text)) for row, text in zip(rows.tolist(), texts, strict=True)]
         packed = [raw for _, raw in pairs if raw is not None]
         found = np.asarray([row for row, raw in pairs if raw is not None], dtype=np.int64)
@@ -263,6 +263,8 @@ def _parse_v6(
 
 
 def _pack_v6(text: str) -> bytes | None:
+    if "\x00" in text:
+        return None  # never an address; inet_pton refuses it with ValueError
     try:
         return socket.inet_pton(socket.AF_INET6, text)
     except OSError:
