@@ -29,7 +29,9 @@ _SERVICE_SUFFIXES = (".amazonaws.com", ".amazon.com")
 
 
 def _records(path: Path) -> Iterator[dict[str, Any]]:
-    opener = gzip.open if path.read_bytes()[:2] == b"\x1f\x8b" else open
+    with path.open("rb") as handle:
+        magic = handle.read(2)  # the first bytes only: the file is read once, below
+    opener = gzip.open if magic == b"\x1f\x8b" else open
     with opener(path, "rt", encoding="utf-8") as handle:
         first = handle.read(1)
         handle.seek(0)

@@ -241,3 +241,104 @@ def test_clean_records_take_the_fast_path(
     rows = list(SOURCE.read(_write(tmp_path / f"c.{form}", _records(300), form), 100))
     assert sum(b.events.num_rows for b in rows) == 300
     assert calls == []
+
+
+def _odd_lines_file(path: Path) -> Path:
+    """Plain JSON lines with every shape a line-splitting reader could get wrong."""
+    good = [json.dumps(r).encode() for r in _records(40, seed=9)]
+    broken = dict(_records(1, seed=10)[0])
+    del broken["eventTime"]
+    lines = [
+        good[0],
+        b"",
+        good[1] + b"\r",
+        b"   \t",
+        good[2],
+        b"not json at all",
+        b"[1, 2]",
+        b"5",
+        good[3][:-1] + b",}",
+        json.dumps(broken).encode(),
+        b'{"eventName": "GetObject"}',
+        b"\xef\xbb\xbf" + good[4],
+        good[5] + b"\r",
+        good[6].replace(b'"eventID"', b'"eventID": 1, "eventID"'),
+        b'{"a": "x\\u00e9\\ud83d\\ude00"}',
+        *good[7:],
+    ]
+    path.write_bytes(b"\n".join(lines))  # no newline after the last line
+    return path
+
+
+@pytest.mark.parametrize("block", [16, 200, 1 << 20])
+def test_plain_lines_read_in_blocks_give_identical_rows(
+    tmp_path: Path, block: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from borderwatch.sources import cloudtrail_fast
+
+    monkeypatch.setattr(cloudtrail_fast, "_BLOCK", block)
+    path = _odd_lines_file(tmp_path / "odd.jsonl")
+    rows = _same_both_ways(path, batch_size=5)
+    numbers = [row["input_record"] for row in rows]
+    assert numbers == sorted(numbers) and len(numbers) >= 36
+    # The line numbers count blank lines, as the line-by-line reader does.
+    assert numbers[:3] == [1, 3, 5]
+
+
+def test_plain_lines_ending_with_newline_and_empty_file(tmp_path: Path) -> None:
+    records = [json.dumps(r) for r in _records(5)[:5]]
+    ended = tmp_path / "ended.jsonl"
+    ended.write_text("\n".join(records) + "\n\n")
+    assert [r["input_record"] for r in _same_both_ways(ended)] == [1, 2, 3, 4, 5]
+    empty = tmp_path / "empty.jsonl"
+    empty.write_bytes(b"")
+    assert _same_both_ways(empty) == []
+
+
+@pytest.mark.parametrize("form", ["lines"])
+def test_clean_plain_lines_take_the_fast_path(
+    tmp_path: Path, form: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from borderwatch.sources import cloudtrail_fast
+
+    calls: list[Any] = []
+
+    def counting(item: Any) -> dict[str, Any]:
+        calls.append(item)
+        return normalise(item)
+
+    monkeypatch.setattr(cloudtrail_fast, "normalise", counting)
+    monkeypatch.setattr(cloudtrail_fast, "_BLOCK", 4096)
+    rows = list(SOURCE.read(_write(tmp_path / f"c.{form}", _records(300), form), 100))
+    assert sum(b.events.num_rows for b in rows) == 300
+    assert calls == []
+
+
+def test_whole_file_reads_as_read_all(tmp_path: Path) -> None:
+    from borderwatch.sources.cloudtrail_fast import _whole_file
+    from borderwatch.sources.inputs import read_all
+
+    body = json.dumps({"Records": _records(50)}).encode()
+    packed = gzip.compress(body)
+    variants = {
+        "plain": body,
+        "gzip": packed,
+        "two-members": packed + gzip.compress(b" "),
+        "truncated": packed[: len(packed) // 2],
+        "trailing-zeros": packed + b"\0\0\0\0",
+        "trailing-garbage": packed + b"garbage",
+        "bad-crc": packed[:-8] + b"\0\0\0\0" + packed[-4:],
+        "empty": b"",
+    }
+    for name, data in variants.items():
+        path = tmp_path / f"{name}.json.gz"
+        path.write_bytes(data)
+        fast, fast_damage = _whole_file(path)
+        slow, slow_damage = read_all(path)
+        assert fast == slow, name
+        assert (fast_damage is None) == (slow_damage is None), name
+        if fast_damage is not None and slow_damage is not None:
+            assert (fast_damage.reason, fast_damage.offset) == (
+                slow_damage.reason,
+                slow_damage.offset,
+            ), name

@@ -40,10 +40,12 @@ ProgressCallback = Callable[[int, int, int, str], None]
 PARALLEL_MIN_BYTES = 16 << 20
 # Rows gathered before one INSERT: DuckDB pays a fixed cost per statement.
 APPEND_ROWS = 200_000
+# ... or tables: each spooled one is a memory mapping until it is appended.
+APPEND_TABLES = 2_048
 # From this input size (bytes on disk) on, DuckDB works within MEMORY_LIMIT and spills
 # the rest to a temporary directory, so peak memory stops growing with the input.
 BOUNDED_MIN_BYTES = 64 << 20
-MEMORY_LIMIT = "768MB"
+MEMORY_LIMIT = "1GB"
 # Files in flight per worker: bounds the spooled batches waiting for the main process.
 _AHEAD_PER_WORKER = 4
 
@@ -128,7 +130,9 @@ class _FileRead:
         if self.spool is None:
             return
         try:
-            with pa.OSFile(self.spool) as handle, pa.ipc.open_stream(handle) as reader:
+            # Memory-mapped: the batches point into the page cache instead of being
+            # copied (the mapping outlives the unlink below until they are appended).
+            with pa.ipc.open_stream(pa.memory_map(self.spool)) as reader:
                 for batch in reader:
                     yield pa.Table.from_batches([batch])
         finally:
@@ -185,7 +189,7 @@ class _Appender:
     def add(self, table: pa.Table) -> None:
         self.pending.append(table)
         self.rows += table.num_rows
-        if self.rows >= APPEND_ROWS:
+        if self.rows >= APPEND_ROWS or len(self.pending) >= APPEND_TABLES:
             self.flush()
 
     def flush(self) -> None:

@@ -142,7 +142,9 @@ def run_scan(request: ScanRequest, ctx: ScanContext) -> ScanResult:
             data_versions=versions,
             events_total=_scalar(engine, "SELECT count(*) FROM events"),
             warnings=tuple(load.warnings),
-            protected_accesses=_scalar(engine, "SELECT count(*) FROM protected_access"),
+            protected_accesses=_scalar(
+                engine, "SELECT coalesce(sum(events), 0) FROM protected_access"
+            ),
             changes=tuple(history.changes),
             legacy=tuple(history.progress),
         )
@@ -389,8 +391,8 @@ def _access_by_country(engine: DuckDBEngine) -> list[CountryAccess]:
     rows = engine.query(
         """
         WITH located AS (
-            SELECT event_id, principal, data_classes, v.effective_country AS country
-            FROM protected_access JOIN access_verdict v USING (event_id, store_id)
+            SELECT events, principal, data_classes, v.effective_country AS country
+            FROM protected_access JOIN access_verdict v USING (group_id)
         ),
         -- Prohibition is decided once per (country, classes), not once per event.
         kinds AS (SELECT DISTINCT country, data_classes FROM located),
@@ -401,7 +403,7 @@ def _access_by_country(engine: DuckDBEngine) -> list[CountryAccess]:
             )) AS prohibited
             FROM kinds k GROUP BY k.country
         )
-        SELECT l.country, count(DISTINCT l.event_id) AS events,
+        SELECT l.country, sum(l.events) AS events,
             count(DISTINCT l.principal) AS principals, any_value(j.prohibited) AS prohibited
         FROM located l LEFT JOIN judged j ON j.country IS NOT DISTINCT FROM l.country
         GROUP BY l.country ORDER BY events DESC, l.country

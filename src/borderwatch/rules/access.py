@@ -8,110 +8,124 @@ from typing import Any
 from borderwatch.model.findings import Severity
 from borderwatch.rules.base import Rule
 
+# Rules read `protected_access`: one row per group of accesses sharing every signal
+# (rules/views.py), with `events` counted and `sample_event_ids`/`actions` kept per group.
+# {flat:x} below: the distinct values of list column x over the finding's groups, sorted.
 _PROHIBITED_SQL = """
 WITH signals AS (
-    SELECT *, 'corporate_egress' AS basis, egress_country AS signal_country
+    SELECT group_id, data_classes, 'corporate_egress' AS basis, egress_country AS country
     FROM protected_access WHERE egress_country IS NOT NULL
     UNION ALL
-    SELECT *, 'caller_ip', ip_country
+    SELECT group_id, data_classes, 'caller_ip', ip_country
     FROM protected_access WHERE ip_country IS NOT NULL
     UNION ALL
-    SELECT *, 'cloud_host', cloud_host_country
+    SELECT group_id, data_classes, 'cloud_host', cloud_host_country
     FROM protected_access WHERE cloud_host_country IS NOT NULL
     UNION ALL
-    SELECT *, CASE WHEN travel_country IS NULL THEN 'work_country' ELSE 'approved_travel' END,
+    SELECT group_id, data_classes,
+        CASE WHEN travel_country IS NULL THEN 'work_country' ELSE 'approved_travel' END,
         person_country
     FROM protected_access WHERE person_country IS NOT NULL
     UNION ALL
-    SELECT *, 'provider_region', service_country
+    SELECT group_id, data_classes, 'provider_region', service_country
     FROM protected_access WHERE service_country IS NOT NULL
 ),
+-- One row per (group, prohibited country), whatever the number of bases and classes.
 hits AS (
-    SELECT s.*, ap.data_class AS prohibited_class, v.confidence
+    SELECT s.group_id, s.country AS signal_country,
+        list(DISTINCT s.basis) AS bases, list(DISTINCT ap.data_class) AS classes
     FROM signals s JOIN access_prohibited ap
-      ON ap.country = s.signal_country AND list_contains(s.data_classes, ap.data_class)
-    JOIN access_verdict v USING (event_id, store_id)
+      ON ap.country = s.country AND list_contains(s.data_classes, ap.data_class)
+    GROUP BY s.group_id, s.country
 )
-SELECT store_id AS resource, principal, any_value(person) AS person,
-    signal_country AS country,
-    list_sort(list(DISTINCT prohibited_class)) AS data_classes,
-    count(DISTINCT event_id) AS count,
-    min(event_time) AS first_seen, max(event_time) AS last_seen,
+SELECT pa.store_id AS resource, pa.principal, any_value(pa.person) AS person,
+    h.signal_country AS country,
+    {flat:h.classes} AS data_classes,
+    sum(pa.events) AS count,
+    min(pa.first_seen) AS first_seen, max(pa.last_seen) AS last_seen,
     struct_pack(
-        basis := list_sort(list(DISTINCT basis)),
+        basis := {flat:h.bases},
         confidence := {best_confidence},
-        callers := list_sort(list(DISTINCT caller))[1:10],
-        caller_kinds := list_sort(list(DISTINCT caller_kind)),
+        callers := list_sort(list(DISTINCT pa.caller))[1:10],
+        caller_kinds := list_sort(list(DISTINCT pa.caller_kind)),
         {ip_signals},
-        work_country := any_value(work_country),
-        travel_country := any_value(travel_country),
-        employer := any_value(employer),
-        identity_matched_on := any_value(matched_on),
-        actions := list_sort(list(DISTINCT action))[1:10],
-        sample_event_ids := list(DISTINCT event_id ORDER BY event_id)[1:10]
+        work_country := any_value(pa.work_country),
+        travel_country := any_value(pa.travel_country),
+        employer := any_value(pa.employer),
+        identity_matched_on := any_value(pa.matched_on),
+        actions := {flat:pa.actions}[1:10],
+        sample_event_ids := {flat:pa.sample_event_ids}[1:10]
     ) AS evidence
-FROM hits
-GROUP BY store_id, principal, signal_country
+FROM hits h JOIN protected_access pa USING (group_id) JOIN access_verdict v USING (group_id)
+GROUP BY pa.store_id, pa.principal, h.signal_country
 """
 
 # Registered and located countries side by side, so a disagreement is visible.
-_IP_SIGNALS = """ip_country_kinds := {ip_country_kind},
-        registered_countries := {ip_registered},
-        located_countries := {ip_located},
-        cloud_hosts := {host_provider || ' ' || host_region},
-        anonymisers := {anonymiser},
-        egress_offices := {egress_office},
-        vendor_claimed_countries := {claimed_country}"""
+_IP_SIGNALS = """ip_country_kinds := {pa.ip_country_kind},
+        registered_countries := {pa.ip_registered},
+        located_countries := {pa.ip_located},
+        cloud_hosts := {pa.host_provider || ' ' || pa.host_region},
+        anonymisers := {pa.anonymiser},
+        egress_offices := {pa.egress_office},
+        vendor_claimed_countries := {flat:pa.claimed_countries}"""
 # {expr} above: the distinct non-null values of expr, sorted.
 _IP_SIGNALS = re.sub(
-    r"\{([^}]+)\}",
+    r"\{(?!flat:)([^}]+)\}",
     lambda m: f"list_sort(list(DISTINCT {m[1]}) FILTER (WHERE ({m[1]}) IS NOT NULL))",
     _IP_SIGNALS,
 )
 
-# The best confidence among the finding's events (high > medium > low > none).
-_BEST_CONFIDENCE = """CASE WHEN bool_or(confidence = 'high') THEN 'high'
-            WHEN bool_or(confidence = 'medium') THEN 'medium'
-            WHEN bool_or(confidence = 'low') THEN 'low' ELSE 'none' END"""
+# The best confidence among the finding's groups (high > medium > low > none).
+_BEST_CONFIDENCE = """CASE WHEN bool_or(v.confidence = 'high') THEN 'high'
+            WHEN bool_or(v.confidence = 'medium') THEN 'medium'
+            WHEN bool_or(v.confidence = 'low') THEN 'low' ELSE 'none' END"""
 
-_PROHIBITED_SQL = _PROHIBITED_SQL.replace("{ip_signals}", _IP_SIGNALS).replace(
-    "{best_confidence}", _BEST_CONFIDENCE
+
+def _flatten(sql: str) -> str:
+    """Expand {flat:x}: the sorted distinct values of list column x over the groups."""
+    return re.sub(r"\{flat:([^}]+)\}", r"list_sort(list_distinct(flatten(list(\1))))", sql)
+
+
+_PROHIBITED_SQL = _flatten(
+    _PROHIBITED_SQL.replace("{ip_signals}", _IP_SIGNALS).replace(
+        "{best_confidence}", _BEST_CONFIDENCE
+    )
 )
 
-_UNKNOWN_SQL = """
+_UNKNOWN_SQL = _flatten("""
 SELECT store_id AS resource, principal, any_value(person) AS person, NULL AS country,
     any_value(data_classes) AS data_classes,
-    count(DISTINCT event_id) AS count,
-    min(event_time) AS first_seen, max(event_time) AS last_seen,
+    sum(events) AS count,
+    min(first_seen) AS first_seen, max(last_seen) AS last_seen,
     struct_pack(
         callers := list_sort(list(DISTINCT coalesce(caller, '(none)')))[1:10],
         caller_kinds := list_sort(list(DISTINCT caller_kind)),
         identity_known := bool_or(person IS NOT NULL),
-        actions := list_sort(list(DISTINCT action))[1:10],
-        sample_event_ids := list(DISTINCT event_id ORDER BY event_id)[1:10]
+        actions := {flat:actions}[1:10],
+        sample_event_ids := {flat:sample_event_ids}[1:10]
     ) AS evidence
-FROM protected_access JOIN access_verdict USING (event_id, store_id)
+FROM protected_access JOIN access_verdict USING (group_id)
 WHERE effective_country IS NULL AND anonymiser IS NULL
 GROUP BY store_id, principal
-"""
+""")
 
-_ANONYMIZED_SQL = """
+_ANONYMIZED_SQL = _flatten("""
 SELECT store_id AS resource, principal, any_value(person) AS person, NULL AS country,
     any_value(data_classes) AS data_classes,
-    count(DISTINCT event_id) AS count,
-    min(event_time) AS first_seen, max(event_time) AS last_seen,
+    sum(events) AS count,
+    min(first_seen) AS first_seen, max(last_seen) AS last_seen,
     struct_pack(
         anonymisers := list_sort(list(DISTINCT anonymiser)),
         callers := list_sort(list(DISTINCT caller))[1:10],
         exit_countries := list_sort(list(DISTINCT coalesce(ip_located, ip_registered))),
         identity_known := bool_or(person IS NOT NULL),
-        actions := list_sort(list(DISTINCT action))[1:10],
-        sample_event_ids := list(DISTINCT event_id ORDER BY event_id)[1:10]
+        actions := {flat:actions}[1:10],
+        sample_event_ids := {flat:sample_event_ids}[1:10]
     ) AS evidence
 FROM protected_access
 WHERE anonymiser IS NOT NULL AND egress_country IS NULL AND person_country IS NULL
 GROUP BY store_id, principal
-"""
+""")
 
 
 def _describe_anonymized(row: dict[str, Any]) -> str:
@@ -134,30 +148,32 @@ _BASIS_TEXT = {
 }
 
 
-_COVERED_SQL = """
+_COVERED_SQL = _flatten("""
 WITH hits AS (
-    SELECT pa.*, ac.data_class AS barred_class, ac.country AS concern
-    FROM (SELECT *, unnest(covered_countries) AS concern_country FROM protected_access
-          WHERE covered_countries IS NOT NULL) pa
+    SELECT pa.group_id, ac.country AS concern, list(DISTINCT ac.data_class) AS classes
+    FROM (SELECT group_id, data_classes, unnest(covered_countries) AS concern_country
+          FROM protected_access WHERE covered_countries IS NOT NULL) pa
     JOIN access_covered ac
       ON ac.country = pa.concern_country AND list_contains(pa.data_classes, ac.data_class)
+    GROUP BY pa.group_id, ac.country
 )
-SELECT store_id AS resource, principal, any_value(person) AS person, concern AS country,
-    list_sort(list(DISTINCT barred_class)) AS data_classes,
-    count(DISTINCT event_id) AS count,
-    min(event_time) AS first_seen, max(event_time) AS last_seen,
+SELECT pa.store_id AS resource, pa.principal, any_value(pa.person) AS person,
+    h.concern AS country,
+    {flat:h.classes} AS data_classes,
+    sum(pa.events) AS count,
+    min(pa.first_seen) AS first_seen, max(pa.last_seen) AS last_seen,
     struct_pack(
-        covered_basis := any_value(covered_basis),
-        employer := any_value(employer),
-        resident_country := any_value(resident_country),
-        caller_countries := list_sort(list(DISTINCT ip_country)),
-        callers := list_sort(list(DISTINCT caller))[1:10],
-        actions := list_sort(list(DISTINCT action))[1:10],
-        sample_event_ids := list(DISTINCT event_id ORDER BY event_id)[1:10]
+        covered_basis := any_value(pa.covered_basis),
+        employer := any_value(pa.employer),
+        resident_country := any_value(pa.resident_country),
+        caller_countries := list_sort(list(DISTINCT pa.ip_country)),
+        callers := list_sort(list(DISTINCT pa.caller))[1:10],
+        actions := {flat:pa.actions}[1:10],
+        sample_event_ids := {flat:pa.sample_event_ids}[1:10]
     ) AS evidence
-FROM hits
-GROUP BY store_id, principal, concern
-"""
+FROM hits h JOIN protected_access pa USING (group_id)
+GROUP BY pa.store_id, pa.principal, h.concern
+""")
 
 
 def _describe_covered(row: dict[str, Any]) -> str:

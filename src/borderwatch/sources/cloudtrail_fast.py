@@ -11,6 +11,7 @@ slow path's; tests/test_throughput_equivalence.py checks this.
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +31,7 @@ from borderwatch.sources.cloudtrail_record import (
     principal_of,
     resource_keys,
 )
-from borderwatch.sources.inputs import CorruptInputError, iter_lines, read_all
+from borderwatch.sources.inputs import CorruptInputError, compression_of, iter_lines, read_all
 from borderwatch.sources.jsondoc import add_record
 from borderwatch.sources.record import RecordError, text
 
@@ -41,6 +42,10 @@ _TIME_TYPE = EVENT_SCHEMA.field("event_time").type
 _STRINGS = pa.list_(pa.string())
 # Resource-key memo, cleared when it grows past this (object ARNs rarely repeat).
 _MEMO_LIMIT = 200_000
+_S3_ARN = "arn:aws:s3:::"
+_GZIP_MAGIC = b"\x1f\x8b"
+# Plain JSON lines are read this many bytes at a time and split into lines at once.
+_BLOCK = 8 << 20
 
 
 class _Resource(msgspec.Struct, gc=False):
@@ -267,7 +272,7 @@ class FastBatcher:
             "claimed_country": pa.nulls(n, pa.string()),
             "claimed_location": pa.nulls(n, pa.string()),
             "user_agent": agent,
-            "resources": pa.array([self._resources(r) for r in records], _STRINGS),
+            "resources": self._resource_column(records),
             "read_only": read_only,
             "error_code": error,
         }
@@ -280,27 +285,36 @@ class FastBatcher:
             return table.filter(ok), rejected
         return table, []
 
-    def _resources(self, record: _Record) -> list[str]:
+    def _resource_column(self, records: list[_Record]) -> pa.Array:
+        """The resources list column: every record's keys in one flat array and offsets."""
         memo = self._keys
-        keys: list[str] = []
-        if record.resources:
-            for entry in record.resources:
-                arn = entry.ARN or entry.arn
-                if arn is not None:
-                    found = memo.get(arn)
-                    if found is None:
-                        found = memo[arn] = resource_keys(arn)
-                    keys.extend(found)
-        if record.requestParameters is not None:
-            for value in astuple(record.requestParameters):
-                if value:
+        flat: list[str] = []
+        offsets = [0]
+        for record in records:
+            keys: list[str] = []
+            listed = record.resources
+            if listed:
+                for entry in listed:
+                    arn = entry.ARN or entry.arn
+                    if arn is not None:
+                        found = memo.get(arn)
+                        if found is None:
+                            found = _object_keys(arn)
+                            if found is None:
+                                found = memo[arn] = resource_keys(arn)
+                        keys += found
+            parameters = record.requestParameters
+            if parameters is not None:
+                for value in filter(None, astuple(parameters)):
                     found = memo.get(value)
                     if found is None:
                         found = memo[value] = resource_keys(value)
-                    keys.extend(found)
-        if len(keys) > 1:
-            return list(dict.fromkeys(keys))
-        return keys
+                    keys += found
+            flat += dict.fromkeys(keys) if len(keys) > 1 else keys
+            offsets.append(len(flat))
+        return pa.ListArray.from_arrays(
+            pa.array(offsets, pa.int32()), pa.array(flat, pa.string()), type=_STRINGS
+        )
 
     def _merge(
         self, table: pa.Table, slow: list[int], items: list[tuple[bytes, str, int]]
@@ -329,6 +343,36 @@ class FastBatcher:
         )
 
 
+def _object_keys(arn: str) -> list[str] | None:
+    """resource_keys() of an S3 object ARN (unique per event: not memoised), else None."""
+    if not arn.startswith(_S3_ARN) or arn[-1].isspace():
+        return None
+    bucket, slash, _ = arn[len(_S3_ARN) :].partition("/")
+    if not slash:
+        return None
+    return [arn, _S3_ARN + bucket, bucket] if bucket else [arn]
+
+
+def _whole_file(path: Path) -> tuple[bytes, CorruptInputError | None]:
+    """read_all(path), with a single-member gzip file inflated in one zlib call.
+
+    Anything else (several members, trailing bytes, damage, zstd) is left to read_all,
+    so damage is reported exactly as before.
+    """
+    raw = path.read_bytes()
+    if raw[:2] == _GZIP_MAGIC:
+        inflate = zlib.decompressobj(wbits=31)
+        try:
+            data = inflate.decompress(raw)
+        except zlib.error:
+            return read_all(path)
+        if inflate.eof and not inflate.unused_data:
+            return data, None
+    elif compression_of(raw[:4]) is None:
+        return raw, None
+    return read_all(path)
+
+
 def read_container(
     path: Path,
     source_format: str,
@@ -336,7 +380,7 @@ def read_container(
     fallback: Callable[[], Iterator[SourceBatch]],
 ) -> Iterator[SourceBatch]:
     """A {"Records": [...]} file; any doubt about the document hands it to `fallback`."""
-    data, damage = read_all(path)
+    data, damage = _whole_file(path)
     if damage is not None:
         yield from fallback()
         return
@@ -380,6 +424,68 @@ def read_container(
 
 def read_lines(path: Path, source_format: str, batch_size: int) -> Iterator[SourceBatch]:
     """A JSON lines file, streamed a batch at a time."""
+    with path.open("rb") as handle:
+        compressed = compression_of(handle.read(4)) is not None
+    if compressed:
+        yield from _read_stream_lines(path, source_format, batch_size)
+        return
+    batcher = FastBatcher(source_format, str(path), strict_json=False)
+    for first, lines in _plain_lines(path):
+        for start in range(0, len(lines), batch_size):
+            yield _line_batch(batcher, lines[start : start + batch_size], first + start)
+
+
+def _plain_lines(path: Path) -> Iterator[tuple[int, list[bytes]]]:
+    """(number of the first line, lines without their newline) a block at a time.
+
+    Lines as iter_lines gives them, for a file that is not compressed (nothing to be
+    damaged): split on b"\\n" only, the last one with or without a newline.
+    """
+    number = 1
+    rest = b""
+    with path.open("rb") as handle:
+        while True:
+            chunk = handle.read(_BLOCK)
+            data = rest + chunk if rest else chunk
+            if not chunk:
+                if data:
+                    yield number, [data]
+                return
+            cut = data.rfind(b"\n")
+            if cut < 0:
+                rest = data
+                continue
+            lines = data[:cut].split(b"\n")
+            rest = data[cut + 1 :]
+            yield number, lines
+            number += len(lines)
+
+
+def _line_batch(batcher: FastBatcher, lines: list[bytes], first: int) -> SourceBatch:
+    """One batch of lines numbered from `first`; blank lines are skipped, not records."""
+    try:
+        records: list[_Record | None] = [_RECORD.decode(line) for line in lines]
+    except (msgspec.ValidationError, *_DECODE_ERRORS):
+        # A blank line or a record the typed decoder refuses: line by line, as before.
+        return batcher.batch(
+            [
+                (line.rstrip(b"\r\n"), f"line {number}", number)
+                for number, line in enumerate(lines, first)
+                if line.strip()
+            ]
+        )
+
+    def raw_items() -> list[tuple[bytes, str, int]]:
+        return [
+            (line.rstrip(b"\r\n"), f"line {number}", number)
+            for number, line in enumerate(lines, first)
+        ]
+
+    return batcher.decoded(records, list(range(first, first + len(lines))), raw_items)
+
+
+def _read_stream_lines(path: Path, source_format: str, batch_size: int) -> Iterator[SourceBatch]:
+    """A compressed JSON lines file, line by line: damage stops it where iter_lines does."""
     batcher = FastBatcher(source_format, str(path), strict_json=False)
     items: list[tuple[bytes, str, int]] = []
     number = 0
