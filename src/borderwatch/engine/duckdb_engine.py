@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from pathlib import Path
 
 import duckdb
@@ -15,8 +17,24 @@ class DuckDBEngine:
 
     def __init__(self, database: str | Path = ":memory:", threads: int | None = None) -> None:
         self.connection = duckdb.connect(str(database))
+        self._scratch: str | None = None
         if threads:
             self.connection.execute(f"SET threads TO {int(threads)}")
+
+    @classmethod
+    def on_scratch_disk(cls) -> DuckDBEngine:
+        """An engine whose tables live in a temporary file, removed on close.
+
+        For inputs larger than memory: tables in an in-memory database cannot be
+        evicted, so a year of events would exhaust the memory limit; in a file, DuckDB's
+        buffer manager keeps only what a query needs in memory.
+        """
+        folder = tempfile.mkdtemp(prefix="borderwatch-scan-")
+        engine = cls(Path(folder) / "scan.duckdb")
+        engine._scratch = folder
+        # Nothing downstream depends on row order; keeping it costs memory.
+        engine.execute("SET preserve_insertion_order = false")
+        return engine
 
     def create_table(self, name: str, table: pa.Table) -> None:
         """Create (or replace) table `name` holding a copy of `table`."""
@@ -48,6 +66,8 @@ class DuckDBEngine:
 
     def close(self) -> None:
         self.connection.close()
+        if self._scratch:
+            shutil.rmtree(self._scratch, ignore_errors=True)
 
 
 def _check_identifier(name: str) -> None:

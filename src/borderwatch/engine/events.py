@@ -90,7 +90,7 @@ def load_events(
     if files is None:
         files = expand_inputs(list(paths)) if paths else []
     files = list(files)
-    if _total_bytes(files) >= BOUNDED_MIN_BYTES:
+    if total_bytes(files) >= BOUNDED_MIN_BYTES:
         _bound_memory(engine)
     if not append:
         engine.create_table("events", EVENT_SCHEMA.empty_table())
@@ -215,7 +215,7 @@ def _worker_count(
 ) -> int:
     if workers is None:
         workers = _cpus()
-        if len(files) < 2 or _total_bytes(files) < PARALLEL_MIN_BYTES:
+        if len(files) < 2 or total_bytes(files) < PARALLEL_MIN_BYTES:
             return 1
     workers = min(workers, len(files))
     if workers <= 1 or not _all_builtin(sources) or any(f.display == "<stdin>" for f in files):
@@ -230,7 +230,8 @@ def _cpus() -> int:
         return os.cpu_count() or 1
 
 
-def _total_bytes(files: list[InputFile]) -> int:
+def total_bytes(files: Sequence[InputFile]) -> int:
+    """Bytes on disk of all inputs (unreadable ones count as 0)."""
     total = 0
     for item in files:
         with contextlib.suppress(OSError):

@@ -16,7 +16,12 @@ import pyarrow as pa
 from borderwatch import __version__
 from borderwatch.engine import tables
 from borderwatch.engine.duckdb_engine import DuckDBEngine
-from borderwatch.engine.events import ProgressCallback, load_events
+from borderwatch.engine.events import (
+    BOUNDED_MIN_BYTES,
+    ProgressCallback,
+    load_events,
+    total_bytes,
+)
 from borderwatch.engine.history import inventory_history
 from borderwatch.engine.state import ScanState
 from borderwatch.evidence.exceptions import apply_exceptions
@@ -39,7 +44,7 @@ from borderwatch.model.scan import CountryAccess, InputSummary, ResidencyRow, Sc
 from borderwatch.registry import Registry
 from borderwatch.rules.base import Rule
 from borderwatch.rules.views import VIEWS
-from borderwatch.sources.inputs import expand_inputs
+from borderwatch.sources.inputs import InputFile, expand_inputs
 from borderwatch.tables.records import TableRead
 
 T = TypeVar("T")
@@ -84,7 +89,8 @@ def run_scan(request: ScanRequest, ctx: ScanContext) -> ScanResult:
     """Run every rule over the inputs and return the explained result."""
     started = _now()
     as_of = request.as_of or dt.datetime.now(dt.UTC).date()
-    engine = DuckDBEngine(request.state_path or request.database)
+    files = expand_inputs(list(request.events)) if request.events else []
+    engine = _engine_for(request, files)
     try:
         inputs: list[InputSummary] = []
         quarantined: list[QuarantinedRecord] = []
@@ -106,7 +112,7 @@ def run_scan(request: ScanRequest, ctx: ScanContext) -> ScanResult:
         engine.create_table("legacy_holdings", tables.legacy_table(history.holdings, as_of))
         engine.create_table("identities", tables.identity_table(identities, coverage.identities))
         engine.create_table("travel", tables.travel_table(trips))
-        load = _load_inputs(engine, request, ctx)
+        load = _load_inputs(engine, request, ctx, files)
         inputs.extend(load.inputs)
         quarantined.extend(load.quarantined)
         geo_sources = load_sources(request.ip_data, cache_dir=ctx.cache_dir)
@@ -159,19 +165,30 @@ class _Loaded:
     warnings: list[str]
 
 
-def _load_inputs(engine: DuckDBEngine, request: ScanRequest, ctx: ScanContext) -> _Loaded:
+def _engine_for(request: ScanRequest, files: Sequence[InputFile]) -> DuckDBEngine:
+    """The state file for incremental scans; a scratch file for large inputs; else memory."""
+    if request.state_path is not None:
+        return DuckDBEngine(request.state_path)
+    if request.database == ":memory:" and total_bytes(files) >= BOUNDED_MIN_BYTES:
+        return DuckDBEngine.on_scratch_disk()
+    return DuckDBEngine(request.database)
+
+
+def _load_inputs(
+    engine: DuckDBEngine, request: ScanRequest, ctx: ScanContext, files: Sequence[InputFile]
+) -> _Loaded:
     """Read the event inputs; with state, only those no earlier scan has read."""
     if request.state_path is None:
         load = load_events(
             engine,
             ctx.registry.sources,
-            request.events,
+            (),
+            files=files,
             forced_format=request.event_format,
             progress=ctx.progress,
         )
         return _Loaded(load.inputs, load.quarantined, [])
     state = ScanState(engine)
-    files = expand_inputs(list(request.events)) if request.events else []
     plan = state.plan(files)
     load = load_events(
         engine,

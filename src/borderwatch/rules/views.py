@@ -66,15 +66,17 @@ VIEWS: tuple[str, ...] = (
     SELECT row_number() OVER () AS group_id, * FROM (
         SELECT es.store_id, e.principal, e.principal_aliases, e.caller,
             CAST(e.event_time AS DATE) AS day, e.provider, e.region,
-            -- Plain aggregates only: DISTINCT aggregates spill to disk under the memory
-            -- limit of large scans and cost ten times as much. A record delivered twice
-            -- (same event id) therefore counts twice; the samples are de-duplicated by
-            -- the rules.
+            -- Fixed-size aggregates only: they run within the memory limit of large
+            -- scans (spilling to disk), where DISTINCT and list aggregates would not.
+            -- A record delivered twice (same event id) therefore counts twice; each
+            -- group keeps its smallest and largest id, action and claimed country as
+            -- samples, which the rules de-duplicate.
             count(*) AS events,
             min(e.event_time) AS first_seen, max(e.event_time) AS last_seen,
-            min(e.event_id, 10) AS sample_event_ids,
-            min(e.action, 10) AS actions,
-            min(e.claimed_country, 10) AS claimed_countries
+            list_distinct([min(e.event_id), max(e.event_id)]) AS sample_event_ids,
+            list_distinct([min(e.action), max(e.action)]) AS actions,
+            list_distinct([min(e.claimed_country), max(e.claimed_country)])
+                AS claimed_countries
         FROM event_store es JOIN events e USING (event_id)
         GROUP BY ALL
     )
