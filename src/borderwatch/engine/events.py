@@ -45,7 +45,7 @@ APPEND_TABLES = 2_048
 # From this input size (bytes on disk) on, DuckDB works within MEMORY_LIMIT and spills
 # the rest to a temporary directory, so peak memory stops growing with the input.
 BOUNDED_MIN_BYTES = 64 << 20
-MEMORY_LIMIT = "1GB"
+MEMORY_LIMIT = "512MB"
 # Files in flight per worker: bounds the spooled batches waiting for the main process.
 _AHEAD_PER_WORKER = 4
 
