@@ -77,11 +77,12 @@ def ip_data_version() -> str:
         return "iptocc (version unknown)"
 
 
-def classify_callers(callers: pa.Array | pa.ChunkedArray) -> pa.Table:
+def classify_callers(callers: pa.Array | pa.ChunkedArray, *, with_country: bool = True) -> pa.Table:
     """Classify distinct caller values; return CALLER_SCHEMA with one row per input value.
 
     `ip` is the normalised address (no port, no brackets) for IP callers; `ip_country`
-    is the registered country of public addresses, None when the registry has none.
+    is the registered country of public addresses, None when the registry has none (and
+    always None without `with_country`, for callers that look countries up themselves).
     """
     if isinstance(callers, pa.ChunkedArray):
         callers = callers.combine_chunks()
@@ -104,7 +105,7 @@ def classify_callers(callers: pa.Array | pa.ChunkedArray) -> pa.Table:
 
     public = kinds == PUBLIC
     countries = np.full(n, None, dtype=object)
-    if public.any():
+    if with_country and public.any():
         countries[public] = _registered_countries(list(ips[public]))
     return pa.table(
         {

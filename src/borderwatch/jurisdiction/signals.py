@@ -78,7 +78,8 @@ def caller_signals(
     egress: CompiledSource | None = None,
 ) -> pa.Table:
     """Classify distinct caller values and attach every IP signal (see module docstring)."""
-    classified = classify_callers(callers)
+    # Countries come from `sources` below (iptocc among them), not from the classifier.
+    classified = classify_callers(callers, with_country=False)
     public = pc.equal(classified.column("caller_kind"), PUBLIC)
     everything = [*sources, *([egress] if egress else [])]
     answers = lookup_all(classified.column("ip"), everything, registry)

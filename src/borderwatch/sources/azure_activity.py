@@ -26,11 +26,9 @@ from borderwatch.sources.fields import (
     any_marker,
     folded,
     is_json_start,
-    leading_container,
     optional_object,
     require_object,
 )
-from borderwatch.sources.inputs import head_bytes
 from borderwatch.sources.jsondoc import read_json_records
 from borderwatch.sources.record import (
     RecordError,
@@ -86,7 +84,7 @@ class AzureActivitySource:
             path,
             NAME,
             normalise,
-            container_keys=leading_container(head_bytes(path), ("records", "value")),
+            container_keys=("records", "value"),
             batch_size=batch_size,
         )
 

@@ -55,11 +55,9 @@ class CloudTrailSource:
         if layout == "lines":
             yield from read_lines(path, NAME, batch_size)
         elif layout == "container" and key == "Records":
-            yield from read_container(
-                path, NAME, batch_size, lambda: self.read_forgiving(path, batch_size)
-            )
+            yield from read_container(path, NAME, batch_size, lambda: _forgiving(path, batch_size))
         else:
-            yield from self.read_forgiving(path, batch_size)
+            yield from _forgiving(path, batch_size)
 
     def read_forgiving(self, path: Path, batch_size: int = 50_000) -> Iterator[SourceBatch]:
         """The slow path alone: every record through `normalise` (see cloudtrail_fast)."""
@@ -68,9 +66,13 @@ class CloudTrailSource:
             empty = BatchBuilder(NAME, str(path)).table()
             yield SourceBatch(str(path), empty, skipped_reason=skipped)
             return
-        yield from read_json_records(
-            path, NAME, normalise, container_keys=("Records",), batch_size=batch_size
-        )
+        yield from _forgiving(path, batch_size)
+
+
+def _forgiving(path: Path, batch_size: int) -> Iterator[SourceBatch]:
+    return read_json_records(
+        path, NAME, normalise, container_keys=("Records",), batch_size=batch_size
+    )
 
 
 def _skip_reason(data: bytes) -> str:

@@ -34,12 +34,10 @@ from borderwatch.sources.fields import (
     country_code,
     folded,
     is_json_start,
-    leading_container,
     optional_object,
     place,
     require_object,
 )
-from borderwatch.sources.inputs import head_bytes
 from borderwatch.sources.jsondoc import read_json_records
 from borderwatch.sources.record import (
     RecordError,
@@ -80,7 +78,7 @@ class EntraSource:
             path,
             NAME,
             normalise,
-            container_keys=leading_container(head_bytes(path), ("records", "value")),
+            container_keys=("records", "value"),
             batch_size=batch_size,
         )
 

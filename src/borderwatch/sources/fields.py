@@ -9,7 +9,6 @@ claims as ISO codes, and byte markers for sniffing.
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -103,17 +102,3 @@ def any_marker(head: bytes, *markers: bytes) -> bool:
 def is_json_start(head: bytes) -> bool:
     """The head starts like a JSON object or array (after a BOM and blanks)."""
     return head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith((b"{", b"["))
-
-
-def leading_container(head: bytes, keys: tuple[str, ...]) -> tuple[str, ...]:
-    """The container key the document opens with (`{"entries": [`), as a 1-tuple, or ().
-
-    jsondoc finds a container key anywhere in the first bytes; a single record may hold
-    a list under the same name (a BigQuery dataset's ACL `"entries": [...]`, OCI's
-    `data`), so these readers only name the key when it is the document's first key.
-    """
-    stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
-    for key in keys:
-        if re.match(rb'\{\s*"' + re.escape(key.encode()) + rb'"\s*:\s*\[', stripped):
-            return (key,)
-    return ()

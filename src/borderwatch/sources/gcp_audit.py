@@ -24,11 +24,9 @@ from borderwatch.sources.fields import (
     any_marker,
     folded,
     is_json_start,
-    leading_container,
     optional_object,
     require_object,
 )
-from borderwatch.sources.inputs import head_bytes
 from borderwatch.sources.jsondoc import read_json_records
 from borderwatch.sources.record import (
     RecordError,
@@ -121,7 +119,7 @@ class GcpAuditSource:
             path,
             NAME,
             normalise,
-            container_keys=leading_container(head_bytes(path), ("entries",)),
+            container_keys=("entries",),
             batch_size=batch_size,
         )
 

@@ -44,8 +44,9 @@ def read_json_records(
         yield from _read_lines(path, builder, normalise, batch_size)
         return
     data, damage = read_all(path)
-    if layout == "container":
-        yield from _read_container(data, key, builder, normalise, batch_size)
+    if layout in ("container", "nested-key"):
+        salvage = layout == "container"
+        yield from _read_container(data, key, builder, normalise, batch_size, salvage)
     else:
         _read_document(data, builder, normalise)
     if damage is not None:
@@ -56,12 +57,14 @@ def read_json_records(
 
 
 def json_layout(head: bytes, container_keys: Sequence[str] = ()) -> tuple[str, str]:
-    """('container', key), ('document', '') or ('lines', '') from a file's first bytes.
+    """(layout, key) from a file's first bytes; layout is one of:
 
-    A container key counts when it opens the document, or when it appears in a document
-    that is not JSON lines; the reader then checks, on the parsed document, that the
-    key really holds the top-level list (a record may hold a list of the same name
-    deeper down, like a BigQuery ACL's "entries").
+    - 'container': the document opens with a container key (`{"Records": [`);
+    - 'nested-key': a container key appears later in a document that is not JSON lines;
+      the reader checks on the parsed document that the key holds the top-level list,
+      since a single record may hold a list of the same name (a BigQuery ACL's
+      "entries"), and never salvages such a file record by record;
+    - 'document' (one object or an array) or 'lines' (JSON lines).
     """
     stripped = head.lstrip(_BLANK)
     if stripped.startswith(b"["):
@@ -75,7 +78,7 @@ def json_layout(head: bytes, container_keys: Sequence[str] = ()) -> tuple[str, s
         return "lines", ""
     for key in container_keys:
         if _container_pattern(key, anchored=False).search(stripped):
-            return "container", key
+            return "nested-key", key
     return "document", ""
 
 
@@ -97,11 +100,19 @@ def _container_pattern(key: str, *, anchored: bool) -> re.Pattern[bytes]:
 
 
 def _read_container(
-    data: bytes, key: str, builder: BatchBuilder, normalise: Normaliser, batch_size: int
+    data: bytes,
+    key: str,
+    builder: BatchBuilder,
+    normalise: Normaliser,
+    batch_size: int,
+    salvage: bool,
 ) -> Iterator[SourceBatch]:
     try:
         document = msgspec.json.decode(data)
-    except _DECODE_ERRORS:
+    except _DECODE_ERRORS as exc:
+        if not salvage:  # not known to be a container: one broken document
+            builder.quarantine("whole file", f"invalid JSON: {exc}", data)
+            return
         # Broken JSON: keep every record before the damage, quarantine the rest.
         yield from _salvage(data, key, builder, normalise, batch_size)
         return

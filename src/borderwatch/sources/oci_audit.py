@@ -26,10 +26,8 @@ from borderwatch.sources.base import SourceBatch
 from borderwatch.sources.fields import (
     any_marker,
     is_json_start,
-    leading_container,
     require_object,
 )
-from borderwatch.sources.inputs import head_bytes
 from borderwatch.sources.jsondoc import read_json_records
 from borderwatch.sources.record import (
     RecordError,
@@ -65,7 +63,7 @@ class OciAuditSource:
             path,
             NAME,
             normalise,
-            container_keys=leading_container(head_bytes(path), ("data",)),
+            container_keys=("data",),
             batch_size=batch_size,
         )
 
