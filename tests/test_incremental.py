@@ -127,6 +127,38 @@ def test_a_changed_old_file_is_reported_not_recounted(tmp_path: Path, reads: lis
     assert rebuilt["warnings"] == [] and rebuilt["events_total"] == 1
 
 
+def test_a_newly_protected_store_makes_every_input_read_again(
+    tmp_path: Path, reads: list[str]
+) -> None:
+    """The state keeps digests of accesses to protected stores only: when the inventory
+    protects another store, earlier days must be read again to find its accesses."""
+    (tmp_path / "policy.yaml").write_text(POLICY)
+    (tmp_path / "stores.csv").write_text(INVENTORY + "user-backup,aws,us-east-1,s3,,10,\n")
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    day1 = trail("01", [("mei", "36.96.1.1")]).replace("user-media", "user-backup")
+    (logs / "day1.json").write_text(day1)
+    code, first, _ = scan(tmp_path, "daily", "--incremental")
+    assert code == 0 and first["notes"] == []
+    (logs / "day2.json").write_text(trail("02", [("ana", "12.34.1.1")]))
+    # user-backup now holds protected data: mei's access on day 1 becomes a finding.
+    (tmp_path / "stores.csv").write_text(
+        INVENTORY + "user-backup,aws,us-east-1,s3,us_user_data,10,\n"
+    )
+    reads.clear()
+    code, second, daily = scan(tmp_path, "daily", "--incremental", "--strict")
+    assert code == 1  # findings, not --strict's exit 2: nothing is wrong with the inputs
+    assert sorted(reads) == ["day1.json", "day2.json"]
+    (note,) = second["notes"]
+    assert "read again" in note and second["warnings"] == []
+    _, _, full = scan(tmp_path, "full")
+    assert comparable(daily) == comparable(full)
+    assert [f["country"] for f in daily if f["rule"].startswith("access.")] == ["CN"]
+    reads.clear()
+    _, third, _ = scan(tmp_path, "daily", "--incremental")
+    assert reads == [] and third["notes"] == []
+
+
 def test_incremental_needs_an_output_folder_and_full_needs_incremental(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["scan", "--policy", "us-protected-data", "--full"])
     assert result.exit_code == 2 and "--incremental" in result.output

@@ -3,8 +3,8 @@
 - the typed fast path gives the same rows, quarantine and accounting as the forgiving
   per-record path, on every real CloudTrail sample, on generated traffic and on
   hypothesis-generated odd records;
-- loading in worker processes gives the same `events` table, accounting and quarantine
-  as loading serially.
+- loading in worker processes gives the same access digest, accounting and quarantine
+  as loading serially, and that digest equals grouping every event at once.
 """
 
 from __future__ import annotations
@@ -16,11 +16,13 @@ import random
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from borderwatch.demo.traffic import generate, to_record
+from borderwatch.engine.digest import ProtectedKeys
 from borderwatch.engine.duckdb_engine import DuckDBEngine
 from borderwatch.engine.events import EventLoad, load_events
 from borderwatch.registry import load_plugins
@@ -28,6 +30,7 @@ from borderwatch.sources.base import SourceBatch
 from borderwatch.sources.cloudtrail import CloudTrailSource
 from borderwatch.sources.cloudtrail_record import normalise
 from borderwatch.sources.inputs import expand_inputs, head_bytes
+from digestkit import MERGED, groups_at_once
 
 REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
 SOURCE = CloudTrailSource()
@@ -188,24 +191,51 @@ def _tree(root: Path) -> Path:
     return root
 
 
-def _load(root: Path, workers: int) -> tuple[EventLoad, list[tuple[Any, ...]]]:
+def _load(
+    root: Path, workers: int, keys: ProtectedKeys
+) -> tuple[EventLoad, list[tuple[Any, ...]], list[tuple[Any, ...]]]:
     engine = DuckDBEngine()
     try:
-        load = load_events(engine, load_plugins().sources, [root], workers=workers)
-        rows = engine.connection.execute("SELECT * FROM events").fetchall()
+        load = load_events(engine, load_plugins().sources, [root], workers=workers, keys=keys)
+        groups = engine.connection.execute(MERGED.format(table="access_parts")).fetchall()
+        parts = engine.connection.execute("SELECT * FROM access_parts").fetchall()
     finally:
         engine.close()
-    return load, rows
+    return load, groups, parts
+
+
+def _all_events(root: Path) -> pa.Table:
+    tables = [
+        batch.events
+        for item in expand_inputs([root])
+        if SOURCE.sniff(item.path, head_bytes(item.path))
+        for batch in SOURCE.read(item.path)
+    ]
+    return pa.concat_tables(tables)
+
+
+def _keys_for(events: pa.Table) -> ProtectedKeys:
+    """Every other resource name is a protected store's; one name belongs to two stores."""
+    names = sorted({k for keys in events.column("resources").to_pylist() for k in keys or []})
+    pairs = [(name, f"store-{i // 3}") for i, name in enumerate(names) if i % 2 == 0]
+    pairs.append((names[0], "store-shared"))
+    return ProtectedKeys.from_pairs(pairs)
 
 
 def test_parallel_loading_equals_serial(tmp_path: Path) -> None:
     root = _tree(tmp_path / "logs")
-    serial, serial_rows = _load(root, workers=1)
-    parallel, parallel_rows = _load(root, workers=2)
-    assert parallel_rows == serial_rows
+    events = _all_events(root)
+    keys = _keys_for(events)
+    serial, serial_groups, _ = _load(root, 1, keys)
+    parallel, parallel_groups, parts = _load(root, 2, keys)
+    assert parallel_groups == serial_groups == groups_at_once(events, keys)
+    assert len(serial_groups) > 100
+    # The workers' pieces were merged before they reached DuckDB (the whole input is
+    # smaller than one append): one row per group, not one per task.
+    assert len(parts) == len(parallel_groups)
     assert parallel.inputs == serial.inputs
     assert parallel.quarantined == serial.quarantined
-    assert parallel.events_total == serial.events_total == len(serial_rows)
+    assert parallel.events_total == serial.events_total == events.num_rows
     for summary in serial.inputs:
         assert summary.records_read == summary.accepted + summary.quarantined
     assert any(q.input_path.endswith("broken.json") for q in serial.quarantined)

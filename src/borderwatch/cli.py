@@ -277,6 +277,8 @@ def print_result(console: Console, result: ScanResult, out: Path) -> None:
     _print_findings(console, result)
     for warning in result.warnings:
         console.print(Text("WARNING: " + warning, style="bold yellow"))
+    for note in result.notes:
+        console.print(Text("NOTE: " + note))
     hidden = len(result.findings) - MAX_FINDINGS_SHOWN
     if hidden > 0:
         console.print(f"... and {hidden} more finding(s) in findings.json", markup=False)

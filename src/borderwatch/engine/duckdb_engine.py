@@ -54,8 +54,9 @@ class DuckDBEngine:
         finally:
             self.connection.unregister("_incoming")
 
-    def execute(self, sql: str) -> None:
-        self.connection.execute(sql)
+    def execute(self, sql: str, params: list[object] | None = None) -> None:
+        """Run a statement; `params` fill its `?` placeholders (never format values in)."""
+        self.connection.execute(sql, params)
 
     def query(self, sql: str) -> pa.Table:
         """Run a query and return its result as an Arrow table."""

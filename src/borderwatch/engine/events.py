@@ -1,16 +1,16 @@
 """Read every event input through its source into the engine, accounting for each record.
 
-Large inputs are read by a pool of worker processes, one file per task; each worker
-spools its Arrow batches to a temporary file and the main process appends them in input
-order, so the `events` table, the accounting and the quarantine are the same as a
-serial read. Small inputs, and sources that are not built in (a worker could not
-re-create them by name), are read serially in this process.
+What reaches the engine is the access digest (`engine.digest`): successful accesses to
+protected stores, aggregated where every signal is equal. Large inputs are read by a
+pool of worker processes, a run of consecutive files per task; each worker digests what
+it reads and hands back the digest with each file's accounting and quarantine, in input
+order, so the result is the same as a serial read. Small inputs, and sources that are
+not built in (a worker could not re-create them by name), are read serially here.
 """
 
 from __future__ import annotations
 
 import atexit
-import contextlib
 import multiprocessing
 import os
 import shutil
@@ -24,6 +24,13 @@ from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
+from borderwatch.engine.digest import (
+    DIGEST_SCHEMA,
+    EVENT_COLUMNS,
+    ProtectedKeys,
+    access_rows,
+    aggregate,
+)
 from borderwatch.model.events import EVENT_SCHEMA, QuarantinedRecord
 from borderwatch.model.scan import InputSummary
 from borderwatch.registry import Kind
@@ -38,21 +45,28 @@ ProgressCallback = Callable[[int, int, int, str], None]
 
 # Inputs smaller than this (bytes on disk) are read serially: starting workers costs more.
 PARALLEL_MIN_BYTES = 16 << 20
-# Rows gathered before one INSERT: DuckDB pays a fixed cost per statement.
-APPEND_ROWS = 200_000
-# ... or tables: each spooled one is a memory mapping until it is appended.
-APPEND_TABLES = 2_048
+# Digest rows gathered before they are merged (in a worker) or appended (here): merging
+# and DuckDB both pay a fixed cost per call.
+APPEND_ROWS = 262_144
+# Events gathered before they are digested (many delivered files hold a few hundred).
+DIGEST_EVENTS = 65_536
 # From this input size (bytes on disk) on, DuckDB works within MEMORY_LIMIT and spills
 # the rest to a temporary directory, so peak memory stops growing with the input.
 BOUNDED_MIN_BYTES = 64 << 20
 MEMORY_LIMIT = "512MB"
-# Files in flight per worker: bounds the spooled batches waiting for the main process.
-_AHEAD_PER_WORKER = 4
+# One worker task: consecutive files up to this many bytes on disk or this many files
+# (many small delivered files share a task; a large file is a task of its own).
+TASK_BYTES = 4 << 20
+TASK_FILES = 64
+# Tasks in flight per worker: bounds the digests waiting for the main process.
+_AHEAD_PER_WORKER = 3
+
+TABLE = "access_parts"
 
 
 @dataclass
 class EventLoad:
-    """What loading the event inputs produced, besides the `events` table."""
+    """What loading the event inputs produced, besides the `access_parts` table."""
 
     inputs: list[InputSummary] = field(default_factory=list)
     quarantined: list[QuarantinedRecord] = field(default_factory=list)
@@ -75,17 +89,19 @@ def load_events(
     sources: Kind[Source],
     paths: Sequence[str | Path],
     *,
+    keys: ProtectedKeys,
     forced_format: str | None = None,
     progress: ProgressCallback | None = None,
     workers: int | None = None,
     files: Sequence[InputFile] | None = None,
     append: bool = False,
 ) -> EventLoad:
-    """Create table `events` and fill it from every input; never stop on a bad file.
+    """Create table `access_parts` and fill it from every input; never stop on a bad file.
 
-    `workers`: processes to read with; None decides from the input size and the CPUs,
-    1 reads serially. `files` (already expanded inputs) replaces `paths`; with `append`
-    the existing `events` table is kept and added to (incremental scans).
+    `keys`: the names of protected stores, which decide what is an access. `workers`:
+    processes to read with; None decides from the input size and the CPUs, 1 reads
+    serially. `files` (already expanded inputs) replaces `paths`; with `append` the
+    existing table is kept and added to (incremental scans).
     """
     if files is None:
         files = expand_inputs(list(paths)) if paths else []
@@ -93,19 +109,19 @@ def load_events(
     if total_bytes(files) >= BOUNDED_MIN_BYTES:
         _bound_memory(engine)
     if not append:
-        engine.create_table("events", EVENT_SCHEMA.empty_table())
+        engine.create_table(TABLE, DIGEST_SCHEMA.empty_table())
     load = EventLoad()
     appender = _Appender(engine)
     count = _worker_count(workers, sources, files, forced_format)
     results = (
-        _read_parallel(files, forced_format, count)
+        _read_parallel(files, forced_format, count, keys)
         if count > 1
-        else (_read_serial(sources, item, forced_format) for item in files)
+        else (_read_serial(sources, item, forced_format, keys) for item in files)
     )
     for done, (item, result) in enumerate(zip(files, results, strict=True)):
         if progress:
             progress(done, len(files), load.events_total, item.display)
-        for table in result.tables():
+        for table in result.digests:
             appender.add(table)
         load.quarantined.extend(result.quarantined)
         load.inputs.append(result.summary)
@@ -118,25 +134,62 @@ def load_events(
 
 @dataclass
 class _FileRead:
-    """One input read: its summary, quarantine, and its accepted events."""
+    """One input read: its summary, quarantine, and digests of its accesses.
+
+    A worker digests a whole task at once; its digests travel with the task's last file.
+    """
 
     summary: InputSummary
     quarantined: list[QuarantinedRecord]
-    batches: list[pa.Table] = field(default_factory=list)
-    spool: str | None = None
+    digests: list[pa.Table] = field(default_factory=list)
 
-    def tables(self) -> Iterator[pa.Table]:
-        yield from self.batches
-        if self.spool is None:
+
+class _Digester:
+    """Turns event batches into digest rows, merging them whenever enough have gathered."""
+
+    def __init__(self, keys: ProtectedKeys, *, threads: bool) -> None:
+        self.keys = keys
+        self.threads = threads
+        self.events: list[pa.Table] = []
+        self.event_rows = 0
+        self.pending: list[pa.Table] = []
+        self.rows = 0
+        self.done: list[pa.Table] = []
+
+    def add(self, events: pa.Table) -> None:
+        self.events.append(events.select(list(EVENT_COLUMNS)))
+        self.event_rows += events.num_rows
+        if self.event_rows >= DIGEST_EVENTS:
+            self._digest()
+
+    def _digest(self) -> None:
+        if not self.events:
             return
-        try:
-            # Memory-mapped: the batches point into the page cache instead of being
-            # copied (the mapping outlives the unlink below until they are appended).
-            with pa.ipc.open_stream(pa.memory_map(self.spool)) as reader:
-                for batch in reader:
-                    yield pa.Table.from_batches([batch])
-        finally:
-            os.unlink(self.spool)
+        rows = access_rows(pa.concat_tables(self.events), self.keys)
+        self.events, self.event_rows = [], 0
+        if rows.num_rows:
+            self.pending.append(rows)
+            self.rows += rows.num_rows
+        if self.rows >= APPEND_ROWS:
+            merged = self._merge()
+            # Little to gain by merging this again: hand it over, start afresh.
+            if merged.num_rows >= APPEND_ROWS // 2:
+                self.done.append(merged)
+            else:
+                self.pending, self.rows = [merged], merged.num_rows
+
+    def _merge(self) -> pa.Table:
+        merged = aggregate(pa.concat_tables(self.pending), threads=self.threads)
+        self.pending, self.rows = [], 0
+        return merged
+
+    def finish(self) -> list[pa.Table]:
+        """Every digest so far; the digester is empty afterwards."""
+        self._digest()
+        if self.pending:
+            self.done.append(self._merge())
+        done, self.done = self.done, []
+        return done
 
 
 def _read_file(
@@ -172,14 +225,16 @@ def _read_file(
     return summary, quarantined
 
 
-def _read_serial(sources: Kind[Source], item: InputFile, forced: str | None) -> _FileRead:
-    batches: list[pa.Table] = []
-    summary, quarantined = _read_file(sources, item, forced, batches.append)
-    return _FileRead(summary, quarantined, batches)
+def _read_serial(
+    sources: Kind[Source], item: InputFile, forced: str | None, keys: ProtectedKeys
+) -> _FileRead:
+    digester = _Digester(keys, threads=True)
+    summary, quarantined = _read_file(sources, item, forced, digester.add)
+    return _FileRead(summary, quarantined, digester.finish())
 
 
 class _Appender:
-    """Gathers event tables and appends them to `events` in large INSERTs, in order."""
+    """Gathers digests, merges them and appends them to `access_parts` in large INSERTs."""
 
     def __init__(self, engine: DuckDBEngine) -> None:
         self.engine = engine
@@ -189,12 +244,12 @@ class _Appender:
     def add(self, table: pa.Table) -> None:
         self.pending.append(table)
         self.rows += table.num_rows
-        if self.rows >= APPEND_ROWS or len(self.pending) >= APPEND_TABLES:
+        if self.rows >= APPEND_ROWS:
             self.flush()
 
     def flush(self) -> None:
         if self.pending:
-            self.engine.append("events", pa.concat_tables(self.pending))
+            self.engine.append(TABLE, aggregate(pa.concat_tables(self.pending)))
         self.pending = []
         self.rows = 0
 
@@ -230,13 +285,33 @@ def _cpus() -> int:
         return os.cpu_count() or 1
 
 
+def _size(item: InputFile) -> int:
+    try:
+        return item.path.stat().st_size
+    except OSError:
+        return 0
+
+
 def total_bytes(files: Sequence[InputFile]) -> int:
     """Bytes on disk of all inputs (unreadable ones count as 0)."""
-    total = 0
+    return sum(_size(item) for item in files)
+
+
+def tasks_of(files: Sequence[InputFile]) -> list[list[InputFile]]:
+    """Consecutive files grouped into worker tasks of about TASK_BYTES or TASK_FILES."""
+    tasks: list[list[InputFile]] = []
+    current: list[InputFile] = []
+    size = 0
     for item in files:
-        with contextlib.suppress(OSError):
-            total += item.path.stat().st_size
-    return total
+        item_size = _size(item)
+        if current and (size + item_size > TASK_BYTES or len(current) >= TASK_FILES):
+            tasks.append(current)
+            current, size = [], 0
+        current.append(item)
+        size += item_size
+    if current:
+        tasks.append(current)
+    return tasks
 
 
 def _all_builtin(sources: Kind[Source]) -> bool:
@@ -249,6 +324,8 @@ def _signature(sources: Kind[Source]) -> list[tuple[str, type]]:
 
 
 _BUILTIN: Kind[Source] | None = None
+# The protected keys of the scan a worker process serves (set once, at its start).
+_WORKER_KEYS: ProtectedKeys | None = None
 
 
 def _builtin_sources() -> Kind[Source]:
@@ -260,54 +337,51 @@ def _builtin_sources() -> Kind[Source]:
     return _BUILTIN
 
 
-def _read_parallel(files: list[InputFile], forced: str | None, workers: int) -> Iterator[_FileRead]:
-    """Each file read by a worker process; results come back in input order."""
-    spool_dir = tempfile.mkdtemp(prefix="borderwatch-spool-")
+def _read_parallel(
+    files: list[InputFile], forced: str | None, workers: int, keys: ProtectedKeys
+) -> Iterator[_FileRead]:
+    """Tasks of files read by worker processes; results come back per file, in order."""
     context = multiprocessing.get_context("fork")
-    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_init)
-    pending: deque[Future[_FileRead]] = deque()
+    pool = ProcessPoolExecutor(
+        workers, mp_context=context, initializer=_worker_init, initargs=(keys,)
+    )
+    pending: deque[Future[list[_FileRead]]] = deque()
     try:
-        queue = iter(enumerate(files))
-        for index, item in queue:
-            pending.append(pool.submit(_worker_read, item, forced, spool_dir, index))
+        queue = iter(tasks_of(files))
+        for task in queue:
+            pending.append(pool.submit(_worker_read, task, forced))
             if len(pending) >= workers * _AHEAD_PER_WORKER:
                 break
         while pending:
-            result = pending.popleft().result()
+            results = pending.popleft().result()
             following = next(queue, None)
             if following is not None:
-                index, item = following
-                pending.append(pool.submit(_worker_read, item, forced, spool_dir, index))
-            yield result
+                pending.append(pool.submit(_worker_read, following, forced))
+            yield from results
     finally:
         for future in pending:
             future.cancel()
         pool.shutdown(wait=True, cancel_futures=True)
-        shutil.rmtree(spool_dir, ignore_errors=True)
 
 
-def _worker_init() -> None:
+def _worker_init(keys: ProtectedKeys) -> None:
     import gc
 
+    global _WORKER_KEYS
+    _WORKER_KEYS = keys
     # Workers allocate many short-lived, acyclic objects per batch: collect rarely, and
     # never re-scan the modules imported at start-up.
     gc.freeze()
     gc.set_threshold(100_000, 50, 100)
 
 
-def _worker_read(item: InputFile, forced: str | None, spool_dir: str, index: int) -> _FileRead:
-    spool = os.path.join(spool_dir, f"{index:08d}.arrows")
-    writer: pa.ipc.RecordBatchStreamWriter | None = None
-
-    def sink(table: pa.Table) -> None:
-        nonlocal writer
-        if writer is None:
-            writer = pa.ipc.new_stream(spool, EVENT_SCHEMA)
-        writer.write_table(table)
-
-    try:
-        summary, quarantined = _read_file(_builtin_sources(), item, forced, sink)
-    finally:
-        if writer is not None:
-            writer.close()
-    return _FileRead(summary, quarantined, spool=spool if writer is not None else None)
+def _worker_read(task: list[InputFile], forced: str | None) -> list[_FileRead]:
+    assert _WORKER_KEYS is not None, "worker started without protected keys"
+    # Both cores already run a worker each: Arrow's own threads would only contend.
+    digester = _Digester(_WORKER_KEYS, threads=False)
+    results = []
+    for item in task:
+        summary, quarantined = _read_file(_builtin_sources(), item, forced, digester.add)
+        results.append(_FileRead(summary, quarantined))
+    results[-1].digests = digester.finish()
+    return results

@@ -15,6 +15,7 @@ import pyarrow as pa
 
 from borderwatch import __version__
 from borderwatch.engine import tables
+from borderwatch.engine.digest import ProtectedKeys
 from borderwatch.engine.duckdb_engine import DuckDBEngine
 from borderwatch.engine.events import (
     BOUNDED_MIN_BYTES,
@@ -112,7 +113,7 @@ def run_scan(request: ScanRequest, ctx: ScanContext) -> ScanResult:
         engine.create_table("legacy_holdings", tables.legacy_table(history.holdings, as_of))
         engine.create_table("identities", tables.identity_table(identities, coverage.identities))
         engine.create_table("travel", tables.travel_table(trips))
-        load = _load_inputs(engine, request, ctx, files)
+        load = _load_inputs(engine, request, ctx, files, _protected_keys(engine))
         inputs.extend(load.inputs)
         quarantined.extend(load.quarantined)
         geo_sources = load_sources(request.ip_data, cache_dir=ctx.cache_dir)
@@ -146,8 +147,9 @@ def run_scan(request: ScanRequest, ctx: ScanContext) -> ScanResult:
             access_by_country=tuple(_access_by_country(engine)),
             quarantined=tuple(quarantined),
             data_versions=versions,
-            events_total=_scalar(engine, "SELECT count(*) FROM events"),
+            events_total=sum(i.accepted for i in inputs if i.kind == "events"),
             warnings=tuple(load.warnings),
+            notes=tuple(load.notes),
             protected_accesses=_scalar(
                 engine, "SELECT coalesce(sum(events), 0) FROM protected_access"
             ),
@@ -163,6 +165,7 @@ class _Loaded:
     inputs: list[InputSummary]
     quarantined: list[QuarantinedRecord]
     warnings: list[str]
+    notes: list[str] = field(default_factory=list)
 
 
 def _engine_for(request: ScanRequest, files: Sequence[InputFile]) -> DuckDBEngine:
@@ -174,8 +177,25 @@ def _engine_for(request: ScanRequest, files: Sequence[InputFile]) -> DuckDBEngin
     return DuckDBEngine(request.database)
 
 
+def _protected_keys(engine: DuckDBEngine) -> ProtectedKeys:
+    """Every name of a store holding protected data (needs the reference tables)."""
+    rows = engine.query(
+        """
+        SELECT DISTINCT k.key, k.store_id
+        FROM store_keys k
+        JOIN store_classes sc USING (store_id)
+        JOIN protected_classes pc USING (data_class)
+        """
+    ).to_pylist()
+    return ProtectedKeys.from_pairs((r["key"], r["store_id"]) for r in rows)
+
+
 def _load_inputs(
-    engine: DuckDBEngine, request: ScanRequest, ctx: ScanContext, files: Sequence[InputFile]
+    engine: DuckDBEngine,
+    request: ScanRequest,
+    ctx: ScanContext,
+    files: Sequence[InputFile],
+    keys: ProtectedKeys,
 ) -> _Loaded:
     """Read the event inputs; with state, only those no earlier scan has read."""
     if request.state_path is None:
@@ -183,17 +203,20 @@ def _load_inputs(
             engine,
             ctx.registry.sources,
             (),
+            keys=keys,
             files=files,
             forced_format=request.event_format,
             progress=ctx.progress,
         )
         return _Loaded(load.inputs, load.quarantined, [])
     state = ScanState(engine)
+    notes = state.check_keys(keys)
     plan = state.plan(files)
     load = load_events(
         engine,
         ctx.registry.sources,
         (),
+        keys=keys,
         files=plan.to_read,
         append=True,
         forced_format=request.event_format,
@@ -204,6 +227,7 @@ def _load_inputs(
         [*plan.earlier, *load.inputs],
         [*plan.earlier_quarantine, *load.quarantined],
         plan.changed,
+        notes,
     )
 
 
@@ -319,7 +343,8 @@ def _load_callers(
     locations: LocationRegistry,
     policy: Policy,
 ) -> None:
-    distinct = engine.query("SELECT DISTINCT caller FROM events").column("caller")
+    # Only callers of protected accesses are ever judged.
+    distinct = engine.query("SELECT DISTINCT caller FROM access_parts").column("caller")
     rules = policy.jurisdiction
     callers = caller_signals(
         distinct,

@@ -1,9 +1,11 @@
 """Incremental scans: what earlier scans read, kept in the output folder's DuckDB file.
 
-The state file holds the canonical `events` of every input read so far, the inputs by
-path, size, modification time and checksum with their accounting, and their quarantined
-records. A scan with state reads only inputs it has not seen; rules then run over all events, so the
-findings equal those of a full rescan by construction (the rules see the same rows).
+The state file holds the access digest (`access_parts`, engine/digest.py) of every input
+read so far, the inputs by path, size, modification time and checksum with their
+accounting, and their quarantined records. A scan with state reads only inputs it has
+not seen and adds their digest; digests merge exactly, so the rules see the same groups
+as a full rescan and the findings are equal. The digest depends on which stores hold
+protected data: when the inventory or policy changes that, every input is read again.
 An input that changed since it was read (other size or checksum, e.g. truncated or
 rewritten) is reported and not re-read: its earlier records stay counted once, never
 twice, until a full rescan (`--full`) replaces the state.
@@ -19,15 +21,16 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from borderwatch.engine.digest import DIGEST_SCHEMA, ProtectedKeys
 from borderwatch.engine.duckdb_engine import DuckDBEngine
 from borderwatch.errors import UsageError
-from borderwatch.model.events import EVENT_SCHEMA, QuarantinedRecord
+from borderwatch.model.events import QuarantinedRecord
 from borderwatch.model.scan import InputSummary
 from borderwatch.sources.inputs import InputFile
 
 STATE_FILE = "state.duckdb"
 # Bumped when the stored tables change shape; an older state needs a full rescan.
-STATE_VERSION = "2"
+STATE_VERSION = "3"
 
 _FILES_SCHEMA = pa.schema(
     [
@@ -120,8 +123,29 @@ class ScanState:
         if not self._has_table("input_files"):
             engine.create_table("input_files", _FILES_SCHEMA.empty_table())
             engine.create_table("state_quarantine", _QUARANTINE_SCHEMA.empty_table())
-        if not self._has_table("events"):
-            engine.create_table("events", EVENT_SCHEMA.empty_table())
+        if not self._has_table("access_parts"):
+            engine.create_table("access_parts", DIGEST_SCHEMA.empty_table())
+
+    def check_keys(self, keys: ProtectedKeys) -> list[str]:
+        """Start afresh when the protected stores differ from those of the stored digest.
+
+        Returns a note when it did: every input is then read again.
+        """
+        print_ = keys.fingerprint
+        stored = self.engine.query("SELECT value FROM state_meta WHERE key = 'protected_keys'")
+        if stored.num_rows and stored.column(0)[0].as_py() == print_:
+            return []
+        notes = []
+        if stored.num_rows:
+            notes.append(
+                "the stores holding protected data changed since the scan state was "
+                "written (inventory or policy): every input was read again"
+            )
+            for table in ("input_files", "state_quarantine", "access_parts"):
+                self.engine.execute(f"DELETE FROM {table}")
+        self.engine.execute("DELETE FROM state_meta WHERE key = 'protected_keys'")
+        self.engine.execute("INSERT INTO state_meta VALUES ('protected_keys', ?)", [print_])
+        return notes
 
     def _has_table(self, name: str) -> bool:
         found = self.engine.query(

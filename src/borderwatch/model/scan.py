@@ -90,6 +90,10 @@ class ScanResult:
     # Things a reader of the result must know that are not findings (e.g. an input that
     # changed since an earlier incremental scan read it).
     warnings: tuple[str, ...] = ()
+    # What the scan did that a reader may want to know and that is not a problem (e.g.
+    # an incremental scan that read every input again because the protected stores
+    # changed). Unlike warnings these never fail --strict.
+    notes: tuple[str, ...] = ()
 
     def failing(self) -> list[Finding]:
         """Open findings at or above the failing severity: these decide the exit code."""

@@ -53,6 +53,7 @@ class SummaryJsonReporter:
                 "events_total": result.events_total,
                 "protected_accesses": result.protected_accesses,
                 "warnings": list(result.warnings),
+                "notes": list(result.notes),
                 "inputs": [i.as_dict() for i in result.inputs],
                 "events_by_format": _by_format(result),
                 "totals": totals,

@@ -49,36 +49,27 @@ VIEWS: tuple[str, ...] = (
         END AS verdict
     FROM checked
     """,
-    # Successful requests that touched a store holding protected data.
-    """
-    CREATE OR REPLACE TABLE event_store AS
-    SELECT DISTINCT r.event_id, k.store_id
-    FROM (SELECT event_id, unnest(resources) AS key FROM events WHERE error_code IS NULL) r
-    JOIN store_keys k ON k.key = r.key
-    WHERE k.store_id IN (SELECT store_id FROM protected_store_classes)
-    """,
-    # The aggregate the access rules need: accesses to one protected store that share
-    # every signal (principal, caller, day, the event's provider and region) collapse
-    # into one row with their count, time span and a sample of event ids. Rules then work
-    # on thousands of groups instead of millions of events, with the same results.
+    # The groups the access rules judge: successful accesses to one protected store that
+    # share every signal (principal, caller, day, the event's provider and region), with
+    # their count, time span and samples. Readers hand over these groups in pieces
+    # (engine/digest.py); merging the pieces here gives exactly the groups of all events
+    # at once. Rules then work on thousands of groups instead of millions of events.
     """
     CREATE OR REPLACE TABLE access_groups AS
     SELECT row_number() OVER () AS group_id, * FROM (
-        SELECT es.store_id, e.principal, e.principal_aliases, e.caller,
-            CAST(e.event_time AS DATE) AS day, e.provider, e.region,
-            -- Fixed-size aggregates only: they run within the memory limit of large
-            -- scans (spilling to disk), where DISTINCT and list aggregates would not.
-            -- A record delivered twice (same event id) therefore counts twice; each
-            -- group keeps its smallest and largest id, action and claimed country as
-            -- samples, which the rules de-duplicate.
-            count(*) AS events,
-            min(e.event_time) AS first_seen, max(e.event_time) AS last_seen,
-            list_distinct([min(e.event_id), max(e.event_id)]) AS sample_event_ids,
-            list_distinct([min(e.action), max(e.action)]) AS actions,
-            list_distinct([min(e.claimed_country), max(e.claimed_country)])
+        SELECT store_id, principal, any_value(principal_aliases) AS principal_aliases,
+            aliases_key, caller, day, provider, region,
+            -- A record delivered twice (same event id) counts twice; each group keeps
+            -- its smallest and largest id, action and claimed country as samples,
+            -- which the rules de-duplicate.
+            CAST(sum(events) AS BIGINT) AS events,
+            min(first_seen) AS first_seen, max(last_seen) AS last_seen,
+            list_distinct([min(min_event_id), max(max_event_id)]) AS sample_event_ids,
+            list_distinct([min(min_action), max(max_action)]) AS actions,
+            list_distinct([min(min_claimed_country), max(max_claimed_country)])
                 AS claimed_countries
-        FROM event_store es JOIN events e USING (event_id)
-        GROUP BY ALL
+        FROM access_parts
+        GROUP BY store_id, principal, aliases_key, caller, day, provider, region
     )
     """,
     """
@@ -89,18 +80,21 @@ VIEWS: tuple[str, ...] = (
     ),
     -- Identities are matched once per distinct (principal, aliases, day), not per event:
     -- millions of accesses come from a few thousand principals.
-    who_when AS (SELECT DISTINCT principal, principal_aliases, day FROM access_groups),
+    who_when AS (
+        SELECT principal, aliases_key, day, any_value(principal_aliases) AS principal_aliases
+        FROM access_groups GROUP BY principal, aliases_key, day
+    ),
     -- The identity row valid on that day: by principal first, then by alias.
     identity_match AS (
-        SELECT principal, principal_aliases, day, person, work_country, employer,
+        SELECT principal, aliases_key, day, person, work_country, employer,
                resident_country, covered_countries, covered_basis, matched_on FROM (
-            SELECT m.principal, m.principal_aliases, m.day, i.*, m.matched_on, m.priority
+            SELECT m.principal, m.aliases_key, m.day, i.*, m.matched_on, m.priority
             FROM (
-                SELECT principal, principal_aliases, day, principal AS name,
+                SELECT principal, aliases_key, day, principal AS name,
                        'principal' AS matched_on, 0 AS priority
                 FROM who_when
                 UNION ALL
-                SELECT principal, principal_aliases, day, unnest(principal_aliases),
+                SELECT principal, aliases_key, day, unnest(principal_aliases),
                        'alias', 1
                 FROM who_when
             ) m
@@ -110,16 +104,16 @@ VIEWS: tuple[str, ...] = (
                            AND coalesce(i.valid_to, DATE '9999-12-31')
         )
         QUALIFY row_number() OVER (
-            PARTITION BY principal, principal_aliases, day ORDER BY priority, person) = 1
+            PARTITION BY principal, aliases_key, day ORDER BY priority, person) = 1
     ),
     -- Approved travel on that day: where the person was expected to be instead.
     travel_match AS (
-        SELECT im.principal, im.principal_aliases, im.day,
+        SELECT im.principal, im.aliases_key, im.day,
                any_value(t.country) AS travel_country,
                any_value(t.approved_by) AS travel_approved_by
         FROM identity_match im
         JOIN travel t ON t.person = im.person AND im.day BETWEEN t.start_day AND t.end_day
-        GROUP BY im.principal, im.principal_aliases, im.day
+        GROUP BY im.principal, im.aliases_key, im.day
     )
     SELECT g.group_id, g.store_id, g.principal, g.caller, g.day, g.events,
         g.first_seen, g.last_seen, g.sample_event_ids, g.actions, g.claimed_countries,
@@ -147,11 +141,11 @@ VIEWS: tuple[str, ...] = (
     LEFT JOIN region_country rc ON rc.provider = g.provider AND rc.region = g.region
     LEFT JOIN identity_match im
       ON im.principal IS NOT DISTINCT FROM g.principal
-     AND im.principal_aliases IS NOT DISTINCT FROM g.principal_aliases
+     AND im.aliases_key IS NOT DISTINCT FROM g.aliases_key
      AND im.day = g.day
     LEFT JOIN travel_match tm
       ON tm.principal IS NOT DISTINCT FROM g.principal
-     AND tm.principal_aliases IS NOT DISTINCT FROM g.principal_aliases
+     AND tm.aliases_key IS NOT DISTINCT FROM g.aliases_key
      AND tm.day = g.day
     """,
     # One verdict per group of accesses (all its signals are equal): the country that
