@@ -234,7 +234,11 @@ def _read_serial(
 
 
 class _Appender:
-    """Gathers digests, merges them and appends them to `access_parts` in large INSERTs."""
+    """Gathers digests and appends them to `access_parts` in large INSERTs.
+
+    They are not merged here: that would compete with the workers for the cores, and
+    DuckDB merges them in one parallel GROUP BY once reading is done (rules/views.py).
+    """
 
     def __init__(self, engine: DuckDBEngine) -> None:
         self.engine = engine
@@ -249,7 +253,7 @@ class _Appender:
 
     def flush(self) -> None:
         if self.pending:
-            self.engine.append(TABLE, aggregate(pa.concat_tables(self.pending)))
+            self.engine.append(TABLE, pa.concat_tables(self.pending))
         self.pending = []
         self.rows = 0
 

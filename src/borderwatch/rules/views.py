@@ -1,6 +1,8 @@
 """Views every rule builds on: protected stores, residency verdicts, protected accesses.
 
-Created once per scan after all tables are loaded; rules only read them.
+Created once per scan after all tables are loaded; rules only read them. They are
+temporary: derived afresh by every scan, never written into an incremental scan's state
+file (and cheaper to build than tables stored in a database file).
 """
 
 from __future__ import annotations
@@ -8,7 +10,7 @@ from __future__ import annotations
 # Order matters: later views use earlier ones.
 VIEWS: tuple[str, ...] = (
     """
-    CREATE OR REPLACE VIEW protected_store_classes AS
+    CREATE OR REPLACE TEMP VIEW protected_store_classes AS
     SELECT DISTINCT sc.store_id, sc.data_class
     FROM store_classes sc JOIN protected_classes pc USING (data_class)
     """,
@@ -17,7 +19,7 @@ VIEWS: tuple[str, ...] = (
     # is; a global location only by an approval that names no country; an unknown one
     # never.
     """
-    CREATE OR REPLACE VIEW residency_by_class AS
+    CREATE OR REPLACE TEMP VIEW residency_by_class AS
     WITH checked AS (
         SELECT p.store_id, p.data_class, s.provider, s.location, s.location_kind,
             (SELECT list(c.country ORDER BY c.country)
@@ -55,7 +57,7 @@ VIEWS: tuple[str, ...] = (
     # (engine/digest.py); merging the pieces here gives exactly the groups of all events
     # at once. Rules then work on thousands of groups instead of millions of events.
     """
-    CREATE OR REPLACE TABLE access_groups AS
+    CREATE OR REPLACE TEMP TABLE access_groups AS
     SELECT row_number() OVER () AS group_id, * FROM (
         SELECT store_id, principal, any_value(principal_aliases) AS principal_aliases,
             aliases_key, caller, day, provider, region,
@@ -73,7 +75,7 @@ VIEWS: tuple[str, ...] = (
     )
     """,
     """
-    CREATE OR REPLACE TABLE protected_access AS
+    CREATE OR REPLACE TEMP TABLE protected_access AS
     WITH classes AS (
         SELECT store_id, list(data_class ORDER BY data_class) AS data_classes
         FROM protected_store_classes GROUP BY store_id
@@ -151,7 +153,7 @@ VIEWS: tuple[str, ...] = (
     # One verdict per group of accesses (all its signals are equal): the country that
     # decides and how sure we are (precedence and confidence: docs/jurisdiction.md).
     """
-    CREATE OR REPLACE TABLE access_verdict AS
+    CREATE OR REPLACE TEMP TABLE access_verdict AS
     SELECT group_id,
         coalesce(egress_country, person_country, ip_country, cloud_host_country,
                  service_country) AS effective_country,

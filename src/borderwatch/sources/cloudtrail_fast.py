@@ -43,6 +43,7 @@ _STRINGS = pa.list_(pa.string())
 # Resource-key memo, cleared when it grows past this (object ARNs rarely repeat).
 _MEMO_LIMIT = 200_000
 _S3_ARN = "arn:aws:s3:::"
+_S3_ARN_LENGTH = len(_S3_ARN)
 _GZIP_MAGIC = b"\x1f\x8b"
 # Plain JSON lines are read this many bytes at a time and split into lines at once.
 _BLOCK = 8 << 20
@@ -286,32 +287,47 @@ class FastBatcher:
         return table, []
 
     def _resource_column(self, records: list[_Record]) -> pa.Array:
-        """The resources list column: every record's keys in one flat array and offsets."""
+        """The resources list column: every record's keys in one flat array and offsets.
+
+        The same keys, in the same order, as normalise() gives; this is the hottest loop
+        of the reader, hence the local names.
+        """
         memo = self._keys
+        known = memo.get
         flat: list[str] = []
         offsets = [0]
+        add_offset = offsets.append
         for record in records:
             keys: list[str] = []
             listed = record.resources
             if listed:
                 for entry in listed:
                     arn = entry.ARN or entry.arn
-                    if arn is not None:
-                        found = memo.get(arn)
-                        if found is None:
-                            found = _object_keys(arn)
+                    if arn is None:
+                        continue
+                    found = known(arn)
+                    if found is None:
+                        bucket = _object_bucket(arn)
+                        if bucket is not None:
+                            # An object ARN is unique per event: never memoised. Its
+                            # keys are itself and its bucket ARN's (memoised) keys.
+                            keys.append(arn)
+                            found = known(bucket)
                             if found is None:
-                                found = memo[arn] = resource_keys(arn)
-                        keys += found
+                                found = memo[bucket] = resource_keys(bucket)
+                        else:
+                            found = memo[arn] = resource_keys(arn)
+                    keys += found
             parameters = record.requestParameters
             if parameters is not None:
-                for value in filter(None, astuple(parameters)):
-                    found = memo.get(value)
-                    if found is None:
-                        found = memo[value] = resource_keys(value)
-                    keys += found
+                for value in astuple(parameters):
+                    if value:
+                        found = known(value)
+                        if found is None:
+                            found = memo[value] = resource_keys(value)
+                        keys += found
             flat += dict.fromkeys(keys) if len(keys) > 1 else keys
-            offsets.append(len(flat))
+            add_offset(len(flat))
         return pa.ListArray.from_arrays(
             pa.array(offsets, pa.int32()), pa.array(flat, pa.string()), type=_STRINGS
         )
@@ -343,14 +359,16 @@ class FastBatcher:
         )
 
 
-def _object_keys(arn: str) -> list[str] | None:
-    """resource_keys() of an S3 object ARN (unique per event: not memoised), else None."""
+def _object_bucket(arn: str) -> str | None:
+    """The bucket ARN of an S3 object ARN (`arn:aws:s3:::bucket/key`), else None.
+
+    resource_keys() of such an ARN is the ARN itself followed by resource_keys() of the
+    bucket ARN (duplicates aside, which the caller drops).
+    """
     if not arn.startswith(_S3_ARN) or arn[-1].isspace():
         return None
-    bucket, slash, _ = arn[len(_S3_ARN) :].partition("/")
-    if not slash:
-        return None
-    return [arn, _S3_ARN + bucket, bucket] if bucket else [arn]
+    cut = arn.find("/", _S3_ARN_LENGTH)
+    return arn[:cut] if cut > _S3_ARN_LENGTH else None
 
 
 def _whole_file(path: Path) -> tuple[bytes, CorruptInputError | None]:
