@@ -21,20 +21,19 @@ class DuckDBEngine:
         if threads:
             self.connection.execute(f"SET threads TO {int(threads)}")
 
-    @classmethod
-    def on_scratch_disk(cls) -> DuckDBEngine:
-        """An engine whose tables live in a temporary file, removed on close.
+    def bound_memory(self, limit: str) -> None:  # e.g. "512MB"
+        """Work within a memory `limit`; what does not fit spills to a temporary
+        folder of this engine's own, removed on close.
 
-        For inputs larger than memory: tables in an in-memory database cannot be
-        evicted, so a year of events would exhaust the memory limit; in a file, DuckDB's
-        buffer manager keeps only what a query needs in memory.
+        DuckDB evicts table blocks to that folder as well (in-memory tables included),
+        so the limit holds however large the tables grow.
         """
-        folder = tempfile.mkdtemp(prefix="borderwatch-scan-")
-        engine = cls(Path(folder) / "scan.duckdb")
-        engine._scratch = folder
+        if self._scratch is None:
+            self._scratch = tempfile.mkdtemp(prefix="borderwatch-spill-")
+        self.execute("SET temp_directory = ?", [self._scratch])
+        self.execute("SET memory_limit = ?", [limit])
         # Nothing downstream depends on row order; keeping it costs memory.
-        engine.execute("SET preserve_insertion_order = false")
-        return engine
+        self.execute("SET preserve_insertion_order = false")
 
     def create_table(self, name: str, table: pa.Table) -> None:
         """Create (or replace) table `name` holding a copy of `table`."""

@@ -10,11 +10,8 @@ not built in (a worker could not re-create them by name), are read serially here
 
 from __future__ import annotations
 
-import atexit
 import multiprocessing
 import os
-import shutil
-import tempfile
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -107,7 +104,7 @@ def load_events(
         files = expand_inputs(list(paths)) if paths else []
     files = list(files)
     if total_bytes(files) >= BOUNDED_MIN_BYTES:
-        _bound_memory(engine)
+        engine.bound_memory(MEMORY_LIMIT)
     if not append:
         engine.create_table(TABLE, DIGEST_SCHEMA.empty_table())
     load = EventLoad()
@@ -256,14 +253,6 @@ class _Appender:
             self.engine.append(TABLE, pa.concat_tables(self.pending))
         self.pending = []
         self.rows = 0
-
-
-def _bound_memory(engine: DuckDBEngine) -> None:
-    """Cap DuckDB's memory; what does not fit goes to a temporary directory."""
-    spill = tempfile.mkdtemp(prefix="borderwatch-duckdb-")
-    atexit.register(shutil.rmtree, spill, ignore_errors=True)
-    engine.execute(f"SET temp_directory = '{spill}'")
-    engine.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
 
 
 # ---------------------------------------------------------------- parallel reading

@@ -17,12 +17,7 @@ from borderwatch import __version__
 from borderwatch.engine import tables
 from borderwatch.engine.digest import ProtectedKeys
 from borderwatch.engine.duckdb_engine import DuckDBEngine
-from borderwatch.engine.events import (
-    BOUNDED_MIN_BYTES,
-    ProgressCallback,
-    load_events,
-    total_bytes,
-)
+from borderwatch.engine.events import ProgressCallback, load_events
 from borderwatch.engine.history import inventory_history
 from borderwatch.engine.state import ScanState
 from borderwatch.evidence.exceptions import apply_exceptions
@@ -91,7 +86,7 @@ def run_scan(request: ScanRequest, ctx: ScanContext) -> ScanResult:
     started = _now()
     as_of = request.as_of or dt.datetime.now(dt.UTC).date()
     files = expand_inputs(list(request.events)) if request.events else []
-    engine = _engine_for(request, files)
+    engine = _engine_for(request)
     try:
         inputs: list[InputSummary] = []
         quarantined: list[QuarantinedRecord] = []
@@ -168,12 +163,13 @@ class _Loaded:
     notes: list[str] = field(default_factory=list)
 
 
-def _engine_for(request: ScanRequest, files: Sequence[InputFile]) -> DuckDBEngine:
-    """The state file for incremental scans; a scratch file for large inputs; else memory."""
+def _engine_for(request: ScanRequest) -> DuckDBEngine:
+    """The state file for incremental scans, else the requested database (memory).
+
+    Large inputs get a memory limit when they are loaded (events.load_events).
+    """
     if request.state_path is not None:
         return DuckDBEngine(request.state_path)
-    if request.database == ":memory:" and total_bytes(files) >= BOUNDED_MIN_BYTES:
-        return DuckDBEngine.on_scratch_disk()
     return DuckDBEngine(request.database)
 
 

@@ -1,0 +1,64 @@
+"""Large inputs are scanned within a memory limit, with the same results, cleaned up."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from borderwatch import api
+from borderwatch.engine import duckdb_engine, events
+
+CASE = Path(__file__).parent / "cases" / "access-jurisdiction"
+
+
+def run(out: Path) -> list[dict]:
+    api.scan(
+        policy=CASE / "policy.yaml",
+        inventory=[CASE / "inventory.csv"],
+        identities=[CASE / "identities.csv"],
+        events=[CASE / "events"],
+        out=out,
+    )
+    return json.loads((out / "findings.json").read_text())
+
+
+def test_bounded_engine_gives_the_same_findings_and_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    in_memory = run(tmp_path / "memory")
+    seen: list[tuple[str, str]] = []
+    original = duckdb_engine.DuckDBEngine.bound_memory
+
+    def spy(engine: duckdb_engine.DuckDBEngine, limit: str) -> None:
+        original(engine, limit)
+        setting = engine.query("SELECT current_setting('memory_limit') AS m").column(0)
+        seen.append((str(engine._scratch), setting[0].as_py()))
+
+    monkeypatch.setattr(duckdb_engine.DuckDBEngine, "bound_memory", spy)
+    monkeypatch.setattr(events, "BOUNDED_MIN_BYTES", 1)  # every input counts as large
+    bounded = run(tmp_path / "bounded")
+    ((spill, limit),) = seen
+    assert spill.startswith(tempfile.gettempdir()) and limit.endswith("MiB")
+    assert not Path(spill).exists()  # removed when the scan closed its engine
+    assert [(f["id"], f["count"]) for f in bounded] == [(f["id"], f["count"]) for f in in_memory]
+
+
+def test_tables_larger_than_the_limit_spill_instead_of_failing() -> None:
+    """The engine is in memory: this holds only because DuckDB evicts table blocks."""
+    engine = duckdb_engine.DuckDBEngine()
+    try:
+        engine.bound_memory("40MB")
+        engine.execute("CREATE TABLE big (a VARCHAR)")
+        for _ in range(4):  # about 120 MB of incompressible text in all
+            engine.execute(
+                "INSERT INTO big SELECT md5(random()::VARCHAR) || md5(random()::VARCHAR) "
+                "FROM range(500000)"
+            )
+        counted = engine.query("SELECT count(DISTINCT a) AS n FROM big").column(0)[0].as_py()
+        assert counted == 2_000_000
+        assert any(Path(str(engine._scratch)).iterdir())  # blocks went to the spill folder
+    finally:
+        engine.close()
