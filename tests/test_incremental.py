@@ -127,6 +127,34 @@ def test_a_changed_old_file_is_reported_not_recounted(tmp_path: Path, reads: lis
     assert rebuilt["warnings"] == [] and rebuilt["events_total"] == 1
 
 
+def test_a_touched_unchanged_file_is_hashed_once_not_every_day(
+    tmp_path: Path, reads: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from borderwatch.engine import state
+
+    (tmp_path / "policy.yaml").write_text(POLICY)
+    (tmp_path / "stores.csv").write_text(INVENTORY)
+    (tmp_path / "logs").mkdir()
+    day1 = tmp_path / "logs" / "day1.json"
+    day1.write_text(trail("01", [("mei", "36.96.1.1")]))
+    scan(tmp_path, "daily", "--incremental")
+    hashed: list[str] = []
+    original = state._sha256
+
+    def counting(path: Path) -> str:
+        hashed.append(path.name)
+        return original(path)
+
+    monkeypatch.setattr(state, "_sha256", counting)
+    os.utime(day1, ns=(10**18, 10**18))  # touched (e.g. copied again), content the same
+    reads.clear()
+    _, summary, _ = scan(tmp_path, "daily", "--incremental")
+    assert hashed == ["day1.json"] and reads == [] and summary["warnings"] == []
+    _, again, _ = scan(tmp_path, "daily", "--incremental")
+    assert hashed == ["day1.json"]  # the new time was remembered: not hashed again
+    assert again["events_total"] == 1
+
+
 def test_a_newly_protected_store_makes_every_input_read_again(
     tmp_path: Path, reads: list[str]
 ) -> None:

@@ -168,6 +168,12 @@ class ScanState:
                 continue
             same, print_ = _unchanged(item.path, row)
             note = f"read in an earlier scan ({row['read_at']})"
+            if same and print_.mtime_ns != row["mtime_ns"]:
+                # Touched but identical (the checksum said so): remember the new time so
+                # later scans do not hash it again.
+                self.engine.execute(
+                    "UPDATE input_files SET mtime_ns = ? WHERE path = ?", [print_.mtime_ns, key]
+                )
             if not same:
                 how = (
                     f"truncated from {row['size']:,} to {print_.size:,} bytes"
