@@ -17,13 +17,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from markupsafe import Markup
 
 from borderwatch.model.events import QuarantinedRecord
 from borderwatch.model.findings import AppliedException, Finding, Severity, Status, finding_id
 from borderwatch.model.scan import CountryAccess, InputSummary, ResidencyRow, ScanResult
 from borderwatch.registry import load_plugins
-from borderwatch.report.html import QUARANTINE_SHOWN, HtmlReporter, text
+from borderwatch.report.html import QUARANTINE_SHOWN, HtmlReporter, _visible, text
 from browser import WatchedPage, chromium, watched_page
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
@@ -392,6 +394,13 @@ def test_hostile_values_are_inert_in_the_browser(browser_page: WatchedPage, tmp_
     # A 3,000-character word wraps instead of widening the page.
     assert LONG in body.replace("\n", "")
     assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(st.characters(exclude_categories=()), max_size=40))
+def test_text_shows_the_same_characters_with_or_without_its_shortcut(value: str) -> None:
+    """text() skips its per-character pass for printable strings; results must agree."""
+    assert text(value) == "".join(_visible(ch) for ch in value)
 
 
 def test_text_never_returns_markup() -> None:

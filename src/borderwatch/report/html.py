@@ -57,8 +57,13 @@ def text(value: Any, limit: int = MAX_TEXT) -> str:
             raw = str(value)
         except Exception:  # a hostile or broken __str__ must not break the report
             raw = f"<unprintable {type(value).__name__}>"
-    # "".join always builds an exact str, even from a str subclass such as Markup.
-    cleaned = "".join(_visible(ch) for ch in raw)
+    # isprintable() is False for every character _visible would change (and some it
+    # keeps), so most values skip the per-character pass. "".join always builds an
+    # exact str, even from a str subclass such as Markup.
+    if type(raw) is str and raw.isprintable():
+        cleaned = raw
+    else:
+        cleaned = "".join(_visible(ch) for ch in raw)
     if len(cleaned) > limit:
         cleaned = cleaned[:limit] + f"… [{len(cleaned) - limit} more characters]"
     return cleaned
