@@ -60,10 +60,8 @@ def text(value: Any, limit: int = MAX_TEXT) -> str:
     # isprintable() is False for every character _visible would change (and some it
     # keeps), so most values skip the per-character pass. "".join always builds an
     # exact str, even from a str subclass such as Markup.
-    if type(raw) is str and raw.isprintable():
-        cleaned = raw
-    else:
-        cleaned = "".join(_visible(ch) for ch in raw)
+    printable = type(raw) is str and raw.isprintable()
+    cleaned = raw if printable else "".join(_visible(ch) for ch in raw)
     if len(cleaned) > limit:
         cleaned = cleaned[:limit] + f"… [{len(cleaned) - limit} more characters]"
     return cleaned

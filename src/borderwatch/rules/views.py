@@ -56,23 +56,23 @@ VIEWS: tuple[str, ...] = (
     # their count, time span and samples. Readers hand over these groups in pieces
     # (engine/digest.py); merging the pieces here gives exactly the groups of all events
     # at once. Rules then work on thousands of groups instead of millions of events.
+    # A group is known by its rowid in this table (numbering the rows with a window
+    # function instead costs more than the grouping).
     """
     CREATE OR REPLACE TEMP TABLE access_groups AS
-    SELECT row_number() OVER () AS group_id, * FROM (
-        SELECT store_id, principal, any_value(principal_aliases) AS principal_aliases,
-            aliases_key, caller, day, provider, region,
-            -- A record delivered twice (same event id) counts twice; each group keeps
-            -- its smallest and largest id, action and claimed country as samples,
-            -- which the rules de-duplicate.
-            CAST(sum(events) AS BIGINT) AS events,
-            min(first_seen) AS first_seen, max(last_seen) AS last_seen,
-            list_distinct([min(min_event_id), max(max_event_id)]) AS sample_event_ids,
-            list_distinct([min(min_action), max(max_action)]) AS actions,
-            list_distinct([min(min_claimed_country), max(max_claimed_country)])
-                AS claimed_countries
-        FROM access_parts
-        GROUP BY store_id, principal, aliases_key, caller, day, provider, region
-    )
+    SELECT store_id, principal, any_value(principal_aliases) AS principal_aliases,
+        aliases_key, caller, day, provider, region,
+        -- A record delivered twice (same event id) counts twice; each group keeps its
+        -- smallest and largest id, action and claimed country as samples, which the
+        -- rules de-duplicate.
+        CAST(sum(events) AS BIGINT) AS events,
+        min(first_seen) AS first_seen, max(last_seen) AS last_seen,
+        list_distinct([min(min_event_id), max(max_event_id)]) AS sample_event_ids,
+        list_distinct([min(min_action), max(max_action)]) AS actions,
+        list_distinct([min(min_claimed_country), max(max_claimed_country)])
+            AS claimed_countries
+    FROM access_parts
+    GROUP BY store_id, principal, aliases_key, caller, day, provider, region
     """,
     """
     CREATE OR REPLACE TEMP TABLE protected_access AS
@@ -117,7 +117,7 @@ VIEWS: tuple[str, ...] = (
         JOIN travel t ON t.person = im.person AND im.day BETWEEN t.start_day AND t.end_day
         GROUP BY im.principal, im.aliases_key, im.day
     )
-    SELECT g.group_id, g.store_id, g.principal, g.caller, g.day, g.events,
+    SELECT g.rowid AS group_id, g.store_id, g.principal, g.caller, g.day, g.events,
         g.first_seen, g.last_seen, g.sample_event_ids, g.actions, g.claimed_countries,
         g.provider, g.region, cl.caller_kind, cl.ip,
         cl.ip_registered, cl.ip_located, cl.ip_country_kind,
