@@ -64,3 +64,21 @@ def test_standard_input_is_spooled_and_named(monkeypatch: pytest.MonkeyPatch) ->
     (item,) = expand_inputs(["-"])
     assert item.display == "<stdin>"
     assert item.path.read_bytes() == PAYLOAD
+
+
+def test_the_remembered_head_follows_the_file(tmp_path: Path) -> None:
+    """head_bytes keeps its last answer; a rewritten or another file is read afresh."""
+    import os
+
+    first, second = tmp_path / "a.json", tmp_path / "b.json"
+    first.write_bytes(b'{"Records": []}')
+    second.write_bytes(b"[1, 2, 3]")
+    assert head_bytes(first) == b'{"Records": []}'
+    assert head_bytes(second) == b"[1, 2, 3]"
+    assert head_bytes(first) == b'{"Records": []}'
+    first.write_bytes(b'{"Other": []}xx')  # same path, new size
+    assert head_bytes(first) == b'{"Other": []}xx'
+    first.write_bytes(b'{"Thing": []}yy')  # same size: the modification time tells
+    os.utime(first, ns=(1, 1))
+    assert head_bytes(first) == b'{"Thing": []}yy'
+    assert head_bytes(first, 4) == b'{"Th'  # another size asked: read again

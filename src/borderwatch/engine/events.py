@@ -40,8 +40,10 @@ if TYPE_CHECKING:
 # progress(files_done, files_total, events_so_far, current_display_name)
 ProgressCallback = Callable[[int, int, int, str], None]
 
-# Inputs smaller than this (bytes on disk) are read serially: starting workers costs more.
+# Inputs smaller than this (bytes on disk) and fewer files than this are read serially:
+# starting workers costs more than it saves.
 PARALLEL_MIN_BYTES = 16 << 20
+PARALLEL_MIN_FILES = 256
 # Digest rows gathered before they are merged (in a worker) or appended (here): merging
 # and DuckDB both pay a fixed cost per call.
 APPEND_ROWS = 262_144
@@ -113,7 +115,7 @@ def load_events(
     results = (
         _read_parallel(files, forced_format, count, keys)
         if count > 1
-        else (_read_serial(sources, item, forced_format, keys) for item in files)
+        else _read_serial(sources, files, forced_format, keys)
     )
     for done, (item, result) in enumerate(zip(files, results, strict=True)):
         if progress:
@@ -180,6 +182,11 @@ class _Digester:
         self.pending, self.rows = [], 0
         return merged
 
+    def take_done(self) -> list[pa.Table]:
+        """The digests merged so far (more may be pending)."""
+        done, self.done = self.done, []
+        return done
+
     def finish(self) -> list[pa.Table]:
         """Every digest so far; the digester is empty afterwards."""
         self._digest()
@@ -223,11 +230,14 @@ def _read_file(
 
 
 def _read_serial(
-    sources: Kind[Source], item: InputFile, forced: str | None, keys: ProtectedKeys
-) -> _FileRead:
+    sources: Kind[Source], files: list[InputFile], forced: str | None, keys: ProtectedKeys
+) -> Iterator[_FileRead]:
+    """Every file read here, in order; one digester for all (many files are tiny)."""
     digester = _Digester(keys, threads=True)
-    summary, quarantined = _read_file(sources, item, forced, digester.add)
-    return _FileRead(summary, quarantined, digester.finish())
+    for number, item in enumerate(files, 1):
+        summary, quarantined = _read_file(sources, item, forced, digester.add)
+        done = digester.finish() if number == len(files) else digester.take_done()
+        yield _FileRead(summary, quarantined, done)
 
 
 class _Appender:
@@ -263,7 +273,8 @@ def _worker_count(
 ) -> int:
     if workers is None:
         workers = _cpus()
-        if len(files) < 2 or total_bytes(files) < PARALLEL_MIN_BYTES:
+        small = total_bytes(files) < PARALLEL_MIN_BYTES and len(files) < PARALLEL_MIN_FILES
+        if len(files) < 2 or small:
             return 1
     workers = min(workers, len(files))
     if workers <= 1 or not _all_builtin(sources) or any(f.display == "<stdin>" for f in files):

@@ -11,6 +11,7 @@ slow path's; tests/test_throughput_equivalence.py checks this.
 
 from __future__ import annotations
 
+import functools
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -116,7 +117,7 @@ class _NotFast(Exception):
     """The file must be read by the forgiving reader from the start."""
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Identity:
     principal: str | None
     aliases: list[str]
@@ -125,6 +126,9 @@ class _Identity:
     ok: bool
 
 
+# The same few identities appear in file after file (delivered files hold a few hundred
+# records each): normalising each once per process, not once per file, matters.
+@functools.lru_cache(maxsize=1 << 16)
 def _identity(raw: bytes) -> _Identity:
     """Principal columns of one distinct userIdentity; ok=False when normalise would fail."""
     try:

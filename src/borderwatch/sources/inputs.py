@@ -147,12 +147,26 @@ def open_input(path: Path) -> BinaryIO:
 
 
 def head_bytes(path: Path, size: int = HEAD_SIZE) -> bytes:
-    """Up to `size` decompressed bytes from the start of `path` (less if it is damaged)."""
+    """Up to `size` decompressed bytes from the start of `path` (less if it is damaged).
+
+    The last answer is kept: choosing a reader and the reader itself both look at the
+    head, one right after the other. It is reused only while the file's size and
+    modification time are unchanged.
+    """
+    stat = path.stat()
+    key = (str(path), size, stat.st_size, stat.st_mtime_ns)
+    if _LAST_HEAD[0] == key:
+        return _LAST_HEAD[1]
     try:
         with open_input(path) as stream:
-            return _read_some(stream, size)
+            head = _read_some(stream, size)
     except CorruptInputError:
-        return b""
+        head = b""
+    _LAST_HEAD[:] = [key, head]
+    return head
+
+
+_LAST_HEAD: list[Any] = [None, b""]
 
 
 def _read_some(stream: BinaryIO, size: int) -> bytes:
