@@ -103,7 +103,7 @@ def naive_scan(
             identity = record.get("userIdentity") or {}
             principal = identity.get("arn")
             issuer = (identity.get("sessionContext") or {}).get("sessionIssuer") or {}
-            work = people.get(principal) or people.get(issuer.get("arn"))
+            work = people.get(principal or "") or people.get(issuer.get("arn") or "")
             caller = record.get("sourceIPAddress") or ""
             countries: set[str] = set()
             if work:
