@@ -14,8 +14,9 @@ Generates the demo company's CloudTrail (borderwatch.demo) in two forms: deliver
 
 The access findings (rule, resource, principal, country, count) of every scan and of
 the naive loop must be identical, and the floor readers must see every record, before
-any figure is printed. Peak memory (VmHWM of a fresh scan process) is measured at
---sizes. The test suite never runs this file.
+any figure is printed. Every measurement runs --repeat times in rounds and the fastest
+run counts. Peak memory (VmHWM of a fresh scan process, and the largest of its workers)
+is measured at --sizes. The test suite never runs this file.
 """
 
 from __future__ import annotations
