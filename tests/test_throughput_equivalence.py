@@ -411,3 +411,21 @@ def test_whole_file_reads_as_read_all(tmp_path: Path) -> None:
                 slow_damage.reason,
                 slow_damage.offset,
             ), name
+
+
+def test_hostile_line_boundaries_in_compressed_lines_are_kept(tmp_path: Path) -> None:
+    """A record split over two lines and two records on one line stay broken.
+
+    Decoding a batch of lines as one JSON array would join the halves with its comma
+    into one valid record and count the doubled line as two: the same number of
+    records, but not the file's. Both halves and the doubled line must be quarantined.
+    """
+    good, other = (json.dumps(r) for r in _records(4, seed=4)[:2])
+    head, _, tail = good.partition(', "eventTime"')
+    lines = [good, head, '"eventTime"' + tail, f"{other},{other}", other]
+    path = tmp_path / "hostile.jsonl.gz"
+    path.write_bytes(gzip.compress("\n".join(lines).encode()))
+    rows = _same_both_ways(path, batch_size=50)
+    assert len(rows) == 2
+    reasons = [q.position for b in SOURCE.read(path) for q in b.quarantined]
+    assert reasons == ["line 2", "line 3", "line 4"]
