@@ -35,7 +35,7 @@ def test_bounded_engine_gives_the_same_findings_and_leaves_nothing(
     def spy(engine: duckdb_engine.DuckDBEngine, limit: str) -> None:
         original(engine, limit)
         setting = engine.query("SELECT current_setting('memory_limit') AS m").column(0)
-        seen.append((str(engine._scratch), setting[0].as_py()))
+        seen.append((str(engine._spill), setting[0].as_py()))
 
     monkeypatch.setattr(duckdb_engine.DuckDBEngine, "bound_memory", spy)
     monkeypatch.setattr(events, "BOUNDED_MIN_BYTES", 1)  # every input counts as large
@@ -59,6 +59,6 @@ def test_tables_larger_than_the_limit_spill_instead_of_failing() -> None:
             )
         counted = engine.query("SELECT count(DISTINCT a) AS n FROM big").column(0)[0].as_py()
         assert counted == 2_000_000
-        assert any(Path(str(engine._scratch)).iterdir())  # blocks went to the spill folder
+        assert any(Path(str(engine._spill)).iterdir())  # blocks went to the spill folder
     finally:
         engine.close()

@@ -17,7 +17,7 @@ class DuckDBEngine:
 
     def __init__(self, database: str | Path = ":memory:", threads: int | None = None) -> None:
         self.connection = duckdb.connect(str(database))
-        self._scratch: str | None = None
+        self._spill: str | None = None
         if threads:
             self.connection.execute(f"SET threads TO {int(threads)}")
 
@@ -28,9 +28,9 @@ class DuckDBEngine:
         DuckDB evicts table blocks to that folder as well (in-memory tables included),
         so the limit holds however large the tables grow.
         """
-        if self._scratch is None:
-            self._scratch = tempfile.mkdtemp(prefix="borderwatch-spill-")
-        self.execute("SET temp_directory = ?", [self._scratch])
+        if self._spill is None:
+            self._spill = tempfile.mkdtemp(prefix="borderwatch-spill-")
+        self.execute("SET temp_directory = ?", [self._spill])
         self.execute("SET memory_limit = ?", [limit])
         # Nothing downstream depends on row order; keeping it costs memory.
         self.execute("SET preserve_insertion_order = false")
@@ -66,8 +66,8 @@ class DuckDBEngine:
 
     def close(self) -> None:
         self.connection.close()
-        if self._scratch:
-            shutil.rmtree(self._scratch, ignore_errors=True)
+        if self._spill:
+            shutil.rmtree(self._spill, ignore_errors=True)
 
 
 def _check_identifier(name: str) -> None:
