@@ -64,13 +64,23 @@ def comparable(findings: list[dict]) -> list[tuple]:
 def reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The file names the CloudTrail reader parses (observed, behaviour unchanged)."""
     seen: list[str] = []
-    original = CloudTrailSource.read
+    original, original_many = CloudTrailSource.read, CloudTrailSource.read_many
 
     def spy(self: CloudTrailSource, path: Path, batch_size: int = 50_000):  # type: ignore[no-untyped-def]
         seen.append(Path(path).name)
         yield from original(self, path, batch_size)
 
+    def spy_many(self: CloudTrailSource, paths: list[Path]):  # type: ignore[no-untyped-def]
+        seen.extend(Path(path).name for path in paths)
+        # read() of a file read_many cannot pool is the same read: count it once.
+        monkeypatch.setattr(CloudTrailSource, "read", original)
+        try:
+            yield from original_many(self, paths)
+        finally:
+            monkeypatch.setattr(CloudTrailSource, "read", spy)
+
     monkeypatch.setattr(CloudTrailSource, "read", spy)
+    monkeypatch.setattr(CloudTrailSource, "read_many", spy_many)
     return seen
 
 

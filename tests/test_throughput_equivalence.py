@@ -429,3 +429,58 @@ def test_hostile_line_boundaries_in_compressed_lines_are_kept(tmp_path: Path) ->
     assert len(rows) == 2
     reasons = [q.position for b in SOURCE.read(path) for q in b.quarantined]
     assert reasons == ["line 2", "line 3", "line 4"]
+
+
+def test_reading_many_files_at_once_gives_what_reading_each_gives(tmp_path: Path) -> None:
+    """CloudTrail's read_many pools small clean Records files; per input, nothing changes."""
+    from borderwatch.sources import cloudtrail_fast
+
+    root = tmp_path / "many"
+    root.mkdir()
+    records = _records(120, seed=21)
+    odd_time = json.loads(json.dumps(records[3]))
+    odd_time["eventTime"] = "2026-02-30T00:00:00Z"  # refused by the column pass
+    bad_identity = json.loads(json.dumps(records[4]))
+    bad_identity["userIdentity"] = "root"
+    shapes: list[tuple[str, list[Any], str]] = [
+        ("a.json.gz", records[0:10], "records-gz"),
+        # c is pooled, refused in the column pass and read alone; b after it must still
+        # get its own rows of the pooled table.
+        ("c.json.gz", [*records[12:15], odd_time], "records-gz"),
+        ("b.json.gz", records[10:12], "records-gz"),
+        ("d.json", [], "records"),
+        ("e.json.gz", [*records[15:20], bad_identity], "records-gz"),
+        ("f.jsonl", records[20:30], "lines"),
+        ("g.json.gz", records[30:60], "records-gz"),
+        ("h.json.gz", [{"eventName": "GetObject"}, *records[60:62]], "records-gz"),
+        ("i.json.gz", records[62:120], "records-gz"),
+    ]
+    paths = [_write(root / name, chunk, form) for name, chunk, form in shapes]
+    digest = root / "digest.json"
+    digest.write_bytes(b'{"digestStartTime": "x", "digestEndTime": "y", "logFiles": []}')
+    paths.insert(4, digest)
+    broken = root / "broken.json.gz"
+    broken.write_bytes(gzip.compress(b'{"Records": [{"eventName": "x"}, {')[:-6])
+    paths.insert(7, broken)
+
+    together: dict[int, list[SourceBatch]] = {}
+    for index, batch in SOURCE.read_many(paths):
+        together.setdefault(index, []).append(batch)
+    for index, path in enumerate(paths):
+        alone = list(SOURCE.read(path))
+        assert _collect(together.get(index, [])) == _collect(alone), path.name
+    # Pooling really happened: fewer column passes than clean delivered files.
+    calls: list[int] = []
+    original = cloudtrail_fast.FastBatcher._columns
+
+    def counting(self: Any, records: list[Any], *args: Any, **kwargs: Any) -> Any:
+        calls.append(len(records))
+        return original(self, records, *args, **kwargs)
+
+    cloudtrail_fast.FastBatcher._columns = counting  # type: ignore[method-assign]
+    try:
+        list(SOURCE.read_many(paths))
+    finally:
+        cloudtrail_fast.FastBatcher._columns = original  # type: ignore[method-assign]
+    # a, c, b and the empty d in one pass (10 + 4 + 2 records), before the digest file.
+    assert calls[0] == 16

@@ -31,7 +31,7 @@ from borderwatch.engine.digest import (
 from borderwatch.model.events import EVENT_SCHEMA, QuarantinedRecord
 from borderwatch.model.scan import InputSummary
 from borderwatch.registry import Kind
-from borderwatch.sources.base import Source
+from borderwatch.sources.base import ReadsMany, Source, SourceBatch
 from borderwatch.sources.inputs import InputFile, expand_inputs, head_bytes
 
 if TYPE_CHECKING:
@@ -196,26 +196,83 @@ class _Digester:
         return done
 
 
-def _read_file(
+Read = tuple[InputSummary, list[QuarantinedRecord]]
+
+
+def _read_files(
     sources: Kind[Source],
-    item: InputFile,
+    items: Sequence[InputFile],
     forced_format: str | None,
     sink: Callable[[pa.Table], None],
-) -> tuple[InputSummary, list[QuarantinedRecord]]:
-    """Read one input through its source, handing accepted events to `sink`."""
-    quarantined: list[QuarantinedRecord] = []
+) -> Iterator[Read]:
+    """Read inputs in order, handing accepted events to `sink`; one (summary, quarantine)
+    per input, each as soon as it is done.
+
+    Consecutive inputs of a source that reads several files at once (`read_many`, e.g.
+    CloudTrail's pooled delivery files) go to it together.
+    """
+    index = 0
+    while index < len(items):
+        source, reason = _source_for(sources, items[index], forced_format)
+        if source is None:
+            yield _unrecognised(items[index], reason)
+            index += 1
+            continue
+        run = [items[index]]
+        if isinstance(source, ReadsMany):
+            while index + len(run) < len(items):
+                following = items[index + len(run)]
+                if _source_for(sources, following, forced_format)[0] is not source:
+                    break
+                run.append(following)
+        if len(run) > 1 and isinstance(source, ReadsMany):
+            batches = source.read_many([item.path for item in run])
+        else:
+            batches = ((0, batch) for batch in source.read(run[0].path))
+        yield from _account(run, source.name, batches, sink)
+        index += len(run)
+
+
+def _source_for(
+    sources: Kind[Source], item: InputFile, forced: str | None
+) -> tuple[Source | None, str]:
     try:
-        source = pick_source(sources, item.path, forced_format)
+        source = pick_source(sources, item.path, forced)
     except OSError as exc:
-        source, reason = None, f"cannot read file: {exc.strerror or exc}"
-    else:
-        reason = "no reader recognises this format (try --format)"
-    if source is None:
-        quarantined.append(QuarantinedRecord(item.display, "whole file", reason))
-        return InputSummary(item.display, "events", "unrecognised", 1, 0, 1, reason), quarantined
+        return None, f"cannot read file: {exc.strerror or exc}"
+    return source, "no reader recognises this format (try --format)"
+
+
+def _unrecognised(item: InputFile, reason: str) -> Read:
+    quarantined = [QuarantinedRecord(item.display, "whole file", reason)]
+    return InputSummary(item.display, "events", "unrecognised", 1, 0, 1, reason), quarantined
+
+
+def _account(
+    run: list[InputFile],
+    source_name: str,
+    batches: Iterator[tuple[int, SourceBatch]],
+    sink: Callable[[pa.Table], None],
+) -> Iterator[Read]:
+    """Per-input accounting of (input index, batch) pairs that come in input order."""
+    current = 0
     read = accepted = 0
     note = ""
-    for batch in source.read(item.path):
+    quarantined: list[QuarantinedRecord] = []
+
+    def done(item: InputFile) -> Read:
+        summary = InputSummary(
+            item.display, "events", source_name, read, accepted, len(quarantined), note
+        )
+        return summary, quarantined
+
+    for index, batch in batches:
+        while current < index:
+            yield done(run[current])
+            current += 1
+            read = accepted = 0
+            note = ""
+            quarantined = []
         if batch.skipped_reason:
             note = f"skipped: {batch.skipped_reason}"
         if batch.events.num_rows:
@@ -223,10 +280,12 @@ def _read_file(
         quarantined.extend(batch.quarantined)
         read += batch.records_read
         accepted += batch.events.num_rows
-    summary = InputSummary(
-        item.display, "events", source.name, read, accepted, len(quarantined), note
-    )
-    return summary, quarantined
+    while current < len(run):
+        yield done(run[current])
+        current += 1
+        read = accepted = 0
+        note = ""
+        quarantined = []
 
 
 def _read_serial(
@@ -234,8 +293,8 @@ def _read_serial(
 ) -> Iterator[_FileRead]:
     """Every file read here, in order; one digester for all (many files are tiny)."""
     digester = _Digester(keys, threads=True)
-    for number, item in enumerate(files, 1):
-        summary, quarantined = _read_file(sources, item, forced, digester.add)
+    reads = _read_files(sources, files, forced, digester.add)
+    for number, (summary, quarantined) in enumerate(reads, 1):
         done = digester.finish() if number == len(files) else digester.take_done()
         yield _FileRead(summary, quarantined, done)
 
@@ -383,9 +442,9 @@ def _worker_read(task: list[InputFile], forced: str | None) -> list[_FileRead]:
     assert _WORKER_KEYS is not None, "worker started without protected keys"
     # Both cores already run a worker each: Arrow's own threads would only contend.
     digester = _Digester(_WORKER_KEYS, threads=False)
-    results = []
-    for item in task:
-        summary, quarantined = _read_file(_builtin_sources(), item, forced, digester.add)
-        results.append(_FileRead(summary, quarantined))
+    results = [
+        _FileRead(summary, quarantined)
+        for summary, quarantined in _read_files(_builtin_sources(), task, forced, digester.add)
+    ]
     results[-1].digests = digester.finish()
     return results

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import pyarrow as pa
 
@@ -39,4 +39,18 @@ class Source(Protocol):
 
     def read(self, path: Path, batch_size: int = 50_000) -> Iterator[SourceBatch]:
         """Yield batches of canonical events; unreadable records go to quarantine."""
+        ...
+
+
+@runtime_checkable
+class ReadsMany(Protocol):
+    """A source that can also read a run of its inputs at once (optional).
+
+    read_many yields (index into `paths`, batch) in input order, with exactly the rows,
+    quarantine and accounting per input that read() of each would give; it exists so
+    that many small files can share the per-batch work.
+    """
+
+    def read_many(self, paths: Sequence[Path]) -> Iterator[tuple[int, SourceBatch]]:
+        """(index into `paths`, batch) for every input, in order."""
         ...

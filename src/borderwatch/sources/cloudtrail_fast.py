@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from msgspec.structs import astuple
@@ -112,6 +113,17 @@ def _decode_one(raw: bytes) -> _Record | None:
         return None
 
 
+def _is_fast(record: _Record) -> bool:
+    """Whether the typed path can take a decoded record (else the forgiving path does)."""
+    return not (
+        not record.eventID
+        or record.eventTime is None
+        or record.detail is not None
+        or not record.sourceIPAddress
+        or (record.eventName is None and record.eventSource is None)
+    )
+
+
 class _NotFast(Exception):
     """The file must be read by the forgiving reader from the start."""
 
@@ -182,14 +194,7 @@ class FastBatcher:
         fast_at: list[int] = []
         slow: list[int] = []
         for index, record in enumerate(records):
-            if (
-                record is None
-                or not record.eventID
-                or record.eventTime is None
-                or record.detail is not None
-                or not record.sourceIPAddress
-                or (record.eventName is None and record.eventSource is None)
-            ):
+            if record is None or not _is_fast(record):
                 slow.append(index)
                 continue
             fast.append(record)
@@ -202,8 +207,17 @@ class FastBatcher:
         return self._merge(table, slow, items())
 
     def _columns(
-        self, records: list[_Record], ordinals: list[int], at: list[int]
+        self,
+        records: list[_Record],
+        ordinals: list[int],
+        at: list[int],
+        input_paths: pa.Array | None = None,
     ) -> tuple[pa.Table, list[int]]:
+        """Columns of typed records; `at` positions of those refused (odd time or identity).
+
+        `input_paths`: the input path of every record when they come from several files
+        (else every record is from this batcher's file).
+        """
         n = len(records)
         identities = self._identities
         rows = self._identity_rows
@@ -260,7 +274,11 @@ class FastBatcher:
             "event_id": pa.array([r.eventID for r in records], pa.string()),
             "event_time": parsed,
             "source_format": pa.array([self.source_format] * n, pa.string()),
-            "input_path": pa.array([self.input_path] * n, pa.string()),
+            "input_path": (
+                input_paths
+                if input_paths is not None
+                else pa.array([self.input_path] * n, pa.string())
+            ),
             "input_record": pa.array(ordinals, pa.int64()),
             "provider": pa.array(["aws"] * n, pa.string()),
             "account": account,
@@ -439,6 +457,78 @@ def read_container(
         yield from fallback()
         return
     yield from batches
+
+
+def pure_container(path: Path) -> list[_Record] | None:
+    """The records of a {"Records": [...]} file if the typed path takes every one of them.
+
+    None for anything else (damage, a record the typed decoder refuses or hands to the
+    forgiving path, more records than one pool holds): such a file is read on its own.
+    """
+    data, damage = _whole_file(path)
+    if damage is not None:
+        return None
+    try:
+        records = _TYPED_CONTAINER.decode(data).Records
+    except (msgspec.ValidationError, *_DECODE_ERRORS):
+        return None
+    if len(records) > POOL_RECORDS or not all(map(_is_fast, records)):
+        return None
+    return records
+
+
+# Records of many small files turned into columns at once (many delivered files hold a
+# few dozen records; the per-batch work of building columns would dominate).
+POOL_RECORDS = 32_768
+
+
+class ContainerPool:
+    """Records of several clean {"Records": [...]} files, turned into columns together.
+
+    Each file still gets its own SourceBatch (a slice of the pooled table), so the
+    accounting per file is what reading it alone gives; a file with a record the column
+    pass refuses is read on its own instead, in its place in the order.
+    """
+
+    def __init__(self, source_format: str) -> None:
+        self.batcher = FastBatcher(source_format, "", strict_json=True)
+        self.files: list[tuple[int, Path, list[_Record]]] = []
+        self.size = 0
+
+    def add(self, index: int, path: Path, records: list[_Record]) -> None:
+        self.files.append((index, path, records))
+        self.size += len(records)
+
+    def flush(
+        self, read_one: Callable[[Path], Iterator[SourceBatch]]
+    ) -> Iterator[tuple[int, SourceBatch]]:
+        """(file index, batch) of every pooled file, in the order they were added."""
+        files, self.files, self.size = self.files, [], 0
+        if not files:
+            return
+        records = [r for _, _, recs in files for r in recs]
+        counts = np.array([len(recs) for _, _, recs in files], dtype=np.int64)
+        paths = pa.array([str(path) for _, path, _ in files], pa.string())
+        owner = np.repeat(np.arange(len(files)), counts)
+        ordinals = [number for n in counts.tolist() for number in range(1, n + 1)]
+        table, rejected = self.batcher._columns(
+            records, ordinals, list(range(len(records))), paths.take(pa.array(owner))
+        )
+        refused = np.zeros(len(files), dtype=np.int64)
+        if rejected:
+            np.add.at(refused, owner[np.array(rejected)], 1)
+        offset = 0  # rows of the (filtered) table used so far
+        for (index, path, recs), bad in zip(files, refused.tolist(), strict=True):
+            if bad:
+                offset += len(recs) - bad  # its accepted rows are in the table too
+                for batch in read_one(path):
+                    yield index, batch
+                continue
+            yield (
+                index,
+                SourceBatch(str(path), table.slice(offset, len(recs)), records_read=len(recs)),
+            )
+            offset += len(recs)
 
 
 def read_lines(path: Path, source_format: str, batch_size: int) -> Iterator[SourceBatch]:

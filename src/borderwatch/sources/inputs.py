@@ -149,24 +149,29 @@ def open_input(path: Path) -> BinaryIO:
 def head_bytes(path: Path, size: int = HEAD_SIZE) -> bytes:
     """Up to `size` decompressed bytes from the start of `path` (less if it is damaged).
 
-    The last answer is kept: choosing a reader and the reader itself both look at the
-    head, one right after the other. It is reused only while the file's size and
-    modification time are unchanged.
+    The last few answers are kept: choosing a reader and the reader itself both look at
+    the head, for a run of files at a time. An answer is reused only while the file's
+    size and modification time are unchanged.
     """
     stat = path.stat()
     key = (str(path), size, stat.st_size, stat.st_mtime_ns)
-    if _LAST_HEAD[0] == key:
-        return _LAST_HEAD[1]
+    head = _HEADS.get(key)
+    if head is not None:
+        return head
     try:
         with open_input(path) as stream:
             head = _read_some(stream, size)
     except CorruptInputError:
         head = b""
-    _LAST_HEAD[:] = [key, head]
+    if len(_HEADS) >= _HEADS_KEPT:
+        del _HEADS[next(iter(_HEADS))]  # the oldest
+    _HEADS[key] = head
     return head
 
 
-_LAST_HEAD: list[Any] = [None, b""]
+# Heads kept (at most HEAD_SIZE each): more than the files of one worker task.
+_HEADS_KEPT = 128
+_HEADS: dict[tuple[str, int, int, int], bytes] = {}
 
 
 def _read_some(stream: BinaryIO, size: int) -> bytes:
