@@ -82,3 +82,19 @@ def test_the_remembered_head_follows_the_file(tmp_path: Path) -> None:
     os.utime(first, ns=(1, 1))
     assert head_bytes(first) == b'{"Thing": []}yy'
     assert head_bytes(first, 4) == b'{"Th'  # another size asked: read again
+
+
+def test_a_file_named_twice_is_read_once(tmp_path: Path) -> None:
+    """Overlapping specs, a symlink and a hard link to one file: one input, first name."""
+    import os
+
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    (logs / "a.json").write_text("{}")
+    (logs / "b.json").write_text("{}")
+    os.symlink(logs / "a.json", tmp_path / "link.json")
+    os.link(logs / "b.json", tmp_path / "hard.json")
+    found = expand_inputs(
+        [logs, str(logs / "*.json"), tmp_path / "link.json", tmp_path / "hard.json"]
+    )
+    assert [f.display for f in found] == [str(logs / "a.json"), str(logs / "b.json")]

@@ -58,7 +58,7 @@ def expand_inputs(specs: Sequence[str | Path]) -> list[InputFile]:
     input. A spec that matches nothing is a usage error: a typo must never look like a
     clean scan.
     """
-    seen: set[Path] = set()
+    seen: set[object] = set()
     files: list[InputFile] = []
     for spec in specs:
         if str(spec) == STDIN:
@@ -68,7 +68,7 @@ def expand_inputs(specs: Sequence[str | Path]) -> list[InputFile]:
         if not matched:
             raise UsageError(f"input not found: {spec} (no file, directory or glob match)")
         for path in matched:
-            key = path.resolve()
+            key = _identity(path)
             if key not in seen:
                 seen.add(key)
                 files.append(InputFile(path, str(path)))
@@ -76,6 +76,16 @@ def expand_inputs(specs: Sequence[str | Path]) -> list[InputFile]:
 
 
 STDIN = "-"
+
+
+def _identity(path: Path) -> object:
+    """What makes two names one file: device and inode (one stat, where resolving the
+    path costs a call per directory level); the resolved path if it cannot be read."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return path.resolve()
+    return (stat.st_dev, stat.st_ino)
 
 
 def spool_stdin() -> Path:
