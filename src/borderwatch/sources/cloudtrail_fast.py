@@ -168,6 +168,7 @@ class FastBatcher:
         self._identities: dict[bytes, int] = {}
         self._identity_rows: list[_Identity] = []
         self._keys: dict[str, list[str]] = {}
+        self._shapes: dict[tuple[Any, ...], list[str]] = {}
 
     def batch(self, items: list[tuple[bytes, str, int]]) -> SourceBatch:
         """One batch of canonical events (in input order) and quarantined records.
@@ -298,6 +299,8 @@ class FastBatcher:
         }
         if len(self._keys) > _MEMO_LIMIT:
             self._keys.clear()
+        if len(self._shapes) > _MEMO_LIMIT:
+            self._shapes.clear()
         table = pa.Table.from_pydict(columns, schema=EVENT_SCHEMA)
         if n and not pc.all(ok).as_py():
             mask = ok.to_pylist()
@@ -309,16 +312,35 @@ class FastBatcher:
         """The resources list column: every record's keys in one flat array and offsets.
 
         The same keys, in the same order, as normalise() gives; this is the hottest loop
-        of the reader, hence the local names.
+        of the reader, hence the local names. Most records name at most one resource
+        besides their request parameters and repeat what earlier records named: their
+        whole key list is remembered by that shape (unless an S3 object ARN, unique per
+        event, is among them).
         """
         memo = self._keys
         known = memo.get
+        shapes = self._shapes
+        known_shape = shapes.get
         flat: list[str] = []
         offsets = [0]
         add_offset = offsets.append
         for record in records:
-            keys: list[str] = []
             listed = record.resources
+            parameters = record.requestParameters
+            shape: tuple[Any, ...] | None = None
+            if not listed or len(listed) == 1:
+                first = listed[0] if listed else _NO_RESOURCE
+                shape = (
+                    first.ARN,
+                    first.arn,
+                    None if parameters is None else astuple(parameters),
+                )
+                remembered = known_shape(shape)
+                if remembered is not None:
+                    flat += remembered
+                    add_offset(len(flat))
+                    continue
+            keys: list[str] = []
             if listed:
                 for entry in listed:
                     arn = entry.ARN or entry.arn
@@ -330,6 +352,7 @@ class FastBatcher:
                         if bucket is not None:
                             # An object ARN is unique per event: never memoised. Its
                             # keys are itself and its bucket ARN's (memoised) keys.
+                            shape = None
                             keys.append(arn)
                             found = known(bucket)
                             if found is None:
@@ -345,7 +368,11 @@ class FastBatcher:
                         if found is None:
                             found = memo[value] = resource_keys(value)
                         keys += found
-            flat += dict.fromkeys(keys) if len(keys) > 1 else keys
+            if len(keys) > 1:
+                keys = list(dict.fromkeys(keys))
+            if shape is not None:
+                shapes[shape] = keys
+            flat += keys
             add_offset(len(flat))
         return pa.ListArray.from_arrays(
             pa.array(offsets, pa.int32()), pa.array(flat, pa.string()), type=_STRINGS
@@ -376,6 +403,9 @@ class FastBatcher:
             quarantined=extra.quarantined,
             records_read=table.num_rows + extra.records_read,
         )
+
+
+_NO_RESOURCE = _Resource()
 
 
 def _object_bucket(arn: str) -> str | None:
