@@ -481,7 +481,7 @@ def main(argv: list[str] | None = None) -> int:
                 s = got[kind]["seconds"]
                 print(f"  {label:<32} {s:8.2f} s {rate(events, s)}")
         scan_s = got["scan"]["seconds"]
-        print(f"  scan / floor ({floor_kind}): {floor / scan_s:.0%} of floor speed")
+        print(f"  scan / floor ({floor_kind}): {floor / scan_s:.1%} of floor speed")
         if "naive" in got:
             print(f"  scan vs naive: {got['naive']['seconds'] / scan_s:.1f}x faster")
     if memory:

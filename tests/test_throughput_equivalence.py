@@ -484,3 +484,16 @@ def test_reading_many_files_at_once_gives_what_reading_each_gives(tmp_path: Path
         cloudtrail_fast.FastBatcher._columns = original  # type: ignore[method-assign]
     # a, c, b and the empty d in one pass (10 + 4 + 2 records), before the digest file.
     assert calls[0] == 16
+
+
+@pytest.mark.parametrize("flip", [-6, -2, 40])  # CRC, length, a byte of the deflate data
+def test_a_damaged_gzip_records_file_reads_as_the_forgiving_path_reads_it(
+    tmp_path: Path, flip: int
+) -> None:
+    path = _write(tmp_path / "d.json.gz", _records(30, seed=8), "records-gz")
+    data = bytearray(path.read_bytes())
+    data[flip] ^= 0xFF
+    path.write_bytes(bytes(data))
+    _same_both_ways(path)
+    quarantined = [q for b in SOURCE.read(path) for q in b.quarantined]
+    assert quarantined  # the damage is reported, never read past silently

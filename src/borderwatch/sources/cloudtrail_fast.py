@@ -16,12 +16,13 @@ import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import msgspec
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+from isal import isal_zlib
 from msgspec.structs import astuple
 
 from borderwatch.model.events import EVENT_SCHEMA
@@ -38,6 +39,8 @@ from borderwatch.sources.jsondoc import add_record
 from borderwatch.sources.record import RecordError, text
 
 _DECODE_ERRORS = (msgspec.DecodeError, UnicodeDecodeError)
+# isal's stubs do not say its error is an exception class; it is (IsalError).
+_INFLATE_ERRORS = (zlib.error, cast(type[Exception], isal_zlib.error))
 # CloudTrail writes every eventTime like this; anything else takes the forgiving path.
 _TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 _TIME_TYPE = EVENT_SCHEMA.field("event_time").type
@@ -421,17 +424,18 @@ def _object_bucket(arn: str) -> str | None:
 
 
 def _whole_file(path: Path) -> tuple[bytes, CorruptInputError | None]:
-    """read_all(path), with a single-member gzip file inflated in one zlib call.
+    """read_all(path), with a single-member gzip file inflated in one call.
 
-    Anything else (several members, trailing bytes, damage, zstd) is left to read_all,
-    so damage is reported exactly as before.
+    ISA-L inflates about three times as fast as zlib (same output; it checks the CRC
+    and length in the trailer too). Anything else (several members, trailing bytes,
+    damage, zstd) is left to read_all, so damage is reported exactly as before.
     """
     raw = path.read_bytes()
     if raw[:2] == _GZIP_MAGIC:
-        inflate = zlib.decompressobj(wbits=31)
+        inflate = isal_zlib.decompressobj(wbits=31)
         try:
             data = inflate.decompress(raw)
-        except zlib.error:
+        except _INFLATE_ERRORS:
             return read_all(path)
         if inflate.eof and not inflate.unused_data:
             return data, None
