@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
+from isal import igzip
 
 HERE = Path(__file__).resolve().parent
 GENERATOR_VERSION = 2
@@ -252,7 +253,8 @@ def _msgspec_file(name: str) -> int:
 
     data = Path(name).read_bytes()
     if data[:2] == b"\x1f\x8b":
-        data = gzip.decompress(data)
+        # ISA-L, as the scan inflates: the floor must not be slower at this than it.
+        data = igzip.decompress(data)
     if name.endswith(".jsonl"):
         decoder = msgspec.json.Decoder(Record)
         records = [decoder.decode(line) for line in data.splitlines() if line]
