@@ -77,10 +77,8 @@ _MERGE: tuple[tuple[str, str], ...] = (
     ("max_claimed_country", "max"),
 )
 
-# The event columns a digest is made of (access_rows needs no others).
-EVENT_COLUMNS = (
-    "resources",
-    "error_code",
+# The event columns a digest row copies from its event...
+_PICKED = (
     "event_id",
     "event_time",
     "provider",
@@ -91,6 +89,8 @@ EVENT_COLUMNS = (
     "caller",
     "claimed_country",
 )
+# ... and all those access_rows reads (it needs no others).
+EVENT_COLUMNS = ("resources", "error_code", *_PICKED)
 
 
 @dataclass(frozen=True)
@@ -148,11 +148,12 @@ class ProtectedKeys:
     def fingerprint(self) -> str:
         """SHA-256 of the pairs: digests built with other keys cannot be merged."""
         digest = hashlib.sha256()
-        for key, store in zip(
+        pairs = zip(
             self.table.column("key").to_pylist(),
             self.table.column("store_id").to_pylist(),
             strict=True,
-        ):
+        )
+        for key, store in sorted(set(pairs)):
             digest.update(f"{len(key)}:{key}{len(store)}:{store}".encode())
         return digest.hexdigest()
 
@@ -193,7 +194,7 @@ def access_rows(events: pa.Table, keys: ProtectedKeys) -> pa.Table:
         rows, codes = rows[keep], codes[keep]
     if len(rows) == 0:
         return DIGEST_SCHEMA.empty_table()
-    picked = events.select(list(EVENT_COLUMNS[2:])).take(pa.array(rows))
+    picked = events.select(list(_PICKED)).take(pa.array(rows))
     times = picked.column("event_time")
     actions = picked.column("action")
     ids = picked.column("event_id")
