@@ -594,12 +594,12 @@ def _plain_lines(path: Path) -> Iterator[tuple[int, list[bytes]]]:
                 if data:
                     yield number, [data]
                 return
-            cut = data.rfind(b"\n")
-            if cut < 0:
-                rest = data
+            # The piece after the last newline is the start of a line the next block
+            # ends (splitting all at once saves copying the block before the cut).
+            lines = data.split(b"\n")
+            rest = lines.pop()
+            if not lines:
                 continue
-            lines = data[:cut].split(b"\n")
-            rest = data[cut + 1 :]
             yield number, lines
             number += len(lines)
 
