@@ -98,8 +98,9 @@ class ProtectedKeys:
     """Every name (store id or alias) under which a log may mention a protected store."""
 
     table: pa.Table  # key, store_id: one row per pair
-    # Derived lookup: distinct key names; the stores of names[i] are
-    # stores[codes[starts[i]:starts[i + 1]]].
+    # Derived: the distinct pairs, sorted (what the fingerprint covers), and a lookup of
+    # distinct key names; the stores of names[i] are stores[codes[starts[i]:starts[i + 1]]].
+    pairs: tuple[tuple[str, str], ...] = field(init=False, repr=False, compare=False)
     names: pa.Array = field(init=False, repr=False, compare=False)
     starts: np.ndarray = field(init=False, repr=False, compare=False)
     codes: np.ndarray = field(init=False, repr=False, compare=False)
@@ -115,6 +116,7 @@ class ProtectedKeys:
                 )
             )
         )
+        object.__setattr__(self, "pairs", tuple(pairs))
         keys = [key for key, _ in pairs]
         store_ids = [store for _, store in pairs]
         distinct_stores = sorted(set(store_ids))
@@ -134,7 +136,7 @@ class ProtectedKeys:
     @classmethod
     def from_pairs(cls, pairs: Iterable[tuple[str, str]]) -> ProtectedKeys:
         """From (key, store_id) pairs; duplicates are dropped."""
-        rows = sorted(set(pairs))
+        rows = list(dict.fromkeys(pairs))
         return cls(
             pa.table(
                 {
@@ -148,12 +150,7 @@ class ProtectedKeys:
     def fingerprint(self) -> str:
         """SHA-256 of the pairs: digests built with other keys cannot be merged."""
         digest = hashlib.sha256()
-        pairs = zip(
-            self.table.column("key").to_pylist(),
-            self.table.column("store_id").to_pylist(),
-            strict=True,
-        )
-        for key, store in sorted(set(pairs)):
+        for key, store in self.pairs:
             digest.update(f"{len(key)}:{key}{len(store)}:{store}".encode())
         return digest.hexdigest()
 
