@@ -10,7 +10,7 @@ from borderwatch.rules.base import Rule
 
 # Rules read `protected_access`: one row per group of accesses sharing every signal
 # (rules/views.py), with `events` counted and `sample_event_ids`/`actions` kept per group.
-# {flat:x} below: the distinct values of list column x over the finding's groups, sorted.
+# {span:...}, {samples:...} and {flat:x} below are shared snippets (see _expand).
 _PROHIBITED_SQL = """
 WITH signals AS (
     SELECT group_id, data_classes, 'corporate_egress' AS basis, egress_country AS country
@@ -41,8 +41,7 @@ hits AS (
 SELECT pa.store_id AS resource, pa.principal, any_value(pa.person) AS person,
     h.signal_country AS country,
     {flat:h.classes} AS data_classes,
-    sum(pa.events) AS count,
-    min(pa.first_seen) AS first_seen, max(pa.last_seen) AS last_seen,
+    {span:pa.},
     struct_pack(
         basis := {flat:h.bases},
         confidence := {best_confidence},
@@ -53,8 +52,7 @@ SELECT pa.store_id AS resource, pa.principal, any_value(pa.person) AS person,
         travel_country := any_value(pa.travel_country),
         employer := any_value(pa.employer),
         identity_matched_on := any_value(pa.matched_on),
-        actions := {flat:pa.actions}[1:10],
-        sample_event_ids := {flat:pa.sample_event_ids}[1:10]
+        {samples:pa.}
     ) AS evidence
 FROM hits h JOIN protected_access pa USING (group_id) JOIN access_verdict v USING (group_id)
 GROUP BY pa.store_id, pa.principal, h.signal_country
@@ -81,46 +79,60 @@ _BEST_CONFIDENCE = """CASE WHEN bool_or(v.confidence = 'high') THEN 'high'
             WHEN bool_or(v.confidence = 'low') THEN 'low' ELSE 'none' END"""
 
 
-def _flatten(sql: str) -> str:
-    """Expand {flat:x}: the sorted distinct values of list column x over the groups."""
+def _expand(sql: str) -> str:
+    """Expand the snippets every access rule shares, over the finding's groups (columns
+    of protected_access, prefixed by the alias given, e.g. {span:pa.}):
+
+    - {span:p}: the count of accesses and their first and last time;
+    - {samples:p}: up to ten actions and sample event ids (evidence fields);
+    - {flat:x}: the sorted distinct values of list column x.
+    """
+    sql = re.sub(
+        r"\{span:([^}]*)\}",
+        r"sum(\1events) AS count, min(\1first_seen) AS first_seen, "
+        r"max(\1last_seen) AS last_seen",
+        sql,
+    )
+    sql = re.sub(
+        r"\{samples:([^}]*)\}",
+        r"actions := {flat:\1actions}[1:10], "
+        r"sample_event_ids := {flat:\1sample_event_ids}[1:10]",
+        sql,
+    )
     return re.sub(r"\{flat:([^}]+)\}", r"list_sort(list_distinct(flatten(list(\1))))", sql)
 
 
-_PROHIBITED_SQL = _flatten(
+_PROHIBITED_SQL = _expand(
     _PROHIBITED_SQL.replace("{ip_signals}", _IP_SIGNALS).replace(
         "{best_confidence}", _BEST_CONFIDENCE
     )
 )
 
-_UNKNOWN_SQL = _flatten("""
+_UNKNOWN_SQL = _expand("""
 SELECT store_id AS resource, principal, any_value(person) AS person, NULL AS country,
     any_value(data_classes) AS data_classes,
-    sum(events) AS count,
-    min(first_seen) AS first_seen, max(last_seen) AS last_seen,
+    {span:},
     struct_pack(
         callers := list_sort(list(DISTINCT coalesce(caller, '(none)')))[1:10],
         caller_kinds := list_sort(list(DISTINCT caller_kind)),
         identity_known := bool_or(person IS NOT NULL),
-        actions := {flat:actions}[1:10],
-        sample_event_ids := {flat:sample_event_ids}[1:10]
+        {samples:}
     ) AS evidence
 FROM protected_access JOIN access_verdict USING (group_id)
 WHERE effective_country IS NULL AND anonymiser IS NULL
 GROUP BY store_id, principal
 """)
 
-_ANONYMIZED_SQL = _flatten("""
+_ANONYMIZED_SQL = _expand("""
 SELECT store_id AS resource, principal, any_value(person) AS person, NULL AS country,
     any_value(data_classes) AS data_classes,
-    sum(events) AS count,
-    min(first_seen) AS first_seen, max(last_seen) AS last_seen,
+    {span:},
     struct_pack(
         anonymisers := list_sort(list(DISTINCT anonymiser)),
         callers := list_sort(list(DISTINCT caller))[1:10],
         exit_countries := list_sort(list(DISTINCT coalesce(ip_located, ip_registered))),
         identity_known := bool_or(person IS NOT NULL),
-        actions := {flat:actions}[1:10],
-        sample_event_ids := {flat:sample_event_ids}[1:10]
+        {samples:}
     ) AS evidence
 FROM protected_access
 WHERE anonymiser IS NOT NULL AND egress_country IS NULL AND person_country IS NULL
@@ -148,7 +160,7 @@ _BASIS_TEXT = {
 }
 
 
-_COVERED_SQL = _flatten("""
+_COVERED_SQL = _expand("""
 WITH hits AS (
     SELECT pa.group_id, ac.country AS concern, list(DISTINCT ac.data_class) AS classes
     FROM (SELECT group_id, data_classes, unnest(covered_countries) AS concern_country
@@ -160,16 +172,14 @@ WITH hits AS (
 SELECT pa.store_id AS resource, pa.principal, any_value(pa.person) AS person,
     h.concern AS country,
     {flat:h.classes} AS data_classes,
-    sum(pa.events) AS count,
-    min(pa.first_seen) AS first_seen, max(pa.last_seen) AS last_seen,
+    {span:pa.},
     struct_pack(
         covered_basis := any_value(pa.covered_basis),
         employer := any_value(pa.employer),
         resident_country := any_value(pa.resident_country),
         caller_countries := list_sort(list(DISTINCT pa.ip_country)),
         callers := list_sort(list(DISTINCT pa.caller))[1:10],
-        actions := {flat:pa.actions}[1:10],
-        sample_event_ids := {flat:pa.sample_event_ids}[1:10]
+        {samples:pa.}
     ) AS evidence
 FROM hits h JOIN protected_access pa USING (group_id)
 GROUP BY pa.store_id, pa.principal, h.concern
