@@ -280,6 +280,50 @@ def test_object_arns_give_the_keys_of_the_forgiving_path(
     assert sum(b.events.num_rows for b in SOURCE.read(path)) == 2
 
 
+def test_one_object_arn_per_record_gives_the_keys_of_the_forgiving_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Records naming one S3 object take keys remembered per bucket and parameters.
+
+    The remembered keys must not carry one record's object ARN into another's: here a
+    parameter names object a, so a record for object a lists it once and a record for
+    object b (same bucket, same parameters) lists both.
+    """
+    from borderwatch.sources import cloudtrail_fast
+
+    base = _records(1, seed=3)[0]
+    shapes = [
+        ({"ARN": "arn:aws:s3:::bkt/a"}, {"resourceArn": "arn:aws:s3:::bkt/a"}),
+        ({"ARN": "arn:aws:s3:::bkt/b"}, {"resourceArn": "arn:aws:s3:::bkt/a"}),
+        ({"arn": "arn:aws:s3:::bkt/c"}, {"resourceArn": "arn:aws:s3:::bkt/a"}),
+        ({"ARN": "arn:aws:s3:::bkt/a"}, {"bucketName": "bkt"}),
+        ({"ARN": "arn:aws:s3:::bkt/d"}, {"bucketName": "other", "tableName": "bkt"}),
+        ({"ARN": "arn:aws:s3:::bkt/e"}, None),
+        ({"ARN": "arn:aws:s3:::bkt/a"}, {"resourceArn": "arn:aws:s3:::bkt/a"}),
+    ]
+    records = []
+    for resource, parameters in shapes:
+        record = json.loads(json.dumps(base))
+        record["resources"] = [resource]
+        record["requestParameters"] = parameters
+        records.append(record)
+    path = _write(tmp_path / "objects.json", records, "records")
+    rows = _same_both_ways(path)
+    assert rows[0]["resources"] == ["arn:aws:s3:::bkt/a", "arn:aws:s3:::bkt", "bkt"]
+    assert rows[1]["resources"] == [
+        "arn:aws:s3:::bkt/b",
+        "arn:aws:s3:::bkt",
+        "bkt",
+        "arn:aws:s3:::bkt/a",
+    ]
+
+    def refuse(item: Any) -> dict[str, Any]:
+        raise AssertionError("the typed fast path should have read this record")
+
+    monkeypatch.setattr(cloudtrail_fast, "normalise", refuse)
+    assert sum(b.events.num_rows for b in SOURCE.read(path)) == len(shapes)
+
+
 def test_user_registered_sources_are_read_serially(tmp_path: Path) -> None:
     from borderwatch.engine import events
 
