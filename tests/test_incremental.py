@@ -149,13 +149,13 @@ def test_a_touched_unchanged_file_is_hashed_once_not_every_day(
     day1.write_text(trail("01", [("mei", "36.96.1.1")]))
     scan(tmp_path, "daily", "--incremental")
     hashed: list[str] = []
-    original = state._sha256
+    original = state.sha256_of
 
     def counting(path: Path) -> str:
         hashed.append(path.name)
         return original(path)
 
-    monkeypatch.setattr(state, "_sha256", counting)
+    monkeypatch.setattr(state, "sha256_of", counting)
     os.utime(day1, ns=(10**18, 10**18))  # touched (e.g. copied again), content the same
     reads.clear()
     _, summary, _ = scan(tmp_path, "daily", "--incremental")
@@ -195,6 +195,72 @@ def test_a_newly_protected_store_makes_every_input_read_again(
     reads.clear()
     _, third, _ = scan(tmp_path, "daily", "--incremental")
     assert reads == [] and third["notes"] == []
+
+
+def test_the_same_logs_named_twice_count_once(tmp_path: Path, reads: list[str]) -> None:
+    """A copied folder (same bytes, other paths) is read once, and says so."""
+    (tmp_path / "policy.yaml").write_text(POLICY)
+    (tmp_path / "stores.csv").write_text(INVENTORY)
+    logs = tmp_path / "logs"
+    (logs / "a").mkdir(parents=True)
+    (logs / "b").mkdir()
+    day1 = trail("01", [("mei", "36.96.1.1"), ("mei", "36.96.1.1")])
+    (logs / "a" / "day1.json").write_text(day1)
+    (logs / "b" / "day1-copy.json").write_text(day1)
+    # Same size, other bytes: not a copy.
+    (logs / "b" / "day1-other.json").write_text(day1.replace("01-1", "01-2"))
+    code, summary, findings = scan(tmp_path, "once")
+    assert code == 1 and sorted(reads) == ["day1-other.json", "day1.json"]
+    assert summary["events_total"] == 4
+    notes = {Path(i["path"]).name: i["note"] for i in summary["inputs"] if i["kind"] == "events"}
+    assert notes["day1-copy.json"].startswith("skipped: same content as ")
+    assert str(logs / "a" / "day1.json") in notes["day1-copy.json"]
+    assert notes["day1.json"] == notes["day1-other.json"] == ""
+    (note,) = summary["notes"]
+    assert note.startswith("1 input has the same bytes as another input")
+    (china,) = [f for f in findings if f["country"] == "CN"]
+    assert china["count"] == 4  # two files of two accesses, not three
+
+
+def test_a_file_moved_into_an_archive_is_not_counted_again(
+    tmp_path: Path, reads: list[str]
+) -> None:
+    """Incremental scans know inputs by path and by checksum: a file moved elsewhere
+    between two scans keeps counting once (the state still holds what it was read for)."""
+    (tmp_path / "policy.yaml").write_text(POLICY)
+    (tmp_path / "stores.csv").write_text(INVENTORY)
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    day1 = json.loads(trail("01", [("mei", "36.96.1.1")]))
+    day1["Records"].append({"eventName": "GetObject"})  # no time: quarantined
+    (logs / "day1.json").write_text(json.dumps(day1))
+    scan(tmp_path, "daily", "--incremental")
+    (logs / "archive").mkdir()
+    (logs / "day1.json").rename(logs / "archive" / "day1.json")
+    (logs / "day2.json").write_text(trail("02", [("mei", "36.96.1.2")]))
+    reads.clear()
+    code, second, daily = scan(tmp_path, "daily", "--incremental")
+    assert code == 1 and reads == ["day2.json"]
+    moved = {Path(i["path"]).name: i for i in second["inputs"] if i["kind"] == "events"}
+    assert moved["day1.json"]["note"].startswith("skipped: same content as ")
+    assert "read in an earlier scan" in moved["day1.json"]["note"]
+    # It carries the accounting it was read with: the totals match a full rescan.
+    assert (moved["day1.json"]["accepted"], moved["day1.json"]["quarantined"]) == (1, 1)
+    _, full_summary, full = scan(tmp_path, "full")
+    assert second["events_total"] == full_summary["events_total"] == 2
+    assert comparable(daily) == comparable(full)
+    assert [f["count"] for f in daily if f["country"] == "CN"] == [2]
+    assert _quarantined(tmp_path / "daily") == _quarantined(tmp_path / "full") == 1
+    reads.clear()
+    _, third, again = scan(tmp_path, "daily", "--incremental")
+    assert reads == [] and comparable(again) == comparable(full)
+    assert third["events_total"] == 2 and _quarantined(tmp_path / "daily") == 1
+    notes = {Path(i["path"]).name: i["note"] for i in third["inputs"] if i["kind"] == "events"}
+    assert notes["day1.json"].startswith("skipped: same content as ")
+
+
+def _quarantined(out: Path) -> int:
+    return len((out / "quarantine.jsonl").read_text().splitlines())
 
 
 def test_incremental_needs_an_output_folder_and_full_needs_incremental(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ import zstandard
 
 from borderwatch.sources.inputs import (
     CorruptInputError,
+    InputFile,
     expand_inputs,
     head_bytes,
     iter_lines,
@@ -98,3 +99,37 @@ def test_a_file_named_twice_is_read_once(tmp_path: Path) -> None:
         [logs, str(logs / "*.json"), tmp_path / "link.json", tmp_path / "hard.json"]
     )
     assert [f.display for f in found] == [str(logs / "a.json"), str(logs / "b.json")]
+
+
+def test_content_copies_hashes_only_files_of_equal_size(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from borderwatch.sources import inputs
+
+    names = {
+        "a.json": b'{"x": 1}',
+        "b.json": b'{"x": 2}',  # same size as a, other bytes
+        "c.json": b'{"x": 1}',  # a copy of a
+        "d.json": b'{"x": 10}',  # a size of its own: never hashed
+        "e.json": b"",
+        "f.json": b"",  # empty files hold nothing: never copies
+        "g.json": b'{"x": 1}',  # another copy of a
+    }
+    for name, data in names.items():
+        (tmp_path / name).write_bytes(data)
+    files = [InputFile(tmp_path / name, name) for name in names]
+    hashed: list[str] = []
+    original = inputs.sha256_of
+
+    def counting(path: Path) -> str:
+        hashed.append(path.name)
+        return original(path)
+
+    monkeypatch.setattr(inputs, "sha256_of", counting)
+    copies = inputs.content_copies(files)
+    assert sorted(hashed) == ["a.json", "b.json", "c.json", "g.json"]
+    assert {files[i].display: files[first].display for i, (first, _) in copies.items()} == {
+        "c.json": "a.json",
+        "g.json": "a.json",
+    }
+    assert all(sha == original(tmp_path / "a.json") for _, sha in copies.values())

@@ -40,7 +40,7 @@ from borderwatch.model.scan import CountryAccess, InputSummary, ResidencyRow, Sc
 from borderwatch.registry import Registry
 from borderwatch.rules.base import Rule
 from borderwatch.rules.views import VIEWS
-from borderwatch.sources.inputs import InputFile, expand_inputs
+from borderwatch.sources.inputs import InputFile, content_copies, copy_note, expand_inputs
 from borderwatch.tables.records import TableRead
 
 T = TypeVar("T")
@@ -193,18 +193,36 @@ def _load_inputs(
     files: Sequence[InputFile],
     keys: ProtectedKeys,
 ) -> _Loaded:
-    """Read the event inputs; with state, only those no earlier scan has read."""
+    """Read the event inputs; with state, only those no earlier scan has read.
+
+    An input with the same bytes as another (a copied folder, a file moved into an
+    archive between incremental scans) is read once; the copy says so in its note.
+    """
     if request.state_path is None:
+        found = content_copies(files)
+        copies = [
+            InputSummary(
+                files[index].display,
+                "events",
+                "copy",
+                0,
+                0,
+                0,
+                copy_note(files[first].display, sha256),
+            )
+            for index, (first, sha256) in found.items()
+        ]
         load = load_events(
             engine,
             ctx.registry.sources,
             (),
             keys=keys,
-            files=files,
+            files=[item for index, item in enumerate(files) if index not in found],
             forced_format=request.event_format,
             progress=ctx.progress,
         )
-        return _Loaded(load.inputs, load.quarantined, [])
+        summaries = _in_input_order(files, [*load.inputs, *copies])
+        return _Loaded(summaries, load.quarantined, [], _copies_note(len(copies)))
     state = ScanState(engine)
     notes = state.check_keys(keys)
     plan = state.plan(files)
@@ -218,13 +236,39 @@ def _load_inputs(
         forced_format=request.event_format,
         progress=ctx.progress,
     )
-    state.remember(plan.to_read, load.inputs, load.quarantined, plan.fingerprints)
+    copied = [item for item, _ in plan.copies]
+    copy_summaries = [summary for _, summary in plan.copies]
+    state.remember(
+        [*plan.to_read, *copied],
+        [*load.inputs, *copy_summaries],
+        load.quarantined,
+        plan.fingerprints,
+        plan.carried,
+    )
     return _Loaded(
-        [*plan.earlier, *load.inputs],
+        _in_input_order(files, [*plan.earlier, *load.inputs, *copy_summaries]),
         [*plan.earlier_quarantine, *load.quarantined],
         plan.changed,
-        notes,
+        [*notes, *_copies_note(len(copied))],
     )
+
+
+def _in_input_order(
+    files: Sequence[InputFile], summaries: list[InputSummary]
+) -> list[InputSummary]:
+    """Summaries in the order the inputs were named (each input has one)."""
+    position = {item.display: index for index, item in enumerate(files)}
+    return sorted(summaries, key=lambda summary: position.get(summary.path, len(position)))
+
+
+def _copies_note(count: int) -> list[str]:
+    if not count:
+        return []
+    inputs, verb = ("input has", "was") if count == 1 else ("inputs have", "were")
+    return [
+        f"{count:,} {inputs} the same bytes as another input and {verb} not read again: "
+        "their records are counted once (see the inputs' notes)"
+    ]
 
 
 def _classified(stores: list[Store], request: ScanRequest) -> list[Store]:

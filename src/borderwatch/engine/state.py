@@ -14,10 +14,10 @@ twice, until a full rescan (`--full`) replaces the state.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 
@@ -26,7 +26,7 @@ from borderwatch.engine.duckdb_engine import DuckDBEngine
 from borderwatch.errors import UsageError
 from borderwatch.model.events import QuarantinedRecord
 from borderwatch.model.scan import InputSummary
-from borderwatch.sources.inputs import InputFile
+from borderwatch.sources.inputs import COPY_NOTE, InputFile, copy_note, sha256_of
 
 STATE_FILE = "state.duckdb"
 # Bumped when the stored tables change shape; an older state needs a full rescan.
@@ -66,15 +66,7 @@ class Fingerprint:
 def fingerprint(path: Path) -> Fingerprint:
     """Size, modification time and SHA-256 of a file (read in chunks)."""
     stat = path.stat()
-    return Fingerprint(stat.st_size, stat.st_mtime_ns, _sha256(path))
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
+    return Fingerprint(stat.st_size, stat.st_mtime_ns, sha256_of(path))
 
 
 def _unchanged(path: Path, row: dict[str, object]) -> tuple[bool, Fingerprint]:
@@ -89,7 +81,7 @@ def _unchanged(path: Path, row: dict[str, object]) -> tuple[bool, Fingerprint]:
         return False, Fingerprint(stat.st_size, stat.st_mtime_ns, "")
     if stat.st_mtime_ns == row["mtime_ns"]:
         return True, Fingerprint(stat.st_size, stat.st_mtime_ns, str(row["sha256"]))
-    digest = _sha256(path)
+    digest = sha256_of(path)
     return digest == row["sha256"], Fingerprint(stat.st_size, stat.st_mtime_ns, digest)
 
 
@@ -102,6 +94,12 @@ class Plan:
     earlier: list[InputSummary]
     earlier_quarantine: list[QuarantinedRecord]
     changed: list[str]  # human sentences, one per input that changed since it was read
+    # New inputs with the bytes of an input read before or of another new one (a moved
+    # or copied file): not read, their records are already counted.
+    copies: list[tuple[InputFile, InputSummary]] = field(default_factory=list)
+    # copy's key -> key of the earlier input whose accounting it carries (the earlier
+    # path is not named any more: the file was moved)
+    carried: dict[str, str] = field(default_factory=dict)
 
 
 class ScanState:
@@ -159,15 +157,28 @@ class ScanState:
             row["path"]: row for row in self.engine.query("SELECT * FROM input_files").to_pylist()
         }
         plan = Plan([], {}, [], [], [])
+        named = {_key(item) for item in files}
+        # Content already counted, by checksum: a file moved into an archive folder or
+        # copied elsewhere has a new path but must not count again.
+        read_before = {str(row["sha256"]): row for row in known.values() if row["sha256"]}
+        read_now: dict[str, str] = {}
         for item in files:
             key = _key(item)
             row = known.get(key)
             if row is None:
-                plan.fingerprints[key] = fingerprint(item.path)
+                print_ = plan.fingerprints[key] = fingerprint(item.path)
+                copy = self._copy(item, print_, read_before, read_now, named, plan)
+                if copy is not None:
+                    plan.copies.append((item, copy))
+                    continue
+                if print_.size:
+                    read_now[print_.sha256] = item.display
                 plan.to_read.append(item)
                 continue
             same, print_ = _unchanged(item.path, row)
             note = f"read in an earlier scan ({row['read_at']})"
+            if str(row["note"]).startswith(COPY_NOTE):
+                note = str(row["note"])
             if same and print_.mtime_ns != row["mtime_ns"]:
                 # Touched but identical (the checksum said so): remember the new time so
                 # later scans do not hash it again.
@@ -196,7 +207,7 @@ class ScanState:
                     note,
                 )
             )
-        reused = {_key(item) for item in files} & known.keys()
+        reused = (named & known.keys()) | set(plan.carried.values())
         if reused:
             rows = self.engine.query("SELECT * FROM state_quarantine").to_pylist()
             plan.earlier_quarantine = [
@@ -208,14 +219,59 @@ class ScanState:
             ]
         return plan
 
+    @staticmethod
+    def _copy(
+        item: InputFile,
+        print_: Fingerprint,
+        read_before: dict[str, dict[str, Any]],
+        read_now: dict[str, str],
+        named: set[str],
+        plan: Plan,
+    ) -> InputSummary | None:
+        """The summary of a new input whose bytes were read already, else None.
+
+        A copy of an input named in this scan too counts nothing itself; a copy of one
+        no longer named (the file was moved) carries the accounting it was read with.
+        """
+        if not print_.size:
+            return None
+        row = read_before.get(print_.sha256)
+        if row is not None:
+            path = str(row["path"])
+            read_at = str(row["read_at"])
+            if path in named or path in plan.carried.values():
+                note = copy_note(path, print_.sha256, read_at)
+                return InputSummary(item.display, "events", "copy", 0, 0, 0, note)
+            plan.carried[_key(item)] = path
+            return InputSummary(
+                item.display,
+                "events",
+                str(row["format"]),
+                row["records_read"],
+                row["accepted"],
+                row["quarantined"],
+                copy_note(path, print_.sha256, read_at),
+            )
+        first = read_now.get(print_.sha256)
+        if first is None:
+            return None
+        note = copy_note(first, print_.sha256)
+        return InputSummary(item.display, "events", "copy", 0, 0, 0, note)
+
     def remember(
         self,
         files: Sequence[InputFile],
         summaries: Sequence[InputSummary],
         quarantined: Sequence[QuarantinedRecord],
         fingerprints: dict[str, Fingerprint],
+        carried: dict[str, str] | None = None,
     ) -> None:
-        """Record inputs just read, with their accounting and quarantined records."""
+        """Record inputs just read, with their accounting and quarantined records.
+
+        `carried`: copies (moved inputs) by key -> the earlier input's key, whose
+        quarantined records they take over.
+        """
+        carried = carried or {}
         now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         by_display = {item.display: item for item in files}
         rows = []
@@ -246,6 +302,13 @@ class ScanState:
                     [dict(zip(_FILES_SCHEMA.names, row, strict=True)) for row in rows],
                     schema=_FILES_SCHEMA,
                 ),
+            )
+        for copy_key, earlier_key in carried.items():
+            # A moved input's quarantined records follow it to its new path.
+            self.engine.execute(
+                "INSERT INTO state_quarantine SELECT ?, input_path, position, reason, "
+                "excerpt, format FROM state_quarantine WHERE input_key = ?",
+                [copy_key, earlier_key],
             )
         mine = [q for q in quarantined if q.input_path in by_display]
         if mine:

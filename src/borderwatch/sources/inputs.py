@@ -10,6 +10,7 @@ from __future__ import annotations
 import atexit
 import glob
 import gzip
+import hashlib
 import io
 import os
 import sys
@@ -76,6 +77,56 @@ def expand_inputs(specs: Sequence[str | Path]) -> list[InputFile]:
 
 
 STDIN = "-"
+# The note of an input skipped because an earlier input has the same bytes.
+COPY_NOTE = "skipped: same content as"
+
+
+def sha256_of(path: Path) -> str:
+    """SHA-256 of a file's bytes (read in chunks), hex."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def content_copies(files: Sequence[InputFile]) -> dict[int, tuple[int, str]]:
+    """Inputs whose bytes equal an earlier input's: {copy index: (first index, sha256)}.
+
+    The same logs named twice (a copied folder, overlapping exports) must not count
+    twice. Only files of equal size are hashed, so in the usual case, where sizes
+    differ, this costs one stat per file. Empty files hold nothing and are left alone;
+    unreadable ones are left to their reader to report.
+    """
+    by_size: dict[int, list[int]] = {}
+    for index, item in enumerate(files):
+        try:
+            size = item.path.stat().st_size
+        except OSError:
+            continue
+        if size:
+            by_size.setdefault(size, []).append(index)
+    copies: dict[int, tuple[int, str]] = {}
+    for indexes in by_size.values():
+        if len(indexes) < 2:
+            continue
+        first_of: dict[str, int] = {}
+        for index in indexes:
+            try:
+                digest = sha256_of(files[index].path)
+            except OSError:
+                continue
+            first = first_of.setdefault(digest, index)
+            if first != index:
+                copies[index] = (first, digest)
+    return copies
+
+
+def copy_note(first: str, sha256: str, read_at: str = "") -> str:
+    """The note of an input skipped as a copy of `first` (read by an earlier scan at
+    `read_at`, if given)."""
+    earlier = f", read in an earlier scan ({read_at})" if read_at else ""
+    return f"{COPY_NOTE} {first} (sha256 {sha256[:16]}...){earlier}: its records are counted once"
 
 
 def _identity(path: Path) -> object:
