@@ -324,6 +324,20 @@ def test_one_object_arn_per_record_gives_the_keys_of_the_forgiving_path(
     assert sum(b.events.num_rows for b in SOURCE.read(path)) == len(shapes)
 
 
+@pytest.mark.parametrize("arn", _ODD_ARNS)
+def test_one_odd_arn_per_record_gives_the_keys_of_the_forgiving_path(
+    tmp_path: Path, arn: str
+) -> None:
+    records = []
+    for parameters in ({"bucketName": "bucket"}, None, {"resourceArn": arn}):
+        record = _records(1, seed=4)[0]
+        record["resources"] = [{"ARN": arn}]
+        record["requestParameters"] = parameters
+        records.append(record)
+    rows = _same_both_ways(_write(tmp_path / "odd.json", records, "records"))
+    assert len(rows) == 3 and rows[0]["resources"][0] == arn.strip()
+
+
 def test_user_registered_sources_are_read_serially(tmp_path: Path) -> None:
     from borderwatch.engine import events
 
