@@ -264,10 +264,12 @@ def _in_input_order(
 def _copies_note(count: int) -> list[str]:
     if not count:
         return []
-    inputs, verb = ("input has", "was") if count == 1 else ("inputs have", "were")
+    inputs, verb, whose = (
+        ("input has", "was", "its") if count == 1 else ("inputs have", "were", "their")
+    )
     return [
         f"{count:,} {inputs} the same bytes as another input and {verb} not read again: "
-        "their records are counted once (see the inputs' notes)"
+        f"{whose} records are counted once (see the inputs' notes)"
     ]
 
 
