@@ -28,7 +28,6 @@ from borderwatch.engine.events import EventLoad, load_events
 from borderwatch.registry import load_plugins
 from borderwatch.sources.base import SourceBatch
 from borderwatch.sources.cloudtrail import CloudTrailSource
-from borderwatch.sources.cloudtrail_record import normalise
 from borderwatch.sources.inputs import expand_inputs, head_bytes
 from digestkit import MERGED, groups_at_once
 
@@ -264,20 +263,14 @@ _ODD_ARNS = [
 def test_object_arns_give_the_keys_of_the_forgiving_path(
     tmp_path: Path, arn: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from borderwatch.sources import cloudtrail_fast
 
     record = _records(1, seed=2)[0]
     record["resources"] = [{"ARN": arn}, {"ARN": "arn:aws:s3:::bucket"}, {"arn": arn}]
     path = _write(tmp_path / "odd.json", [record, record], "records")
     rows = _same_both_ways(path)
     assert rows and rows[0]["resources"][0] == arn.strip()
-
-    def refuse(item: Any) -> dict[str, Any]:
-        raise AssertionError("the typed fast path should have read this record")
-
     # The comparison above is only worth something if the fast path read these records.
-    monkeypatch.setattr(cloudtrail_fast, "normalise", refuse)
-    assert sum(b.events.num_rows for b in SOURCE.read(path)) == 2
+    assert _rows_of_the_fast_path(path, monkeypatch) == 2
 
 
 def test_one_object_arn_per_record_gives_the_keys_of_the_forgiving_path(
@@ -289,7 +282,6 @@ def test_one_object_arn_per_record_gives_the_keys_of_the_forgiving_path(
     parameter names object a, so a record for object a lists it once and a record for
     object b (same bucket, same parameters) lists both.
     """
-    from borderwatch.sources import cloudtrail_fast
 
     base = _records(1, seed=3)[0]
     shapes = [
@@ -316,12 +308,20 @@ def test_one_object_arn_per_record_gives_the_keys_of_the_forgiving_path(
         "bkt",
         "arn:aws:s3:::bkt/a",
     ]
+    assert _rows_of_the_fast_path(path, monkeypatch) == len(shapes)
+
+
+def _rows_of_the_fast_path(
+    path: Path, monkeypatch: pytest.MonkeyPatch, batch_size: int = 50_000
+) -> int:
+    """Rows read from `path` with the forgiving per-record path forbidden."""
+    from borderwatch.sources import cloudtrail_fast
 
     def refuse(item: Any) -> dict[str, Any]:
         raise AssertionError("the typed fast path should have read this record")
 
     monkeypatch.setattr(cloudtrail_fast, "normalise", refuse)
-    assert sum(b.events.num_rows for b in SOURCE.read(path)) == len(shapes)
+    return sum(b.events.num_rows for b in SOURCE.read(path, batch_size))
 
 
 @pytest.mark.parametrize("arn", _ODD_ARNS)
@@ -352,22 +352,16 @@ def test_user_registered_sources_are_read_serially(tmp_path: Path) -> None:
     assert events._worker_count(2, registry.sources, files, None) == 1
 
 
-@pytest.mark.parametrize("form", ["lines-gz", "records-gz"])
+@pytest.mark.parametrize("form", ["lines-gz", "records-gz", "lines"])
 def test_clean_records_take_the_fast_path(
     tmp_path: Path, form: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from borderwatch.sources import cloudtrail_fast
 
-    calls: list[Any] = []
-
-    def counting(item: Any) -> dict[str, Any]:
-        calls.append(item)
-        return normalise(item)
-
-    monkeypatch.setattr(cloudtrail_fast, "normalise", counting)
-    rows = list(SOURCE.read(_write(tmp_path / f"c.{form}", _records(300), form), 100))
-    assert sum(b.events.num_rows for b in rows) == 300
-    assert calls == []
+    # Plain lines: several blocks, so lines split over a block boundary are covered too.
+    monkeypatch.setattr(cloudtrail_fast, "_BLOCK", 4096)
+    path = _write(tmp_path / f"c.{form}", _records(300), form)
+    assert _rows_of_the_fast_path(path, monkeypatch, batch_size=100) == 300
 
 
 def _odd_lines_file(path: Path) -> Path:
@@ -420,25 +414,6 @@ def test_plain_lines_ending_with_newline_and_empty_file(tmp_path: Path) -> None:
     empty = tmp_path / "empty.jsonl"
     empty.write_bytes(b"")
     assert _same_both_ways(empty) == []
-
-
-@pytest.mark.parametrize("form", ["lines"])
-def test_clean_plain_lines_take_the_fast_path(
-    tmp_path: Path, form: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from borderwatch.sources import cloudtrail_fast
-
-    calls: list[Any] = []
-
-    def counting(item: Any) -> dict[str, Any]:
-        calls.append(item)
-        return normalise(item)
-
-    monkeypatch.setattr(cloudtrail_fast, "normalise", counting)
-    monkeypatch.setattr(cloudtrail_fast, "_BLOCK", 4096)
-    rows = list(SOURCE.read(_write(tmp_path / f"c.{form}", _records(300), form), 100))
-    assert sum(b.events.num_rows for b in rows) == 300
-    assert calls == []
 
 
 def test_whole_file_reads_as_read_all(tmp_path: Path) -> None:
