@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 from pathlib import Path
@@ -217,9 +218,30 @@ def test_the_same_logs_named_twice_count_once(tmp_path: Path, reads: list[str]) 
     assert str(logs / "a" / "day1.json") in notes["day1-copy.json"]
     assert notes["day1.json"] == notes["day1-other.json"] == ""
     (note,) = summary["notes"]
-    assert note.startswith("1 input has the same bytes as another input")
+    assert note.startswith("1 input has the same content as another input")
     (china,) = [f for f in findings if f["country"] == "CN"]
     assert china["count"] == 4  # two files of two accesses, not three
+
+
+def test_logs_beside_the_same_logs_compressed_count_once(tmp_path: Path, reads: list[str]) -> None:
+    """Delivered .json.gz files and a folder of the same logs unpacked: read once."""
+    (tmp_path / "policy.yaml").write_text(POLICY)
+    (tmp_path / "stores.csv").write_text(INVENTORY)
+    logs = tmp_path / "logs"
+    (logs / "delivered").mkdir(parents=True)
+    (logs / "unpacked").mkdir()
+    day1 = trail("01", [("mei", "36.96.1.1"), ("mei", "36.96.1.1")])
+    (logs / "delivered" / "day1.json.gz").write_bytes(gzip.compress(day1.encode()))
+    (logs / "unpacked" / "day1.json").write_text(day1)
+    code, summary, findings = scan(tmp_path, "once")
+    assert code == 1 and reads == ["day1.json.gz"]
+    notes = {Path(i["path"]).name: i["note"] for i in summary["inputs"] if i["kind"] == "events"}
+    assert notes["day1.json"].startswith(
+        f"skipped: same content as {logs / 'delivered' / 'day1.json.gz'} "
+        "(decompressed content sha256 "
+    )
+    (china,) = [f for f in findings if f["country"] == "CN"]
+    assert china["count"] == 2
 
 
 def test_a_file_moved_into_an_archive_is_not_counted_again(
@@ -257,6 +279,16 @@ def test_a_file_moved_into_an_archive_is_not_counted_again(
     assert third["events_total"] == 2 and _quarantined(tmp_path / "daily") == 1
     notes = {Path(i["path"]).name: i["note"] for i in third["inputs"] if i["kind"] == "events"}
     assert notes["day1.json"].startswith("skipped: same content as ")
+    # Put back where it was first read, it is known under both paths: counted once.
+    (logs / "archive" / "day1.json").rename(logs / "day1.json")
+    (logs / "archive" / "day1.json").write_text(json.dumps(day1))
+    reads.clear()
+    _, fourth, again = scan(tmp_path, "daily", "--incremental")
+    assert reads == [] and comparable(again) == comparable(full)
+    assert fourth["events_total"] == 2 and _quarantined(tmp_path / "daily") == 1
+    both = [i for i in fourth["inputs"] if Path(i["path"]).name == "day1.json"]
+    assert sorted(i["accepted"] for i in both) == [0, 1]
+    assert sum(i["quarantined"] for i in both) == 1
 
 
 def _quarantined(out: Path) -> int:

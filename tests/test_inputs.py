@@ -101,6 +101,21 @@ def test_a_file_named_twice_is_read_once(tmp_path: Path) -> None:
     assert [f.display for f in found] == [str(logs / "a.json"), str(logs / "b.json")]
 
 
+def _names_hashed_by(monkeypatch: pytest.MonkeyPatch, function: str) -> list[str]:
+    """The names of the files borderwatch.sources.inputs.<function> hashes from now on."""
+    from borderwatch.sources import inputs
+
+    names: list[str] = []
+    original = getattr(inputs, function)
+
+    def counting(path: Path) -> str:
+        names.append(path.name)
+        return str(original(path))
+
+    monkeypatch.setattr(inputs, function, counting)
+    return names
+
+
 def test_content_copies_hashes_only_files_of_equal_size(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -118,18 +133,45 @@ def test_content_copies_hashes_only_files_of_equal_size(
     for name, data in names.items():
         (tmp_path / name).write_bytes(data)
     files = [InputFile(tmp_path / name, name) for name in names]
-    hashed: list[str] = []
     original = inputs.sha256_of
-
-    def counting(path: Path) -> str:
-        hashed.append(path.name)
-        return original(path)
-
-    monkeypatch.setattr(inputs, "sha256_of", counting)
+    hashed = _names_hashed_by(monkeypatch, "sha256_of")
     copies = inputs.content_copies(files)
     assert sorted(hashed) == ["a.json", "b.json", "c.json", "g.json"]
-    assert {files[i].display: files[first].display for i, (first, _) in copies.items()} == {
+    assert {files[i].display: files[c.first].display for i, c in copies.items()} == {
         "c.json": "a.json",
         "g.json": "a.json",
     }
-    assert all(sha == original(tmp_path / "a.json") for _, sha in copies.values())
+    assert all(sha == original(tmp_path / "a.json") for _, sha, _ in copies.values())
+    assert not any(copy.decompressed for copy in copies.values())
+
+
+def test_a_gzip_file_and_a_plain_file_with_the_same_content_are_copies(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Logs beside the same logs unpacked count once; gzip trailers pick the candidates."""
+    from borderwatch.sources import inputs
+
+    content = b'{"x": 1}\n' * 100
+    other = b'{"x": 2}\n' * 100  # the same size unpacked, other content
+    payloads = {
+        "a.json.gz": gzip.compress(content),
+        "a.json": content,  # a.json.gz unpacked: a copy
+        "b.json": other,  # same unpacked size, other content: not a copy
+        "c.json.gz": gzip.compress(content, compresslevel=1),  # other bytes, same content
+        "d.json": b'{"x": 10}\n' * 100,  # a size of its own: never unpacked
+        "e.json.gz": gzip.compress(content)[:-12] + gzip.compress(content)[-4:],  # damaged
+    }
+    for name, data in payloads.items():
+        (tmp_path / name).write_bytes(data)
+    files = [InputFile(tmp_path / name, name) for name in payloads]
+    original = inputs.unpacked_sha256_of
+    unpacked = _names_hashed_by(monkeypatch, "unpacked_sha256_of")
+    copies = inputs.content_copies(files)
+    assert sorted(unpacked) == ["a.json", "a.json.gz", "b.json", "c.json.gz", "e.json.gz"]
+    assert {
+        files[i].display: (files[c.first].display, c.decompressed) for i, c in copies.items()
+    } == {
+        "a.json": ("a.json.gz", True),
+        "c.json.gz": ("a.json.gz", True),
+    }
+    assert {c.sha256 for c in copies.values()} == {original(tmp_path / "a.json")}

@@ -208,9 +208,9 @@ def _load_inputs(
                 0,
                 0,
                 0,
-                copy_note(files[first].display, sha256),
+                copy_note(files[copy.first].display, copy.sha256, decompressed=copy.decompressed),
             )
-            for index, (first, sha256) in found.items()
+            for index, copy in found.items()
         ]
         load = load_events(
             engine,
@@ -268,7 +268,7 @@ def _copies_note(count: int) -> list[str]:
         ("input has", "was", "its") if count == 1 else ("inputs have", "were", "their")
     )
     return [
-        f"{count:,} {inputs} the same bytes as another input and {verb} not read again: "
+        f"{count:,} {inputs} the same content as another input and {verb} not read again: "
         f"{whose} records are counted once (see the inputs' notes)"
     ]
 

@@ -162,6 +162,11 @@ class ScanState:
         # copied elsewhere has a new path but must not count again.
         read_before = {str(row["sha256"]): row for row in known.values() if row["sha256"]}
         read_now: dict[str, str] = {}
+        # Content counted by an input read before and named now: sha256 -> its name. A
+        # moved file whose old path is named again (put back, or copied back) holds the
+        # same records twice under two known paths; only the first named counts them.
+        counted: dict[str, str] = {}
+        demoted: set[str] = set()
         for item in files:
             key = _key(item)
             row = known.get(key)
@@ -196,6 +201,14 @@ class ScanState:
                     "earlier records stay counted once; run a full rescan (--full) to use it"
                 )
                 plan.changed.append(f"{item.display}: {note}")
+            digest = str(row["sha256"] or "")
+            if same and digest and row["format"] != "copy":
+                first = counted.setdefault(digest, item.display)
+                if first != item.display:
+                    demoted.add(key)
+                    note = copy_note(first, digest, str(row["read_at"]))
+                    plan.earlier.append(InputSummary(item.display, "events", "copy", 0, 0, 0, note))
+                    continue
             plan.earlier.append(
                 InputSummary(
                     item.display,
@@ -207,7 +220,7 @@ class ScanState:
                     note,
                 )
             )
-        reused = (named & known.keys()) | set(plan.carried.values())
+        reused = ((named & known.keys()) | set(plan.carried.values())) - demoted
         if reused:
             rows = self.engine.query("SELECT * FROM state_quarantine").to_pylist()
             plan.earlier_quarantine = [

@@ -16,10 +16,10 @@ import os
 import sys
 import tempfile
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, cast
+from typing import Any, BinaryIO, NamedTuple, cast
 
 import zstandard
 
@@ -28,6 +28,8 @@ from borderwatch.errors import UsageError
 GZIP_MAGIC = b"\x1f\x8b"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 HEAD_SIZE = 64 * 1024
+# A gzip member has a 10-byte header and an 8-byte trailer at least.
+_GZIP_MINIMUM = 18
 
 # Files that live beside logs in delivered layouts and are never log records.
 _IGNORED_NAMES = frozenset({".DS_Store", "Thumbs.db", "_SUCCESS"})
@@ -90,31 +92,93 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def content_copies(files: Sequence[InputFile]) -> dict[int, tuple[int, str]]:
-    """Inputs whose bytes equal an earlier input's: {copy index: (first index, sha256)}.
+class ContentCopy(NamedTuple):
+    """An input whose content an earlier input already holds."""
 
-    The same logs named twice (a copied folder, overlapping exports) must not count
-    twice. Only files of equal size are hashed, so in the usual case, where sizes
-    differ, this costs one stat per file. Empty files hold nothing and are left alone;
-    unreadable ones are left to their reader to report.
+    first: int  # index of that earlier input
+    sha256: str  # of the bytes, or of the decompressed content when `decompressed`
+    decompressed: bool = False
+
+
+def content_copies(files: Sequence[InputFile]) -> dict[int, ContentCopy]:
+    """Inputs whose content an earlier input holds: {copy index: ContentCopy}.
+
+    The same logs named twice (a copied folder, overlapping exports, a folder of logs
+    beside the same logs unpacked) must not count twice. Files of equal size are
+    compared by SHA-256 of their bytes; a gzip file and a plain file whose sizes match
+    (the gzip trailer records the unpacked size) by SHA-256 of what they hold. In the
+    usual case, where sizes differ, this costs a stat per file and a read of four bytes
+    per gzip file. Empty files hold nothing and are left alone; unreadable or damaged
+    ones are left to their reader to report.
     """
-    by_size: dict[int, list[int]] = {}
-    for index, item in enumerate(files):
+    sizes: list[int | None] = []
+    for item in files:
         try:
             size = item.path.stat().st_size
         except OSError:
-            continue
-        if size:
-            by_size.setdefault(size, []).append(index)
+            size = None
+        sizes.append(size or None)
+    copies = {
+        index: ContentCopy(first, digest)
+        for index, (first, digest) in _equal_groups(
+            _grouped(sizes), lambda index: _digest_or_none(sha256_of, files[index].path)
+        ).items()
+    }
+    unpacked = [
+        None if index in copies or size is None else _unpacked_size(files[index].path, size)
+        for index, size in enumerate(sizes)
+    ]
+    # Only groups that mix gzip and plain files: equal plain files were found above,
+    # and gzip files are compared by their bytes too (a re-compressed copy is left alone).
+    packed = [u is not None and u[1] for u in unpacked]
+    mixed = [
+        group
+        for group in _grouped([None if u is None else u[0] for u in unpacked])
+        if len({packed[index] for index in group}) > 1
+    ]
+    found = _equal_groups(
+        mixed, lambda index: _digest_or_none(unpacked_sha256_of, files[index].path)
+    )
+    copies.update(
+        {
+            index: ContentCopy(first, digest, decompressed=True)
+            for index, (first, digest) in found.items()
+        }
+    )
+    return copies
+
+
+def unpacked_sha256_of(path: Path) -> str:
+    """SHA-256 of a file's decompressed content (of its bytes when not compressed), hex.
+
+    Raises CorruptInputError when the compressed data is damaged.
+    """
+    digest = hashlib.sha256()
+    with open_input(path) as stream:
+        while chunk := stream.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _grouped(keys: Sequence[int | None]) -> list[list[int]]:
+    """Indexes sharing a key (None: no key), in index order; groups of two or more."""
+    by_key: dict[int, list[int]] = {}
+    for index, key in enumerate(keys):
+        if key is not None:
+            by_key.setdefault(key, []).append(index)
+    return [group for group in by_key.values() if len(group) > 1]
+
+
+def _equal_groups(
+    groups: Sequence[Sequence[int]], digest_of: Callable[[int], str | None]
+) -> dict[int, tuple[int, str]]:
+    """{index: (first index with the same digest, digest)} within each group."""
     copies: dict[int, tuple[int, str]] = {}
-    for indexes in by_size.values():
-        if len(indexes) < 2:
-            continue
+    for group in groups:
         first_of: dict[str, int] = {}
-        for index in indexes:
-            try:
-                digest = sha256_of(files[index].path)
-            except OSError:
+        for index in group:
+            digest = digest_of(index)
+            if digest is None:
                 continue
             first = first_of.setdefault(digest, index)
             if first != index:
@@ -122,11 +186,40 @@ def content_copies(files: Sequence[InputFile]) -> dict[int, tuple[int, str]]:
     return copies
 
 
-def copy_note(first: str, sha256: str, read_at: str = "") -> str:
+def _digest_or_none(digest: Callable[[Path], str], path: Path) -> str | None:
+    try:
+        return digest(path)
+    except (OSError, CorruptInputError):
+        return None
+
+
+def _unpacked_size(path: Path, size: int) -> tuple[int, bool] | None:
+    """(content size modulo 2**32, compressed) of a gzip or plain file; None otherwise.
+
+    A gzip file ends with the size of its content modulo 2**32 (of its last member
+    only, so a file of several members rarely matches: missed, never wrong, since
+    matches are confirmed by hashing the content). zstd files are not compared.
+    """
+    try:
+        with path.open("rb") as handle:
+            kind = compression_of(handle.read(4))
+            if kind is None:
+                return size & 0xFFFFFFFF, False
+            if kind != "gzip" or size < _GZIP_MINIMUM:
+                return None
+            handle.seek(-4, os.SEEK_END)
+            unpacked = int.from_bytes(handle.read(4), "little")
+    except OSError:
+        return None
+    return (unpacked, True) if unpacked else None
+
+
+def copy_note(first: str, sha256: str, read_at: str = "", *, decompressed: bool = False) -> str:
     """The note of an input skipped as a copy of `first` (read by an earlier scan at
-    `read_at`, if given)."""
+    `read_at`, if given; `decompressed`: the two hold the same content, one compressed)."""
     earlier = f", read in an earlier scan ({read_at})" if read_at else ""
-    return f"{COPY_NOTE} {first} (sha256 {sha256[:16]}...){earlier}: its records are counted once"
+    what = "decompressed content sha256" if decompressed else "sha256"
+    return f"{COPY_NOTE} {first} ({what} {sha256[:16]}...){earlier}: its records are counted once"
 
 
 def _identity(path: Path) -> object:
