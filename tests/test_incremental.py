@@ -291,6 +291,53 @@ def test_a_file_moved_into_an_archive_is_not_counted_again(
     assert sum(i["quarantined"] for i in both) == 1
 
 
+def _two_trails(logs: Path) -> None:
+    """An account trail and an organisation trail delivering the same three events in
+    files of other bytes (other order), as CloudTrail does."""
+    records = json.loads(trail("01", [("mei", "36.96.1.1")] * 3))["Records"]
+    for record, event_id in zip(records, ["e-a00", "e-b00", "e-c01"], strict=True):
+        record["eventID"] = event_id
+    (logs / "account").mkdir(parents=True)
+    (logs / "account" / "day1.json").write_text(json.dumps({"Records": records}))
+    (logs / "org").mkdir()
+    (logs / "org" / "day1.json").write_text(json.dumps({"Records": records[::-1]}))
+
+
+def test_events_delivered_by_two_trails_are_reported(tmp_path: Path) -> None:
+    (tmp_path / "policy.yaml").write_text(POLICY)
+    (tmp_path / "stores.csv").write_text(INVENTORY)
+    _two_trails(tmp_path / "logs")
+    code, summary, _ = scan(tmp_path, "once")
+    assert code == 1 and summary["events_total"] == 6  # counted as read: twice
+    (warning,) = summary["warnings"]
+    assert warning.startswith("some events were read more than once: 2 of the 4 events")
+    assert "'e-a00' in " in warning and "about 3 repeats (50.0%)" in warning
+    assert str(tmp_path / "logs" / "org" / "day1.json") in warning
+    html = (tmp_path / "once" / "report.html").read_text()
+    assert 'class="warnings"' in html and "were read more than once: 2 of the 4" in html
+    strict, _, _ = scan(tmp_path, "strict", "--strict")
+    assert strict == 2
+    (tmp_path / "logs" / "org" / "day1.json").unlink()
+    _, alone, _ = scan(tmp_path, "alone")
+    assert alone["warnings"] == [] and alone["events_total"] == 3
+
+
+def test_repeats_are_found_across_incremental_scans(tmp_path: Path) -> None:
+    """The sample of event ids is kept in the scan state with the digest."""
+    (tmp_path / "policy.yaml").write_text(POLICY)
+    (tmp_path / "stores.csv").write_text(INVENTORY)
+    logs = tmp_path / "logs"
+    _two_trails(logs)
+    org = (logs / "org" / "day1.json").read_bytes()
+    (logs / "org" / "day1.json").unlink()
+    _, first, _ = scan(tmp_path, "daily", "--incremental")
+    assert first["warnings"] == []
+    (logs / "org" / "day1.json").write_bytes(org)  # the organisation trail, a day later
+    _, second, _ = scan(tmp_path, "daily", "--incremental")
+    (warning,) = second["warnings"]
+    assert warning.startswith("some events were read more than once: 2 of the 4 events")
+
+
 def _quarantined(out: Path) -> int:
     return len((out / "quarantine.jsonl").read_text().splitlines())
 

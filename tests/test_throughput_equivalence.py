@@ -192,15 +192,18 @@ def _tree(root: Path) -> Path:
 
 def _load(
     root: Path, workers: int, keys: ProtectedKeys
-) -> tuple[EventLoad, list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+) -> tuple[EventLoad, list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
     engine = DuckDBEngine()
     try:
         load = load_events(engine, load_plugins().sources, [root], workers=workers, keys=keys)
         groups = engine.connection.execute(MERGED.format(table="access_parts")).fetchall()
         parts = engine.connection.execute("SELECT * FROM access_parts").fetchall()
+        samples = engine.connection.execute(
+            "SELECT event_id, input_path FROM event_id_sample ORDER BY ALL"
+        ).fetchall()
     finally:
         engine.close()
-    return load, groups, parts
+    return load, groups, parts, samples
 
 
 def _all_events(root: Path) -> pa.Table:
@@ -229,8 +232,8 @@ def test_parallel_loading_equals_serial(tmp_path: Path, monkeypatch: pytest.Monk
     events = _all_events(root)
     keys = _keys_for(events)
     assert len(loading.tasks_of(expand_inputs([root]))) >= 4
-    serial, serial_groups, _ = _load(root, 1, keys)
-    parallel, parallel_groups, parts = _load(root, 2, keys)
+    serial, serial_groups, _, serial_samples = _load(root, 1, keys)
+    parallel, parallel_groups, parts, samples = _load(root, 2, keys)
     assert parallel_groups == serial_groups == groups_at_once(events, keys)
     assert len(serial_groups) > 100
     # Workers merged within their tasks: fewer rows than (event, store) accesses, and
@@ -243,6 +246,17 @@ def test_parallel_loading_equals_serial(tmp_path: Path, monkeypatch: pytest.Monk
     for summary in serial.inputs:
         assert summary.records_read == summary.accepted + summary.quarantined
     assert any(q.input_path.endswith("broken.json") for q in serial.quarantined)
+    # The sample of event ids (engine/repeats.py) travels back from the workers whole.
+    expected = sorted(
+        (event_id, path)
+        for event_id, path in zip(
+            events.column("event_id").to_pylist(),
+            events.column("input_path").to_pylist(),
+            strict=True,
+        )
+        if event_id.endswith("00")
+    )
+    assert samples == serial_samples == expected and len(expected) >= 5
 
 
 _ODD_ARNS = [

@@ -169,7 +169,7 @@ def scan(
     print_result(console, result, out)
     quarantined = sum(item.quarantined for item in result.inputs)
     if strict and result.warnings:
-        console.print("--strict: inputs changed since they were read", style="bold red")
+        console.print("--strict: warnings about the inputs (above)", style="bold red")
         sys.exit(EXIT_INPUT)
     if strict and quarantined:
         console.print(

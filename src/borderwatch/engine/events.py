@@ -28,6 +28,8 @@ from borderwatch.engine.digest import (
     access_rows,
     aggregate,
 )
+from borderwatch.engine.repeats import SAMPLE_SCHEMA, sample_of
+from borderwatch.engine.repeats import TABLE as SAMPLE_TABLE
 from borderwatch.model.events import EVENT_SCHEMA, QuarantinedRecord
 from borderwatch.model.scan import InputSummary
 from borderwatch.registry import Kind
@@ -97,6 +99,9 @@ def load_events(
 ) -> EventLoad:
     """Create table `access_parts` and fill it from every input; never stop on a bad file.
 
+    Table `event_id_sample` (engine/repeats.py) gets the sampled event ids, to find
+    events read more than once.
+
     `keys`: the names of protected stores, which decide what is an access. `workers`:
     processes to read with; None decides from the input size and the CPUs, 1 reads
     serially. `files` (already expanded inputs) replaces `paths`; with `append` the
@@ -109,8 +114,10 @@ def load_events(
         engine.bound_memory(MEMORY_LIMIT)
     if not append:
         engine.create_table(TABLE, DIGEST_SCHEMA.empty_table())
+        engine.create_table(SAMPLE_TABLE, SAMPLE_SCHEMA.empty_table())
     load = EventLoad()
-    appender = _Appender(engine)
+    appender = _Appender(engine, TABLE)
+    sampler = _Appender(engine, SAMPLE_TABLE)
     count = _worker_count(workers, sources, files, forced_format)
     results = (
         _read_parallel(files, forced_format, count, keys)
@@ -122,10 +129,13 @@ def load_events(
             progress(done, len(files), load.events_total, item.display)
         for table in result.digests:
             appender.add(table)
+        for table in result.samples:
+            sampler.add(table)
         load.quarantined.extend(result.quarantined)
         load.inputs.append(result.summary)
         load.events_total += result.summary.accepted
     appender.flush()
+    sampler.flush()
     if progress:
         progress(len(files), len(files), load.events_total, "")
     return load
@@ -133,18 +143,21 @@ def load_events(
 
 @dataclass
 class _FileRead:
-    """One input read: its summary, quarantine, and digests of its accesses.
+    """One input read: its summary, quarantine, digests of its accesses, sampled ids.
 
-    A worker digests a whole task at once; its digests travel with the task's last file.
+    A worker digests a whole task at once; its digests and samples travel with the
+    task's last file.
     """
 
     summary: InputSummary
     quarantined: list[QuarantinedRecord]
     digests: list[pa.Table] = field(default_factory=list)
+    samples: list[pa.Table] = field(default_factory=list)
 
 
 class _Digester:
-    """Turns event batches into digest rows, merging them whenever enough have gathered."""
+    """Turns event batches into digest rows, merging them whenever enough have gathered;
+    keeps the sample of their event ids (engine/repeats.py) on the side."""
 
     def __init__(self, keys: ProtectedKeys, *, threads: bool) -> None:
         self.keys = keys
@@ -154,8 +167,12 @@ class _Digester:
         self.pending: list[pa.Table] = []
         self.rows = 0
         self.done: list[pa.Table] = []
+        self.samples: list[pa.Table] = []
 
     def add(self, events: pa.Table) -> None:
+        sample = sample_of(events)
+        if sample.num_rows:
+            self.samples.append(sample)
         self.events.append(events.select(list(EVENT_COLUMNS)))
         self.event_rows += events.num_rows
         if self.event_rows >= DIGEST_EVENTS:
@@ -186,6 +203,11 @@ class _Digester:
         """The digests merged so far (more may be pending)."""
         done, self.done = self.done, []
         return done
+
+    def take_samples(self) -> list[pa.Table]:
+        """The sampled event ids so far (one table, or none)."""
+        samples, self.samples = self.samples, []
+        return [pa.concat_tables(samples)] if samples else []
 
     def finish(self) -> list[pa.Table]:
         """Every digest so far; the digester is empty afterwards."""
@@ -296,18 +318,19 @@ def _read_serial(
     reads = _read_files(sources, files, forced, digester.add)
     for number, (summary, quarantined) in enumerate(reads, 1):
         done = digester.finish() if number == len(files) else digester.take_done()
-        yield _FileRead(summary, quarantined, done)
+        yield _FileRead(summary, quarantined, done, digester.take_samples())
 
 
 class _Appender:
-    """Gathers digests and appends them to `access_parts` in large INSERTs.
+    """Gathers tables (digests, samples) and appends them to table `name` in large INSERTs.
 
-    They are not merged here: that would compete with the workers for the cores, and
+    Digests are not merged here: that would compete with the workers for the cores, and
     DuckDB merges them in one parallel GROUP BY once reading is done (rules/views.py).
     """
 
-    def __init__(self, engine: DuckDBEngine) -> None:
+    def __init__(self, engine: DuckDBEngine, name: str) -> None:
         self.engine = engine
+        self.name = name
         self.pending: list[pa.Table] = []
         self.rows = 0
 
@@ -319,7 +342,7 @@ class _Appender:
 
     def flush(self) -> None:
         if self.pending:
-            self.engine.append(TABLE, pa.concat_tables(self.pending))
+            self.engine.append(self.name, pa.concat_tables(self.pending))
         self.pending = []
         self.rows = 0
 
@@ -447,4 +470,5 @@ def _worker_read(task: list[InputFile], forced: str | None) -> list[_FileRead]:
         for summary, quarantined in _read_files(_builtin_sources(), task, forced, digester.add)
     ]
     results[-1].digests = digester.finish()
+    results[-1].samples = digester.take_samples()
     return results

@@ -19,6 +19,7 @@ from borderwatch.engine.digest import ProtectedKeys
 from borderwatch.engine.duckdb_engine import DuckDBEngine
 from borderwatch.engine.events import ProgressCallback, load_events
 from borderwatch.engine.history import inventory_history
+from borderwatch.engine.repeats import find_repeats
 from borderwatch.engine.state import ScanState
 from borderwatch.evidence.exceptions import apply_exceptions
 from borderwatch.geo import GeoSource, SourceSpec, load_sources
@@ -222,7 +223,12 @@ def _load_inputs(
             progress=ctx.progress,
         )
         summaries = _in_input_order(files, [*load.inputs, *copies])
-        return _Loaded(summaries, load.quarantined, [], _copies_note(len(copies)))
+        return _Loaded(
+            summaries,
+            load.quarantined,
+            _repeats_warning(engine, summaries),
+            _copies_note(len(copies)),
+        )
     state = ScanState(engine)
     notes = state.check_keys(keys)
     plan = state.plan(files)
@@ -245,12 +251,20 @@ def _load_inputs(
         plan.fingerprints,
         plan.carried,
     )
+    summaries = _in_input_order(files, [*plan.earlier, *load.inputs, *copy_summaries])
     return _Loaded(
-        _in_input_order(files, [*plan.earlier, *load.inputs, *copy_summaries]),
+        summaries,
         [*plan.earlier_quarantine, *load.quarantined],
-        plan.changed,
+        [*plan.changed, *_repeats_warning(engine, summaries)],
         [*notes, *_copies_note(len(copied))],
     )
+
+
+def _repeats_warning(engine: DuckDBEngine, summaries: Sequence[InputSummary]) -> list[str]:
+    """A warning when the sampled event ids show events read more than once."""
+    events = sum(summary.accepted for summary in summaries)
+    warning = find_repeats(engine).warning(events)
+    return [warning] if warning else []
 
 
 def _in_input_order(

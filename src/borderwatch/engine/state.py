@@ -23,6 +23,8 @@ import pyarrow as pa
 
 from borderwatch.engine.digest import DIGEST_SCHEMA, ProtectedKeys
 from borderwatch.engine.duckdb_engine import DuckDBEngine
+from borderwatch.engine.repeats import SAMPLE_SCHEMA
+from borderwatch.engine.repeats import TABLE as SAMPLE_TABLE
 from borderwatch.errors import UsageError
 from borderwatch.model.events import QuarantinedRecord
 from borderwatch.model.scan import InputSummary
@@ -123,6 +125,10 @@ class ScanState:
             engine.create_table("state_quarantine", _QUARANTINE_SCHEMA.empty_table())
         if not self._has_table("access_parts"):
             engine.create_table("access_parts", DIGEST_SCHEMA.empty_table())
+        # State written before event ids were sampled: repeats are looked for among the
+        # inputs read from now on.
+        if not self._has_table(SAMPLE_TABLE):
+            engine.create_table(SAMPLE_TABLE, SAMPLE_SCHEMA.empty_table())
 
     def check_keys(self, keys: ProtectedKeys) -> list[str]:
         """Start afresh when the protected stores differ from those of the stored digest.
@@ -139,7 +145,7 @@ class ScanState:
                 "the stores holding protected data changed since the scan state was "
                 "written (inventory or policy): every input was read again"
             )
-            for table in ("input_files", "state_quarantine", "access_parts"):
+            for table in ("input_files", "state_quarantine", "access_parts", SAMPLE_TABLE):
                 self.engine.execute(f"DELETE FROM {table}")
         self.engine.execute("DELETE FROM state_meta WHERE key = 'protected_keys'")
         self.engine.execute("INSERT INTO state_meta VALUES ('protected_keys', ?)", [print_])
