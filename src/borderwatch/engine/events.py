@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
@@ -443,6 +443,9 @@ def _read_parallel(
             following = next(queue, None)
             if following is not None:
                 pending.append(pool.submit(_worker_read, following, forced))
+            for result in results:
+                result.digests = _unpacked(result.digests)
+                result.samples = _unpacked(result.samples)
             yield from results
     finally:
         for future in pending:
@@ -469,6 +472,27 @@ def _worker_read(task: list[InputFile], forced: str | None) -> list[_FileRead]:
         _FileRead(summary, quarantined)
         for summary, quarantined in _read_files(_builtin_sources(), task, forced, digester.add)
     ]
-    results[-1].digests = digester.finish()
-    results[-1].samples = digester.take_samples()
+    results[-1].digests = _packed(digester.finish())
+    results[-1].samples = _packed(digester.take_samples())
     return results
+
+
+def _packed(tables: list[pa.Table]) -> list[Any]:
+    """Tables as Arrow IPC streams, to send to the main process.
+
+    Pickling an Arrow column that is made of slices (as merged digests are) writes every
+    slice's whole parent buffer: four times the digest's size on the demo traffic. An IPC
+    stream holds just the values.
+    """
+    packed = []
+    for table in tables:
+        sink = pa.BufferOutputStream()
+        with pa.ipc.new_stream(sink, table.schema) as writer:
+            writer.write_table(table)
+        packed.append(sink.getvalue().to_pybytes())
+    return packed
+
+
+def _unpacked(items: list[Any]) -> list[pa.Table]:
+    """_packed() undone (tables are read without copying the received bytes)."""
+    return [pa.ipc.open_stream(pa.py_buffer(item)).read_all() for item in items]
