@@ -13,6 +13,7 @@ import datetime as dt
 import gzip
 import json
 import random
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -257,6 +258,38 @@ def test_parallel_loading_equals_serial(tmp_path: Path, monkeypatch: pytest.Monk
         if event_id.endswith("00")
     )
     assert samples == serial_samples == expected and len(expected) >= 5
+
+
+def test_digests_handed_over_through_spill_files_equal_serial(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Workers that hand over merged digests while reading (through spill files the
+    main process reads back and deletes) give the same groups as a serial read."""
+    from borderwatch.engine import events as loading
+
+    root = _tree(tmp_path / "logs")
+    events = _all_events(root)
+    keys = _keys_for(events)
+    _, serial_groups, _, serial_samples = _load(root, 1, keys)
+    # Merge every 64 access rows and hand every merged digest over, in one task.
+    monkeypatch.setattr(loading, "APPEND_ROWS", 64)
+    monkeypatch.setattr(loading, "WORKER_HAND_OVER", 1)
+    monkeypatch.setattr(loading, "TASK_FILES", 100)
+    monkeypatch.setattr(loading, "PARALLEL_MIN_FILES", 1)
+    spilled: list[str] = []
+    original = loading._read_spill
+
+    def watched(path: str) -> Iterator[pa.Table]:
+        spilled.append(path)
+        yield from original(path)
+
+    monkeypatch.setattr(loading, "_read_spill", watched)
+    monkeypatch.setattr(loading.tempfile, "tempdir", str(tmp_path))
+    _, groups, parts, samples = _load(root, 2, keys)
+    assert groups == serial_groups and samples == serial_samples
+    assert spilled and len(parts) >= len(groups)
+    assert not any(Path(path).exists() for path in spilled)
+    assert not list(tmp_path.glob("borderwatch-digests-*"))  # the spill folder is gone
 
 
 _ODD_ARNS = [

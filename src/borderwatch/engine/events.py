@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import shutil
+import tempfile
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -61,6 +63,11 @@ TASK_BYTES = 4 << 20
 TASK_FILES = 64
 # Tasks in flight per worker: bounds the digests waiting for the main process.
 _AHEAD_PER_WORKER = 3
+# A worker hands over a merged digest of this many rows or more, written to a spill file
+# the main process reads back a batch at a time: a task that is one large file (JSON
+# lines) then holds no more digest in memory than a small one, however many groups the
+# file's events make. Handing over smaller digests means less merging in the workers.
+WORKER_HAND_OVER = 32_768
 
 TABLE = "access_parts"
 
@@ -129,6 +136,9 @@ def load_events(
             progress(done, len(files), load.events_total, item.display)
         for table in result.digests:
             appender.add(table)
+        if result.spilled:
+            for table in _read_spill(result.spilled):
+                appender.add(table)
         for table in result.samples:
             sampler.add(table)
         load.quarantined.extend(result.quarantined)
@@ -146,22 +156,34 @@ class _FileRead:
     """One input read: its summary, quarantine, digests of its accesses, sampled ids.
 
     A worker digests a whole task at once; its digests and samples travel with the
-    task's last file.
+    task's last file, and so does the spill file of the digests it handed over while
+    reading (`spilled`, an Arrow IPC stream that the main process reads and deletes).
     """
 
     summary: InputSummary
     quarantined: list[QuarantinedRecord]
     digests: list[pa.Table] = field(default_factory=list)
     samples: list[pa.Table] = field(default_factory=list)
+    spilled: str | None = None
 
 
 class _Digester:
     """Turns event batches into digest rows, merging them whenever enough have gathered;
     keeps the sample of their event ids (engine/repeats.py) on the side."""
 
-    def __init__(self, keys: ProtectedKeys, *, threads: bool) -> None:
+    def __init__(
+        self,
+        keys: ProtectedKeys,
+        *,
+        threads: bool,
+        hand_over_rows: int = APPEND_ROWS // 2,
+        spill: Callable[[pa.Table], None] | None = None,
+    ) -> None:
+        """`spill`, if given, takes every merged digest handed over (else kept in `done`)."""
         self.keys = keys
         self.threads = threads
+        self.hand_over_rows = hand_over_rows
+        self.spill = spill
         self.events: list[pa.Table] = []
         self.event_rows = 0
         self.pending: list[pa.Table] = []
@@ -189,8 +211,11 @@ class _Digester:
         if self.rows >= APPEND_ROWS:
             merged = self._merge()
             # Little to gain by merging this again: hand it over, start afresh.
-            if merged.num_rows >= APPEND_ROWS // 2:
-                self.done.append(merged)
+            if merged.num_rows >= self.hand_over_rows:
+                if self.spill is not None:
+                    self.spill(merged)
+                else:
+                    self.done.append(merged)
             else:
                 self.pending, self.rows = [merged], merged.num_rows
 
@@ -412,6 +437,7 @@ def _signature(sources: Kind[Source]) -> list[tuple[str, type]]:
 _BUILTIN: Kind[Source] | None = None
 # The protected keys of the scan a worker process serves (set once, at its start).
 _WORKER_KEYS: ProtectedKeys | None = None
+_SPILL_DIR: str | None = None
 
 
 def _builtin_sources() -> Kind[Source]:
@@ -428,8 +454,9 @@ def _read_parallel(
 ) -> Iterator[_FileRead]:
     """Tasks of files read by worker processes; results come back per file, in order."""
     context = multiprocessing.get_context("fork")
+    spill_dir = tempfile.mkdtemp(prefix="borderwatch-digests-")
     pool = ProcessPoolExecutor(
-        workers, mp_context=context, initializer=_worker_init, initargs=(keys,)
+        workers, mp_context=context, initializer=_worker_init, initargs=(keys, spill_dir)
     )
     pending: deque[Future[list[_FileRead]]] = deque()
     try:
@@ -451,13 +478,15 @@ def _read_parallel(
         for future in pending:
             future.cancel()
         pool.shutdown(wait=True, cancel_futures=True)
+        shutil.rmtree(spill_dir, ignore_errors=True)
 
 
-def _worker_init(keys: ProtectedKeys) -> None:
+def _worker_init(keys: ProtectedKeys, spill_dir: str) -> None:
     import gc
 
-    global _WORKER_KEYS
+    global _WORKER_KEYS, _SPILL_DIR
     _WORKER_KEYS = keys
+    _SPILL_DIR = spill_dir
     # Workers allocate many short-lived, acyclic objects per batch: collect rarely, and
     # never re-scan the modules imported at start-up.
     gc.freeze()
@@ -467,14 +496,52 @@ def _worker_init(keys: ProtectedKeys) -> None:
 def _worker_read(task: list[InputFile], forced: str | None) -> list[_FileRead]:
     assert _WORKER_KEYS is not None, "worker started without protected keys"
     # Both cores already run a worker each: Arrow's own threads would only contend.
-    digester = _Digester(_WORKER_KEYS, threads=False)
-    results = [
-        _FileRead(summary, quarantined)
-        for summary, quarantined in _read_files(_builtin_sources(), task, forced, digester.add)
-    ]
-    results[-1].digests = _packed(digester.finish())
-    results[-1].samples = _packed(digester.take_samples())
+    with _Spill(_SPILL_DIR) as spill:
+        digester = _Digester(
+            _WORKER_KEYS, threads=False, hand_over_rows=WORKER_HAND_OVER, spill=spill.write
+        )
+        results = [
+            _FileRead(summary, quarantined)
+            for summary, quarantined in _read_files(_builtin_sources(), task, forced, digester.add)
+        ]
+        results[-1].digests = _packed(digester.finish())
+        results[-1].samples = _packed(digester.take_samples())
+    results[-1].spilled = spill.path
     return results
+
+
+class _Spill:
+    """Digests a worker hands over while reading, appended to one Arrow IPC stream file
+    (created on the first write, in `folder`)."""
+
+    def __init__(self, folder: str | None) -> None:
+        self.folder = folder
+        self.path: str | None = None
+        self._writer: pa.ipc.RecordBatchStreamWriter | None = None
+
+    def write(self, table: pa.Table) -> None:
+        if self._writer is None:
+            handle, self.path = tempfile.mkstemp(suffix=".arrows", dir=self.folder)
+            os.close(handle)
+            self._writer = pa.ipc.new_stream(self.path, table.schema)
+        self._writer.write_table(table)
+
+    def __enter__(self) -> _Spill:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self._writer is not None:
+            self._writer.close()
+
+
+def _read_spill(path: str) -> Iterator[pa.Table]:
+    """The digests of a spill file, a batch at a time; the file is deleted afterwards."""
+    try:
+        with pa.OSFile(path) as source:
+            for batch in pa.ipc.open_stream(source):
+                yield pa.Table.from_batches([batch])
+    finally:
+        Path(path).unlink(missing_ok=True)
 
 
 def _packed(tables: list[pa.Table]) -> list[Any]:
