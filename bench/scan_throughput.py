@@ -16,7 +16,7 @@ The access findings (rule, resource, principal, country, count) of every scan an
 the naive loop must be identical, and the floor readers must see every record, before
 any figure is printed. Every measurement runs --repeat times in rounds and the fastest
 run counts. Peak memory (VmHWM of a fresh scan process, and the largest of its workers)
-is measured at --sizes. The test suite never runs this file.
+is measured at --sizes, in every form. The test suite never runs this file.
 """
 
 from __future__ import annotations
@@ -435,9 +435,13 @@ def main(argv: list[str] | None = None) -> int:
     for form in forms:
         results[form] = best_of(kinds, target, form, max(args.repeat, 1))
     sizes = [int(s) for s in args.sizes.split(",") if s]
-    memory = {}
+    # {form: {size: measured}}: every form, since they differ (a few large JSON-lines
+    # files make a worker task of one large file).
+    memory: dict[str, dict[int, dict[str, Any]]] = {form: {} for form in forms}
     for size in sizes:
-        memory[size] = run_child("scan", generate(workdir, size), "gz")
+        sized = generate(workdir, size)
+        for form in forms:
+            memory[form][size] = run_child("scan", sized, form)
 
     # Same findings everywhere before any speed is printed.
     ok = True
@@ -486,24 +490,30 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  scan / floor ({floor_kind}): {floor / scan_s:.1%} of floor speed")
         if "naive" in got:
             print(f"  scan vs naive: {got['naive']['seconds'] / scan_s:.1f}x faster")
-    if memory:
-        print("\npeak memory of the scan (VmHWM, fresh process, gz form)")
-        workers = _cpus()
-        for size, measured in memory.items():
-            print(
-                f"  {size:>10,} events: main {measured['peak_kib'] / 1024:6.0f} MiB, largest "
-                f"worker {measured['worker_peak_kib'] / 1024:4.0f} MiB, main + {workers} workers "
-                f"at most {_total_kib(measured, workers) / 1024:6.0f} MiB "
-                f"({measured['seconds']:.1f} s)"
-            )
-        if len(memory) >= 2:
-            low, high = memory[min(memory)], memory[max(memory)]
-            print(
-                f"  ratio {max(memory):,} / {min(memory):,}: main "
-                f"{high['peak_kib'] / low['peak_kib']:.2f}, main + workers "
-                f"{_total_kib(high, workers) / _total_kib(low, workers):.2f}"
-            )
+    for form, by_size in memory.items():
+        if by_size:
+            print_memory(form, by_size)
     return 0
+
+
+def print_memory(form: str, memory: dict[int, dict[str, Any]]) -> None:
+    """Peak memory of the scan at each size, and the ratio of the largest to the smallest."""
+    print(f"\npeak memory of the scan (VmHWM, fresh process, {form} form)")
+    workers = _cpus()
+    for size, measured in memory.items():
+        print(
+            f"  {size:>10,} events: main {measured['peak_kib'] / 1024:6.0f} MiB, largest "
+            f"worker {measured['worker_peak_kib'] / 1024:4.0f} MiB, main + {workers} workers "
+            f"at most {_total_kib(measured, workers) / 1024:6.0f} MiB "
+            f"({measured['seconds']:.1f} s)"
+        )
+    if len(memory) >= 2:
+        low, high = memory[min(memory)], memory[max(memory)]
+        print(
+            f"  ratio {max(memory):,} / {min(memory):,}: main "
+            f"{high['peak_kib'] / low['peak_kib']:.2f}, main + workers "
+            f"{_total_kib(high, workers) / _total_kib(low, workers):.2f}"
+        )
 
 
 if __name__ == "__main__":

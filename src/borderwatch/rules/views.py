@@ -62,9 +62,10 @@ VIEWS: tuple[str, ...] = (
     CREATE OR REPLACE TEMP TABLE access_groups AS
     SELECT store_id, principal, any_value(principal_aliases) AS principal_aliases,
         aliases_key, caller, day, provider, region,
-        -- A record delivered twice (same event id) counts twice; each group keeps its
-        -- smallest and largest id, action and claimed country as samples, which the
-        -- rules de-duplicate.
+        -- A record delivered twice (same event id) counts twice (the scan warns when
+        -- its sample of event ids holds such repeats: engine/repeats.py); each group
+        -- keeps its smallest and largest id, action and claimed country as samples,
+        -- which the rules de-duplicate.
         CAST(sum(events) AS BIGINT) AS events,
         min(first_seen) AS first_seen, max(last_seen) AS last_seen,
         list_distinct([min(min_event_id), max(max_event_id)]) AS sample_event_ids,
