@@ -17,6 +17,7 @@ from borderwatch import __version__
 from borderwatch.engine import tables
 from borderwatch.engine.digest import ProtectedKeys
 from borderwatch.engine.duckdb_engine import DuckDBEngine
+from borderwatch.engine.events import TABLE as ACCESS_TABLE
 from borderwatch.engine.events import ProgressCallback, load_events
 from borderwatch.engine.history import inventory_history
 from borderwatch.engine.repeats import find_repeats
@@ -40,7 +41,7 @@ from borderwatch.model.policy import Policy
 from borderwatch.model.scan import CountryAccess, InputSummary, ResidencyRow, ScanResult
 from borderwatch.registry import Registry
 from borderwatch.rules.base import Rule
-from borderwatch.rules.views import VIEWS
+from borderwatch.rules.views import ACCESS_GROUPS, VIEWS
 from borderwatch.sources.inputs import InputFile, content_copies, copy_note, expand_inputs
 from borderwatch.tables.records import TableRead
 
@@ -116,6 +117,10 @@ def run_scan(request: ScanRequest, ctx: ScanContext) -> ScanResult:
         _load_callers(engine, geo_sources, ctx.locations, request.policy)
         for statement in VIEWS:
             engine.execute(statement)
+            if statement is ACCESS_GROUPS and request.state_path is None:
+                # Merged into access_groups, the pieces take memory the next views need;
+                # an incremental scan keeps them (they are its state).
+                engine.execute(f"DROP TABLE {ACCESS_TABLE}")
         versions = {
             "borderwatch": __version__,
             "policy": f"{request.policy.name} {request.policy.version} "
