@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
@@ -165,6 +165,8 @@ class _FileRead:
     digests: list[pa.Table] = field(default_factory=list)
     samples: list[pa.Table] = field(default_factory=list)
     spilled: str | None = None
+    # On the way from a worker: digests and samples as Arrow IPC streams (_packed).
+    packed: tuple[list[bytes], list[bytes]] | None = None
 
 
 class _Digester:
@@ -471,8 +473,10 @@ def _read_parallel(
             if following is not None:
                 pending.append(pool.submit(_worker_read, following, forced))
             for result in results:
-                result.digests = _unpacked(result.digests)
-                result.samples = _unpacked(result.samples)
+                if result.packed is not None:
+                    digests, samples = result.packed
+                    result.digests, result.samples = _unpacked(digests), _unpacked(samples)
+                    result.packed = None
             yield from results
     finally:
         for future in pending:
@@ -504,8 +508,7 @@ def _worker_read(task: list[InputFile], forced: str | None) -> list[_FileRead]:
             _FileRead(summary, quarantined)
             for summary, quarantined in _read_files(_builtin_sources(), task, forced, digester.add)
         ]
-        results[-1].digests = _packed(digester.finish())
-        results[-1].samples = _packed(digester.take_samples())
+        results[-1].packed = (_packed(digester.finish()), _packed(digester.take_samples()))
     results[-1].spilled = spill.path
     return results
 
@@ -544,7 +547,7 @@ def _read_spill(path: str) -> Iterator[pa.Table]:
         Path(path).unlink(missing_ok=True)
 
 
-def _packed(tables: list[pa.Table]) -> list[Any]:
+def _packed(tables: list[pa.Table]) -> list[bytes]:
     """Tables as Arrow IPC streams, to send to the main process.
 
     Pickling an Arrow column that is made of slices (as merged digests are) writes every
@@ -560,6 +563,6 @@ def _packed(tables: list[pa.Table]) -> list[Any]:
     return packed
 
 
-def _unpacked(items: list[Any]) -> list[pa.Table]:
+def _unpacked(items: list[bytes]) -> list[pa.Table]:
     """_packed() undone (tables are read without copying the received bytes)."""
     return [pa.ipc.open_stream(pa.py_buffer(item)).read_all() for item in items]
