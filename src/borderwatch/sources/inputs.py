@@ -128,8 +128,9 @@ def content_copies(files: Sequence[InputFile]) -> dict[int, ContentCopy]:
         None if index in copies or size is None else _unpacked_size(files[index].path, size)
         for index, size in enumerate(sizes)
     ]
-    # Only groups that mix gzip and plain files: equal plain files were found above,
-    # and gzip files are compared by their bytes too (a re-compressed copy is left alone).
+    # Only groups that mix gzip and plain files are unpacked: equal plain files were
+    # found above, and gzip files with no plain file of their unpacked size are left to
+    # the comparison of bytes (so a re-compressed copy with no plain one is missed).
     packed = [u is not None and u[1] for u in unpacked]
     mixed = [
         group
