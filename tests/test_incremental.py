@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import gzip
 import json
 import os
@@ -336,6 +337,52 @@ def test_repeats_are_found_across_incremental_scans(tmp_path: Path) -> None:
     _, second, _ = scan(tmp_path, "daily", "--incremental")
     (warning,) = second["warnings"]
     assert warning.startswith("some events were read more than once: 2 of the 4 events")
+
+
+def test_a_full_disk_while_reading_exits_2_and_says_where(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker that cannot write its spill file stops the scan with a message and a
+    hint, not a traceback."""
+    from borderwatch.engine import events as loading
+
+    (tmp_path / "policy.yaml").write_text(POLICY)
+    (tmp_path / "stores.csv").write_text(INVENTORY)
+    (tmp_path / "logs").mkdir()
+    for day in ("01", "02"):
+        (tmp_path / "logs" / f"day{day}.json").write_text(trail(day, [("mei", "36.96.1.1")]))
+
+    def full(self: object, table: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device", "/tmp/borderwatch-digests-x")
+
+    # Two workers, each handing over its digest through a spill file.
+    monkeypatch.setattr(loading, "PARALLEL_MIN_FILES", 2)
+    monkeypatch.setattr(loading, "_cpus", lambda: 2)
+    monkeypatch.setattr(loading, "APPEND_ROWS", 1)
+    monkeypatch.setattr(loading, "WORKER_HAND_OVER", 1)
+    monkeypatch.setattr(loading._Spill, "write", full)
+    args = ["scan", "--policy", str(tmp_path / "policy.yaml"), "--inventory"]
+    args += [str(tmp_path / "stores.csv"), "--events", str(tmp_path / "logs")]
+    result = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "out"), "--quiet"])
+    assert result.exit_code == 2, result.output
+    assert "No space left on device: /tmp/borderwatch-digests-x" in result.output
+    assert "set TMPDIR to a folder with room" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_an_output_folder_that_cannot_be_made_exits_2_and_names_it(tmp_path: Path) -> None:
+    (tmp_path / "policy.yaml").write_text(POLICY)
+    (tmp_path / "stores.csv").write_text(INVENTORY)
+    (tmp_path / "logs").mkdir()
+    (tmp_path / "logs" / "day1.json").write_text(trail("01", [("mei", "36.96.1.1")]))
+    (tmp_path / "taken").write_text("a file, not a folder")
+    args = ["scan", "--policy", str(tmp_path / "policy.yaml"), "--inventory"]
+    args += [str(tmp_path / "stores.csv"), "--events", str(tmp_path / "logs")]
+    out = tmp_path / "taken" / "out"
+    result = CliRunner().invoke(main, [*args, "--out", str(out), "--quiet"])
+    assert result.exit_code == 2
+    assert result.output.startswith("error: ") and str(out) in result.output
+    assert "TMPDIR" not in result.output
 
 
 def _quarantined(out: Path) -> int:

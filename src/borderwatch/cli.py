@@ -19,7 +19,7 @@ from rich.text import Text
 
 from borderwatch import __version__, api
 from borderwatch.engine.events import ProgressCallback
-from borderwatch.errors import BorderwatchError, InputError
+from borderwatch.errors import BorderwatchError, InputError, system_refusal
 from borderwatch.model.findings import Severity
 from borderwatch.model.scan import ScanResult
 
@@ -338,7 +338,8 @@ def _print_inputs(console: Console, result: ScanResult) -> None:
 
 @contextmanager
 def _guard(console: Console) -> Iterator[None]:
-    """Turn our errors into a message and exit code 2 instead of a traceback."""
+    """Turn our errors, and the system's refusals, into a message and exit code 2
+    instead of a traceback."""
     try:
         yield
     except InputError as exc:
@@ -346,6 +347,10 @@ def _guard(console: Console) -> Iterator[None]:
         sys.exit(EXIT_INPUT)
     except BorderwatchError as exc:
         console.print(f"error: {exc}", style="red", markup=False)
+        sys.exit(EXIT_INPUT)
+    except OSError as exc:
+        # An output folder that cannot be made, a full disk: what and where, no traceback.
+        console.print(f"error: {system_refusal(exc)}", style="red", markup=False)
         sys.exit(EXIT_INPUT)
 
 

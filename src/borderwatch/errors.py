@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import tempfile
 from dataclasses import dataclass
 
 
@@ -65,3 +67,17 @@ class PolicyError(InputError):
 
 class UsageError(BorderwatchError):
     """The command was called wrongly (missing option, unknown name)."""
+
+
+def system_refusal(exc: OSError) -> str:
+    """What the system refused, for a person: the reason, the path, and what to do about a
+    full disk (temporary files: DuckDB's spill and the workers' digests)."""
+    text = exc.strerror or str(exc)
+    if exc.filename:
+        text += f": {exc.filename}"
+    if exc.errno == errno.ENOSPC:
+        text += (
+            f" (temporary files go to {tempfile.gettempdir()}; set TMPDIR to a folder with "
+            "room, or free some)"
+        )
+    return text

@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from borderwatch.errors import BorderwatchError, InputError
+from borderwatch.errors import BorderwatchError, InputError, system_refusal
 from borderwatch.geo import SourceSpec, load_sources, lookup_all
 from borderwatch.geo.sources import CompiledSource, GeoSource
 
@@ -70,6 +70,9 @@ def _guard(console: Console) -> Iterator[None]:
         sys.exit(EXIT_INPUT)
     except BorderwatchError as exc:
         console.print(Text(f"error: {exc}", style="red"))
+        sys.exit(EXIT_INPUT)
+    except OSError as exc:
+        console.print(Text(f"error: {system_refusal(exc)}", style="red"))
         sys.exit(EXIT_INPUT)
 
 
