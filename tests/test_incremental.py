@@ -323,6 +323,24 @@ def test_events_delivered_by_two_trails_are_reported(tmp_path: Path) -> None:
     assert alone["warnings"] == [] and alone["events_total"] == 3
 
 
+def test_exact_repeats_count_events_of_two_trails_once(tmp_path: Path) -> None:
+    (tmp_path / "policy.yaml").write_text(POLICY)
+    (tmp_path / "stores.csv").write_text(INVENTORY)
+    _two_trails(tmp_path / "logs")
+    code, summary, findings = scan(tmp_path, "exact", "--exact-repeats")
+    assert code == 1 and summary["warnings"] == []
+    (china,) = [f for f in findings if f["country"] == "CN"]
+    assert china["count"] == 3  # three events, each delivered twice
+    assert summary["events_total"] == 6  # what the inputs held, as read
+    assert any(n.startswith("3 events were read more than once") for n in summary["notes"])
+    _, _, doubled = scan(tmp_path, "doubled")
+    assert [f["count"] for f in doubled if f["country"] == "CN"] == [6]
+    args = ["scan", "--policy", str(tmp_path / "policy.yaml"), "--events"]
+    args += [str(tmp_path / "logs"), "--out", str(tmp_path / "daily"), "--incremental"]
+    refused = CliRunner().invoke(main, [*args, "--exact-repeats", "--quiet"])
+    assert refused.exit_code == 2 and "full scan" in refused.output
+
+
 def test_repeats_are_found_across_incremental_scans(tmp_path: Path) -> None:
     """The sample of event ids is kept in the scan state with the digest."""
     (tmp_path / "policy.yaml").write_text(POLICY)

@@ -292,6 +292,45 @@ def test_digests_handed_over_through_spill_files_equal_serial(
     assert not list(tmp_path.glob("borderwatch-digests-*"))  # the spill folder is gone
 
 
+def test_exact_repeats_count_each_event_once_read_in_parallel_or_not(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With exact=True every access row reaches the engine unmerged, and count_once
+    leaves one per (event, store): files read twice give the groups of reading them once."""
+    from borderwatch.engine import events as loading
+    from borderwatch.engine.repeats import count_once, find_repeats
+
+    monkeypatch.setattr(loading, "TASK_FILES", 3)
+    root = _tree(tmp_path / "logs")
+    events = _all_events(root)
+    keys = _keys_for(events)
+    again = tmp_path / "again"
+    again.mkdir()
+    for path in sorted(root.rglob("f0*.json.gz"))[:3]:
+        (again / path.name).write_bytes(path.read_bytes())
+    expected = groups_at_once(events, keys)
+    for workers in (1, 2):
+        engine = DuckDBEngine()
+        try:
+            load = load_events(
+                engine,
+                load_plugins().sources,
+                [root, again],
+                workers=workers,
+                keys=keys,
+                exact=True,
+            )
+            assert load.events_total > events.num_rows  # the copies were read
+            count_once(engine, "access_parts")
+            groups = engine.connection.execute(MERGED.format(table="access_parts")).fetchall()
+            repeats = find_repeats(engine)
+        finally:
+            engine.close()
+        assert groups == expected
+        assert repeats.sampled == load.events_total  # every id kept
+        assert repeats.repeated == load.events_total - events.num_rows
+
+
 _ODD_ARNS = [
     "arn:aws:s3:::bucket/key",
     "arn:aws:s3:::bucket/a/b:c",

@@ -83,13 +83,21 @@ def scan(
     ip_data: Sequence[SourceSpec] = (),
     incremental: bool = False,
     full: bool = False,
+    exact_repeats: bool = False,
     context: ScanContext | None = None,
 ) -> ScanResult:
     """Scan the inputs against the policy; write every registered output when `out` is set.
 
     With `incremental`, `out/state.duckdb` keeps what this and earlier scans read, and
     only inputs no earlier scan read are read now; `full` starts that state afresh.
+    With `exact_repeats`, an event read more than once (same event id) counts once
+    (every access's id is kept: slower; not with `incremental`).
     """
+    if exact_repeats and incremental:
+        raise UsageError(
+            "--exact-repeats needs the id of every access, which the state of an "
+            "incremental scan does not keep: use it on a full scan"
+        )
     ctx = context or new_context()
     state_path = _state_path(out, incremental, full)
     if not isinstance(policy, Policy):
@@ -107,6 +115,7 @@ def scan(
         event_format=event_format,
         ip_data=tuple(ip_data),
         state_path=state_path,
+        exact_repeats=exact_repeats,
     )
     result = run_scan(request, ctx)
     if out is not None:

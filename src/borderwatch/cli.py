@@ -119,6 +119,13 @@ def main() -> None:
 )
 @click.option("--full", is_flag=True, help="With --incremental: rebuild the state from scratch.")
 @click.option(
+    "--exact-repeats",
+    is_flag=True,
+    help="Count an event read more than once (the same event id in several inputs, e.g. "
+    "from an organisation trail and an account trail) once, by keeping every access's id: "
+    "slower; not with --incremental (docs/sources.md).",
+)
+@click.option(
     "--strict",
     is_flag=True,
     help="Exit 2 if any input record was quarantined (outputs are still written).",
@@ -140,6 +147,7 @@ def scan(
     ip_data: tuple[str, ...],
     incremental: bool,
     full: bool,
+    exact_repeats: bool,
     strict: bool,
     quiet: bool,
 ) -> None:
@@ -164,6 +172,7 @@ def scan(
             ip_data=[api.ip_data_spec(item) for item in ip_data],
             incremental=incremental,
             full=full,
+            exact_repeats=exact_repeats,
             context=context,
         )
     print_result(console, result, out)

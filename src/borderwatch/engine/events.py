@@ -103,6 +103,7 @@ def load_events(
     workers: int | None = None,
     files: Sequence[InputFile] | None = None,
     append: bool = False,
+    exact: bool = False,
 ) -> EventLoad:
     """Create table `access_parts` and fill it from every input; never stop on a bad file.
 
@@ -112,7 +113,9 @@ def load_events(
     `keys`: the names of protected stores, which decide what is an access. `workers`:
     processes to read with; None decides from the input size and the CPUs, 1 reads
     serially. `files` (already expanded inputs) replaces `paths`; with `append` the
-    existing table is kept and added to (incremental scans).
+    existing table is kept and added to (incremental scans). With `exact`, nothing is
+    merged: `access_parts` gets one row per access (its event id in `min_event_id`) and
+    the sample every event id, so repeated events can be counted once (engine/repeats.py).
     """
     if files is None:
         files = expand_inputs(list(paths)) if paths else []
@@ -127,9 +130,9 @@ def load_events(
     sampler = _Appender(engine, SAMPLE_TABLE)
     count = _worker_count(workers, sources, files, forced_format)
     results = (
-        _read_parallel(files, forced_format, count, keys)
+        _read_parallel(files, forced_format, count, keys, exact)
         if count > 1
-        else _read_serial(sources, files, forced_format, keys)
+        else _read_serial(sources, files, forced_format, keys, exact)
     )
     for done, (item, result) in enumerate(zip(files, results, strict=True)):
         if progress:
@@ -180,10 +183,15 @@ class _Digester:
         threads: bool,
         hand_over_rows: int = APPEND_ROWS // 2,
         spill: Callable[[pa.Table], None] | None = None,
+        exact: bool = False,
     ) -> None:
-        """`spill`, if given, takes every merged digest handed over (else kept in `done`)."""
+        """`spill`, if given, takes every merged digest handed over (else kept in `done`).
+
+        `exact`: hand over one row per access, unmerged, and sample every event id.
+        """
         self.keys = keys
         self.threads = threads
+        self.exact = exact
         self.hand_over_rows = hand_over_rows
         self.spill = spill
         self.events: list[pa.Table] = []
@@ -194,7 +202,7 @@ class _Digester:
         self.samples: list[pa.Table] = []
 
     def add(self, events: pa.Table) -> None:
-        sample = sample_of(events)
+        sample = sample_of(events, every=self.exact)
         if sample.num_rows:
             self.samples.append(sample)
         self.events.append(events.select(list(EVENT_COLUMNS)))
@@ -207,19 +215,24 @@ class _Digester:
             return
         rows = access_rows(pa.concat_tables(self.events), self.keys)
         self.events, self.event_rows = [], 0
-        if rows.num_rows:
+        if rows.num_rows and self.exact:
+            self._hand_over(rows)
+        elif rows.num_rows:
             self.pending.append(rows)
             self.rows += rows.num_rows
         if self.rows >= APPEND_ROWS:
             merged = self._merge()
             # Little to gain by merging this again: hand it over, start afresh.
             if merged.num_rows >= self.hand_over_rows:
-                if self.spill is not None:
-                    self.spill(merged)
-                else:
-                    self.done.append(merged)
+                self._hand_over(merged)
             else:
                 self.pending, self.rows = [merged], merged.num_rows
+
+    def _hand_over(self, table: pa.Table) -> None:
+        if self.spill is not None:
+            self.spill(table)
+        else:
+            self.done.append(table)
 
     def _merge(self) -> pa.Table:
         merged = aggregate(pa.concat_tables(self.pending), threads=self.threads)
@@ -338,10 +351,14 @@ def _account(
 
 
 def _read_serial(
-    sources: Kind[Source], files: list[InputFile], forced: str | None, keys: ProtectedKeys
+    sources: Kind[Source],
+    files: list[InputFile],
+    forced: str | None,
+    keys: ProtectedKeys,
+    exact: bool,
 ) -> Iterator[_FileRead]:
     """Every file read here, in order; one digester for all (many files are tiny)."""
-    digester = _Digester(keys, threads=True)
+    digester = _Digester(keys, threads=True, exact=exact)
     reads = _read_files(sources, files, forced, digester.add)
     for number, (summary, quarantined) in enumerate(reads, 1):
         done = digester.finish() if number == len(files) else digester.take_done()
@@ -440,6 +457,7 @@ _BUILTIN: Kind[Source] | None = None
 # The protected keys of the scan a worker process serves (set once, at its start).
 _WORKER_KEYS: ProtectedKeys | None = None
 _SPILL_DIR: str | None = None
+_EXACT = False
 
 
 def _builtin_sources() -> Kind[Source]:
@@ -452,13 +470,16 @@ def _builtin_sources() -> Kind[Source]:
 
 
 def _read_parallel(
-    files: list[InputFile], forced: str | None, workers: int, keys: ProtectedKeys
+    files: list[InputFile], forced: str | None, workers: int, keys: ProtectedKeys, exact: bool
 ) -> Iterator[_FileRead]:
     """Tasks of files read by worker processes; results come back per file, in order."""
     context = multiprocessing.get_context("fork")
     spill_dir = tempfile.mkdtemp(prefix="borderwatch-digests-")
     pool = ProcessPoolExecutor(
-        workers, mp_context=context, initializer=_worker_init, initargs=(keys, spill_dir)
+        workers,
+        mp_context=context,
+        initializer=_worker_init,
+        initargs=(keys, spill_dir, exact),
     )
     pending: deque[Future[list[_FileRead]]] = deque()
     try:
@@ -485,12 +506,13 @@ def _read_parallel(
         shutil.rmtree(spill_dir, ignore_errors=True)
 
 
-def _worker_init(keys: ProtectedKeys, spill_dir: str) -> None:
+def _worker_init(keys: ProtectedKeys, spill_dir: str, exact: bool) -> None:
     import gc
 
-    global _WORKER_KEYS, _SPILL_DIR
+    global _WORKER_KEYS, _SPILL_DIR, _EXACT
     _WORKER_KEYS = keys
     _SPILL_DIR = spill_dir
+    _EXACT = exact
     # Workers allocate many short-lived, acyclic objects per batch: collect rarely, and
     # never re-scan the modules imported at start-up.
     gc.freeze()
@@ -502,7 +524,11 @@ def _worker_read(task: list[InputFile], forced: str | None) -> list[_FileRead]:
     # Both cores already run a worker each: Arrow's own threads would only contend.
     with _Spill(_SPILL_DIR) as spill:
         digester = _Digester(
-            _WORKER_KEYS, threads=False, hand_over_rows=WORKER_HAND_OVER, spill=spill.write
+            _WORKER_KEYS,
+            threads=False,
+            hand_over_rows=WORKER_HAND_OVER,
+            spill=spill.write,
+            exact=_EXACT,
         )
         results = [
             _FileRead(summary, quarantined)

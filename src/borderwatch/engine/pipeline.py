@@ -20,7 +20,7 @@ from borderwatch.engine.duckdb_engine import DuckDBEngine
 from borderwatch.engine.events import TABLE as ACCESS_TABLE
 from borderwatch.engine.events import ProgressCallback, load_events
 from borderwatch.engine.history import inventory_history
-from borderwatch.engine.repeats import find_repeats
+from borderwatch.engine.repeats import count_once, find_repeats
 from borderwatch.engine.state import ScanState
 from borderwatch.evidence.exceptions import apply_exceptions
 from borderwatch.geo import GeoSource, SourceSpec, load_sources
@@ -69,6 +69,9 @@ class ScanRequest:
     database: str = ":memory:"
     # Incremental scans: the DuckDB file that keeps what earlier scans read (None: off).
     state_path: Path | None = None
+    # Count an event read more than once (same event id) once: every access's id is kept
+    # (full scans only; engine/repeats.py).
+    exact_repeats: bool = False
 
 
 @dataclass
@@ -226,8 +229,18 @@ def _load_inputs(
             files=[item for index, item in enumerate(files) if index not in found],
             forced_format=request.event_format,
             progress=ctx.progress,
+            exact=request.exact_repeats,
         )
         summaries = _in_input_order(files, [*load.inputs, *copies])
+        if request.exact_repeats:
+            count_once(engine, ACCESS_TABLE)
+            once = find_repeats(engine).counted_once()
+            return _Loaded(
+                summaries,
+                load.quarantined,
+                [],
+                [*_copies_note(len(copies)), *([once] if once else [])],
+            )
         return _Loaded(
             summaries,
             load.quarantined,
