@@ -301,6 +301,17 @@ def test_exact_repeats_count_each_event_once_read_in_parallel_or_not(
     from borderwatch.engine.repeats import count_once, find_repeats
 
     monkeypatch.setattr(loading, "TASK_FILES", 3)
+    # Workers spill sampled ids as soon as 100 have gathered (every id is sampled here).
+    monkeypatch.setattr(loading, "APPEND_ROWS", 100)
+    spilled: list[list[str]] = []
+    original = loading._read_spill
+
+    def watched(path: str) -> Iterator[pa.Table]:
+        for table in original(path):
+            spilled.append(table.column_names)
+            yield table
+
+    monkeypatch.setattr(loading, "_read_spill", watched)
     root = _tree(tmp_path / "logs")
     events = _all_events(root)
     keys = _keys_for(events)
@@ -329,6 +340,8 @@ def test_exact_repeats_count_each_event_once_read_in_parallel_or_not(
         assert groups == expected
         assert repeats.sampled == load.events_total  # every id kept
         assert repeats.repeated == load.events_total - events.num_rows
+    # The parallel read handed both digests and sampled ids over through spill files.
+    assert ["event_id", "input_path"] in spilled and len(spilled) > 2
 
 
 _ODD_ARNS = [

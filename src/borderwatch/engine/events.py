@@ -144,6 +144,9 @@ def load_events(
                 appender.add(table)
         for table in result.samples:
             sampler.add(table)
+        if result.spilled_samples:
+            for table in _read_spill(result.spilled_samples):
+                sampler.add(table)
         load.quarantined.extend(result.quarantined)
         load.inputs.append(result.summary)
         load.events_total += result.summary.accepted
@@ -168,6 +171,7 @@ class _FileRead:
     digests: list[pa.Table] = field(default_factory=list)
     samples: list[pa.Table] = field(default_factory=list)
     spilled: str | None = None
+    spilled_samples: str | None = None  # with exact=True every id is sampled: many
     # On the way from a worker: digests and samples as Arrow IPC streams (_packed).
     packed: tuple[list[bytes], list[bytes]] | None = None
 
@@ -184,11 +188,15 @@ class _Digester:
         hand_over_rows: int = APPEND_ROWS // 2,
         spill: Callable[[pa.Table], None] | None = None,
         exact: bool = False,
+        spill_samples: Callable[[pa.Table], None] | None = None,
     ) -> None:
         """`spill`, if given, takes every merged digest handed over (else kept in `done`).
 
-        `exact`: hand over one row per access, unmerged, and sample every event id.
+        `exact`: hand over one row per access, unmerged, and sample every event id;
+        `spill_samples`, if given, takes the sampled ids whenever APPEND_ROWS gathered.
         """
+        self.spill_samples = spill_samples
+        self.sampled = 0
         self.keys = keys
         self.threads = threads
         self.exact = exact
@@ -205,6 +213,10 @@ class _Digester:
         sample = sample_of(events, every=self.exact)
         if sample.num_rows:
             self.samples.append(sample)
+            self.sampled += sample.num_rows
+            if self.spill_samples is not None and self.sampled >= APPEND_ROWS:
+                for table in self.take_samples():
+                    self.spill_samples(table)
         self.events.append(events.select(list(EVENT_COLUMNS)))
         self.event_rows += events.num_rows
         if self.event_rows >= DIGEST_EVENTS:
@@ -246,7 +258,7 @@ class _Digester:
 
     def take_samples(self) -> list[pa.Table]:
         """The sampled event ids so far (one table, or none)."""
-        samples, self.samples = self.samples, []
+        samples, self.samples, self.sampled = self.samples, [], 0
         return [pa.concat_tables(samples)] if samples else []
 
     def finish(self) -> list[pa.Table]:
@@ -522,13 +534,14 @@ def _worker_init(keys: ProtectedKeys, spill_dir: str, exact: bool) -> None:
 def _worker_read(task: list[InputFile], forced: str | None) -> list[_FileRead]:
     assert _WORKER_KEYS is not None, "worker started without protected keys"
     # Both cores already run a worker each: Arrow's own threads would only contend.
-    with _Spill(_SPILL_DIR) as spill:
+    with _Spill(_SPILL_DIR) as spill, _Spill(_SPILL_DIR) as spill_samples:
         digester = _Digester(
             _WORKER_KEYS,
             threads=False,
             hand_over_rows=WORKER_HAND_OVER,
             spill=spill.write,
             exact=_EXACT,
+            spill_samples=spill_samples.write,
         )
         results = [
             _FileRead(summary, quarantined)
@@ -536,6 +549,7 @@ def _worker_read(task: list[InputFile], forced: str | None) -> list[_FileRead]:
         ]
         results[-1].packed = (_packed(digester.finish()), _packed(digester.take_samples()))
     results[-1].spilled = spill.path
+    results[-1].spilled_samples = spill_samples.path
     return results
 
 
