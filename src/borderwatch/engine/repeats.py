@@ -89,8 +89,8 @@ class Repeats:
             f"findings' counts among them, include about {estimate:,} repeats "
             f"({share:.1f}%); verdicts are not affected. Two trails delivering the same "
             "events (an organisation trail and an account trail) or logs exported twice "
-            "do this: scan one copy of each, or scan with --exact-repeats to count each "
-            "event once."
+            "do this: scan one copy of each, or run a full scan with --exact-repeats to "
+            "count each event once."
         )
 
 
