@@ -46,6 +46,12 @@ def trail(day: str, callers: list[tuple[str, str]]) -> str:
     return json.dumps({"Records": records})
 
 
+def _company(tmp_path: Path) -> None:
+    """The policy and inventory every scan here reads (one protected bucket)."""
+    (tmp_path / "policy.yaml").write_text(POLICY)
+    (tmp_path / "stores.csv").write_text(INVENTORY)
+
+
 def scan(tmp_path: Path, out: str, *extra: str) -> tuple[int, dict, list[dict]]:
     args = ["scan", "--policy", str(tmp_path / "policy.yaml")]
     args += ["--inventory", str(tmp_path / "stores.csv"), "--events", str(tmp_path / "logs")]
@@ -89,8 +95,7 @@ def reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 def test_day_by_day_equals_a_full_rescan_and_reads_only_new_files(
     tmp_path: Path, reads: list[str]
 ) -> None:
-    (tmp_path / "policy.yaml").write_text(POLICY)
-    (tmp_path / "stores.csv").write_text(INVENTORY)
+    _company(tmp_path)
     logs = tmp_path / "logs"
     logs.mkdir()
     # mei reaches the data from China on both days: one finding spanning both.
@@ -118,8 +123,7 @@ def test_day_by_day_equals_a_full_rescan_and_reads_only_new_files(
 
 
 def test_a_changed_old_file_is_reported_not_recounted(tmp_path: Path, reads: list[str]) -> None:
-    (tmp_path / "policy.yaml").write_text(POLICY)
-    (tmp_path / "stores.csv").write_text(INVENTORY)
+    _company(tmp_path)
     logs = tmp_path / "logs"
     logs.mkdir()
     day1 = logs / "day1.json"
@@ -144,8 +148,7 @@ def test_a_touched_unchanged_file_is_hashed_once_not_every_day(
 ) -> None:
     from borderwatch.engine import state
 
-    (tmp_path / "policy.yaml").write_text(POLICY)
-    (tmp_path / "stores.csv").write_text(INVENTORY)
+    _company(tmp_path)
     (tmp_path / "logs").mkdir()
     day1 = tmp_path / "logs" / "day1.json"
     day1.write_text(trail("01", [("mei", "36.96.1.1")]))
@@ -201,8 +204,7 @@ def test_a_newly_protected_store_makes_every_input_read_again(
 
 def test_the_same_logs_named_twice_count_once(tmp_path: Path, reads: list[str]) -> None:
     """A copied folder (same bytes, other paths) is read once, and says so."""
-    (tmp_path / "policy.yaml").write_text(POLICY)
-    (tmp_path / "stores.csv").write_text(INVENTORY)
+    _company(tmp_path)
     logs = tmp_path / "logs"
     (logs / "a").mkdir(parents=True)
     (logs / "b").mkdir()
@@ -226,8 +228,7 @@ def test_the_same_logs_named_twice_count_once(tmp_path: Path, reads: list[str]) 
 
 def test_logs_beside_the_same_logs_compressed_count_once(tmp_path: Path, reads: list[str]) -> None:
     """Delivered .json.gz files and a folder of the same logs unpacked: read once."""
-    (tmp_path / "policy.yaml").write_text(POLICY)
-    (tmp_path / "stores.csv").write_text(INVENTORY)
+    _company(tmp_path)
     logs = tmp_path / "logs"
     (logs / "delivered").mkdir(parents=True)
     (logs / "unpacked").mkdir()
@@ -250,8 +251,7 @@ def test_a_file_moved_into_an_archive_is_not_counted_again(
 ) -> None:
     """Incremental scans know inputs by path and by checksum: a file moved elsewhere
     between two scans keeps counting once (the state still holds what it was read for)."""
-    (tmp_path / "policy.yaml").write_text(POLICY)
-    (tmp_path / "stores.csv").write_text(INVENTORY)
+    _company(tmp_path)
     logs = tmp_path / "logs"
     logs.mkdir()
     day1 = json.loads(trail("01", [("mei", "36.96.1.1")]))
@@ -305,8 +305,7 @@ def _two_trails(logs: Path) -> None:
 
 
 def test_events_delivered_by_two_trails_are_reported(tmp_path: Path) -> None:
-    (tmp_path / "policy.yaml").write_text(POLICY)
-    (tmp_path / "stores.csv").write_text(INVENTORY)
+    _company(tmp_path)
     _two_trails(tmp_path / "logs")
     code, summary, _ = scan(tmp_path, "once")
     assert code == 1 and summary["events_total"] == 6  # counted as read: twice
@@ -324,8 +323,7 @@ def test_events_delivered_by_two_trails_are_reported(tmp_path: Path) -> None:
 
 
 def test_exact_repeats_count_events_of_two_trails_once(tmp_path: Path) -> None:
-    (tmp_path / "policy.yaml").write_text(POLICY)
-    (tmp_path / "stores.csv").write_text(INVENTORY)
+    _company(tmp_path)
     _two_trails(tmp_path / "logs")
     code, summary, findings = scan(tmp_path, "exact", "--exact-repeats")
     assert code == 1 and summary["warnings"] == []
@@ -343,8 +341,7 @@ def test_exact_repeats_count_events_of_two_trails_once(tmp_path: Path) -> None:
 
 def test_repeats_are_found_across_incremental_scans(tmp_path: Path) -> None:
     """The sample of event ids is kept in the scan state with the digest."""
-    (tmp_path / "policy.yaml").write_text(POLICY)
-    (tmp_path / "stores.csv").write_text(INVENTORY)
+    _company(tmp_path)
     logs = tmp_path / "logs"
     _two_trails(logs)
     org = (logs / "org" / "day1.json").read_bytes()
@@ -364,8 +361,7 @@ def test_a_full_disk_while_reading_exits_2_and_says_where(
     hint, not a traceback."""
     from borderwatch.engine import events as loading
 
-    (tmp_path / "policy.yaml").write_text(POLICY)
-    (tmp_path / "stores.csv").write_text(INVENTORY)
+    _company(tmp_path)
     (tmp_path / "logs").mkdir()
     for day in ("01", "02"):
         (tmp_path / "logs" / f"day{day}.json").write_text(trail(day, [("mei", "36.96.1.1")]))
@@ -389,8 +385,7 @@ def test_a_full_disk_while_reading_exits_2_and_says_where(
 
 
 def test_an_output_folder_that_cannot_be_made_exits_2_and_names_it(tmp_path: Path) -> None:
-    (tmp_path / "policy.yaml").write_text(POLICY)
-    (tmp_path / "stores.csv").write_text(INVENTORY)
+    _company(tmp_path)
     (tmp_path / "logs").mkdir()
     (tmp_path / "logs" / "day1.json").write_text(trail("01", [("mei", "36.96.1.1")]))
     (tmp_path / "taken").write_text("a file, not a folder")

@@ -101,6 +101,13 @@ def test_a_file_named_twice_is_read_once(tmp_path: Path) -> None:
     assert [f.display for f in found] == [str(logs / "a.json"), str(logs / "b.json")]
 
 
+def _written(folder: Path, contents: dict[str, bytes]) -> list[InputFile]:
+    """Each name written into `folder` with its bytes, as inputs in that order."""
+    for name, data in contents.items():
+        (folder / name).write_bytes(data)
+    return [InputFile(folder / name, name) for name in contents]
+
+
 def _names_hashed_by(monkeypatch: pytest.MonkeyPatch, function: str) -> list[str]:
     """The names of the files borderwatch.sources.inputs.<function> hashes from now on."""
     from borderwatch.sources import inputs
@@ -130,9 +137,7 @@ def test_content_copies_hashes_only_files_of_equal_size(
         "f.json": b"",  # empty files hold nothing: never copies
         "g.json": b'{"x": 1}',  # another copy of a
     }
-    for name, data in names.items():
-        (tmp_path / name).write_bytes(data)
-    files = [InputFile(tmp_path / name, name) for name in names]
+    files = _written(tmp_path, names)
     original = inputs.sha256_of
     hashed = _names_hashed_by(monkeypatch, "sha256_of")
     copies = inputs.content_copies(files)
@@ -161,9 +166,7 @@ def test_a_gzip_file_and_a_plain_file_with_the_same_content_are_copies(
         "d.json": b'{"x": 10}\n' * 100,  # a size of its own: never unpacked
         "e.json.gz": gzip.compress(content)[:-12] + gzip.compress(content)[-4:],  # damaged
     }
-    for name, data in payloads.items():
-        (tmp_path / name).write_bytes(data)
-    files = [InputFile(tmp_path / name, name) for name in payloads]
+    files = _written(tmp_path, payloads)
     original = inputs.unpacked_sha256_of
     unpacked = _names_hashed_by(monkeypatch, "unpacked_sha256_of")
     copies = inputs.content_copies(files)

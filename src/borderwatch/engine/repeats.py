@@ -34,11 +34,10 @@ _SHOWN = 80
 def sample_of(events: pa.Table, *, every: bool = False) -> pa.Table:
     """(event_id, input_path) of the events whose id ends in SAMPLE_SUFFIX (`every`: of
     all events, for --exact-repeats)."""
-    picked = events.select(SAMPLE_SCHEMA.names)
-    if not every:
-        ids = events.column("event_id")
-        picked = picked.filter(pc.fill_null(pc.ends_with(ids, SAMPLE_SUFFIX), False))
-    return picked.filter(pc.is_valid(picked.column("event_id"))).cast(SAMPLE_SCHEMA)
+    ids = events.column("event_id")
+    # One filter per batch (this runs on every batch read): a null id is never kept.
+    keep = pc.is_valid(ids) if every else pc.fill_null(pc.ends_with(ids, SAMPLE_SUFFIX), False)
+    return events.select(SAMPLE_SCHEMA.names).filter(keep).cast(SAMPLE_SCHEMA)
 
 
 @dataclass(frozen=True)
