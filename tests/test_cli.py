@@ -84,6 +84,16 @@ def test_scan_with_a_missing_input_exits_2_and_names_it(tmp_path: Path) -> None:
 def test_scan_with_a_builtin_pack(tmp_path: Path) -> None:
     folder = CASES / "access-jurisdiction"
     out = tmp_path / "out"
+    # The pack knows only us_user_data: the case's 'metrics' store (a class of the case's
+    # own policy) would be refused as an unknown class, so it is left out here.
+    inventory = tmp_path / "inventory.csv"
+    inventory.write_text(
+        "".join(
+            line
+            for line in (folder / "inventory.csv").read_text().splitlines(keepends=True)
+            if not line.startswith("metrics,")
+        )
+    )
     result = CliRunner().invoke(
         main,
         [
@@ -91,7 +101,7 @@ def test_scan_with_a_builtin_pack(tmp_path: Path) -> None:
             "--policy",
             "us-protected-data",
             "--inventory",
-            str(folder / "inventory.csv"),
+            str(inventory),
             "--identities",
             str(folder / "identities.csv"),
             "--events",

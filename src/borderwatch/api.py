@@ -26,7 +26,15 @@ from borderwatch.model.scan import ScanResult
 from borderwatch.policy import load_policy as _load_policy
 from borderwatch.registry import Registry, load_plugins
 
-__all__ = ["add_mapping", "ip_data_spec", "load_policy", "new_context", "scan", "write_outputs"]
+__all__ = [
+    "add_mapping",
+    "check_output_folder",
+    "ip_data_spec",
+    "load_policy",
+    "new_context",
+    "scan",
+    "write_outputs",
+]
 
 
 def new_context(progress: ProgressCallback | None = None) -> ScanContext:
@@ -61,10 +69,17 @@ def ip_data_spec(text: str) -> SourceSpec:
     return SourceSpec(kind, Path(path))
 
 
-def load_policy(ref: str | Path, registry: Registry | None = None) -> Policy:
-    """Load a policy file or built-in pack, checking exception rule ids against the rules."""
+def load_policy(
+    ref: str | Path, registry: Registry | None = None, locations: LocationRegistry | None = None
+) -> Policy:
+    """Load a policy file or built-in pack, checking exception rule ids against the rules
+    and approved regions against the location registry (the built-in one by default)."""
     registry = registry or load_plugins()
-    return _load_policy(ref, known_rules=set(registry.rules.names()))
+    return _load_policy(
+        ref,
+        known_rules=set(registry.rules.names()),
+        locations=locations or LocationRegistry.load_builtin(),
+    )
 
 
 def scan(
@@ -98,10 +113,12 @@ def scan(
             "--exact-repeats needs the id of every access, which the state of an "
             "incremental scan does not keep: use it on a full scan"
         )
+    if out is not None:
+        check_output_folder(Path(out))
     ctx = context or new_context()
     state_path = _state_path(out, incremental, full)
     if not isinstance(policy, Policy):
-        policy = load_policy(policy, ctx.registry)
+        policy = load_policy(policy, ctx.registry, ctx.locations)
     request = ScanRequest(
         policy=policy,
         inventory=[Path(p) for p in inventory],
@@ -121,6 +138,39 @@ def scan(
     if out is not None:
         write_outputs(result, Path(out), ctx.registry)
     return result
+
+
+def check_output_folder(out: Path) -> None:
+    """Refuse (UsageError) an output folder that cannot be written, before any input is read.
+
+    A scan of hours must not end with "cannot write": the folder must be a folder (not a
+    file), writable if it exists, and creatable (its nearest existing parent a writable
+    folder) if not. Nothing is created here.
+    """
+    if out.exists():
+        if not out.is_dir():
+            raise UsageError(f"the output folder {out} is a file: give a folder with --out")
+        try:
+            with tempfile.TemporaryFile(dir=out):
+                pass
+        except OSError as exc:
+            raise UsageError(
+                f"the output folder {out} is not writable ({exc.strerror or exc}): "
+                "give another folder with --out"
+            ) from exc
+        return
+    parent = out.absolute().parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise UsageError(
+            f"the output folder {out} cannot be created: {parent} is a file, not a folder"
+        )
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise UsageError(
+            f"the output folder {out} cannot be created: {parent} is not writable; "
+            "give another folder with --out"
+        )
 
 
 def _state_path(out: str | Path | None, incremental: bool, full: bool) -> Path | None:

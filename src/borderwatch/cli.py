@@ -154,11 +154,12 @@ def scan(
     """Scan inventories and access logs against a policy; write findings and a report."""
     console = _console()
     with _guard(console), _progress(console, quiet) as progress:
+        api.check_output_folder(out)  # before any input is read
         context = api.new_context(progress=progress)
         for mapping in mappings:
             api.add_mapping(context, mapping)
         result = api.scan(
-            policy=api.load_policy(policy_ref, context.registry),
+            policy=api.load_policy(policy_ref, context.registry, context.locations),
             inventory=inventory,
             previous_inventory=previous_inventory,
             identities=identities,
@@ -199,7 +200,11 @@ def validate(policy_ref: str) -> None:
 
     console = _console()
     with _guard(console):
-        problems = validate_policy(policy_ref, known_rules=set(load_plugins().rules.names()))
+        problems = validate_policy(
+            policy_ref,
+            known_rules=set(load_plugins().rules.names()),
+            locations=api.new_context().locations,
+        )
     if problems:
         for problem in problems:
             console.print(str(problem), markup=False)

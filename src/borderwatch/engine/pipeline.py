@@ -28,7 +28,11 @@ from borderwatch.inventory.classes import apply_store_classes
 from borderwatch.inventory.locations import LocationRegistry
 from borderwatch.inventory.placement import ResolvedStore, resolve_stores
 from borderwatch.inventory.snapshots import snapshot_date
-from borderwatch.inventory.stores import read_inventory
+from borderwatch.inventory.stores import (
+    UnreadableStore,
+    inventory_class_names,
+    read_inventory,
+)
 from borderwatch.jurisdiction.caller import ip_data_version
 from borderwatch.jurisdiction.covered import covered_status
 from borderwatch.jurisdiction.identities import read_identities
@@ -39,6 +43,7 @@ from borderwatch.model.findings import Finding, Severity, Status, finding_id
 from borderwatch.model.inventory import Store
 from borderwatch.model.policy import Policy
 from borderwatch.model.scan import CountryAccess, InputSummary, ResidencyRow, ScanResult
+from borderwatch.policy.classes import check_class_names
 from borderwatch.registry import Registry
 from borderwatch.rules.base import Rule
 from borderwatch.rules.views import ACCESS_GROUPS, VIEWS
@@ -95,7 +100,11 @@ def run_scan(request: ScanRequest, ctx: ScanContext) -> ScanResult:
     try:
         inputs: list[InputSummary] = []
         quarantined: list[QuarantinedRecord] = []
-        stores = _classified(_read_stores(request.inventory, inputs, quarantined), request)
+        unreadable: list[UnreadableStore] = []
+        stores = _classified(
+            _read_stores(request.inventory, inputs, quarantined, unreadable, request.policy),
+            request,
+        )
         identities = _read_reference(request.identities, read_identities, inputs, quarantined)
         entities = _read_reference(request.entities, read_entities, inputs, quarantined)
         trips = _read_reference(request.travel, read_travel, inputs, quarantined)
@@ -113,6 +122,10 @@ def run_scan(request: ScanRequest, ctx: ScanContext) -> ScanResult:
         engine.create_table("legacy_holdings", tables.legacy_table(history.holdings, as_of))
         engine.create_table("identities", tables.identity_table(identities, coverage.identities))
         engine.create_table("travel", tables.travel_table(trips))
+        engine.create_table(
+            "unreadable_stores",
+            tables.unreadable_table(unreadable, request.policy.store_classes),
+        )
         load = _load_inputs(engine, request, ctx, files, _protected_keys(engine))
         inputs.extend(load.inputs)
         quarantined.extend(load.quarantined)
@@ -316,35 +329,48 @@ def _read_snapshots(
     snapshots = []
     for path in request.previous_inventory:
         summaries: list[InputSummary] = []
-        stores = _classified(_read_stores([path], summaries, quarantined), request)
+        stores = _classified(
+            _read_stores([path], summaries, quarantined, [], request.policy), request
+        )
         inputs.extend(replace(s, kind="previous-inventory") for s in summaries)
         snapshots.append((snapshot_date(Path(path)), stores))
     return snapshots
 
 
 def _read_stores(
-    paths: Sequence[Path], inputs: list[InputSummary], quarantined: list[QuarantinedRecord]
+    paths: Sequence[Path],
+    inputs: list[InputSummary],
+    quarantined: list[QuarantinedRecord],
+    unreadable: list[UnreadableStore],
+    policy: Policy,
 ) -> list[Store]:
+    """The stores of every inventory file; quarantined rows also go to `unreadable`.
+
+    Raises InputError when a row (kept or not) names a data class the policy does not
+    know: it would be judged unprotected.
+    """
     stores: list[Store] = []
     seen: set[str] = set()
     for path in paths:
         read = read_inventory(Path(path))
+        check_class_names(policy, inventory_class_names(read))
         kept = []
         for store in read.stores:
             if store.store_id in seen:
+                reason = f"duplicate store_id {store.store_id!r} (declared in an earlier file)"
+                line = int(store.origin.rsplit(":", 1)[-1])
                 read.quarantined.append(
-                    QuarantinedRecord(
-                        read.path,
-                        "line " + store.origin.rsplit(":", 1)[-1],
-                        f"duplicate store_id {store.store_id!r} (declared in an earlier file)",
-                        source_format="inventory",
-                    )
+                    QuarantinedRecord(read.path, f"line {line}", reason, source_format="inventory")
+                )
+                read.unreadable.append(
+                    UnreadableStore(read.path, line, reason, store.store_id, store.data_classes)
                 )
                 continue
             seen.add(store.store_id)
             kept.append(store)
         stores.extend(kept)
         quarantined.extend(read.quarantined)
+        unreadable.extend(read.unreadable)
         inputs.append(
             InputSummary(
                 read.path,

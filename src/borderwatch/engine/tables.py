@@ -10,14 +10,16 @@ from collections.abc import Sequence
 
 import pyarrow as pa
 
+from borderwatch.inventory.classes import classes_by_pattern
 from borderwatch.inventory.diff import Change
 from borderwatch.inventory.legacy import LegacyHolding
 from borderwatch.inventory.locations import LocationRegistry
 from borderwatch.inventory.placement import ResolvedStore
+from borderwatch.inventory.stores import UnreadableStore
 from borderwatch.jurisdiction.covered import Coverage
 from borderwatch.model.inventory import Identity
 from borderwatch.model.people import Travel
-from borderwatch.model.policy import DataClass, Policy
+from borderwatch.model.policy import DataClass, Policy, StoreClasses
 from borderwatch.policy import iso_countries
 
 
@@ -183,5 +185,28 @@ def legacy_table(holdings: Sequence[LegacyHolding], as_of: dt.date) -> pa.Table:
             "deadline": pa.array([h.deadline for h in holdings], pa.date32()),
             "records": pa.array([h.records for h in holdings], pa.int64()),
             "as_of": pa.array([as_of] * len(holdings), pa.date32()),
+        }
+    )
+
+
+def unreadable_table(rows: Sequence[UnreadableStore], rules: Sequence[StoreClasses]) -> pa.Table:
+    """unreadable_stores: quarantined inventory rows, with the classes they name.
+
+    The policy's store_classes patterns add classes as they do for readable rows;
+    `data_classes` is NULL when the row's classes could not be read at all.
+    """
+
+    def classes(row: UnreadableStore) -> list[str] | None:
+        if row.data_classes is None:
+            return None
+        names = (row.store_id,) if row.store_id else ()
+        return list(dict.fromkeys((*row.data_classes, *classes_by_pattern(names, rules))))
+
+    return pa.table(
+        {
+            "store_id": pa.array([row.store_id for row in rows], pa.string()),
+            "declared_at": pa.array([row.declared_at for row in rows], pa.string()),
+            "reason": pa.array([row.reason for row in rows], pa.string()),
+            "data_classes": pa.array([classes(row) for row in rows], pa.list_(pa.string())),
         }
     )

@@ -20,13 +20,7 @@ def apply_store_classes(stores: Sequence[Store], rules: Sequence[StoreClasses]) 
         return list(stores)
     result = []
     for store in stores:
-        names = (store.store_id, *store.aliases)
-        added = [
-            data_class
-            for rule in rules
-            if any(fnmatchcase(name, rule.match) for name in names)
-            for data_class in rule.data_classes
-        ]
+        added = classes_by_pattern((store.store_id, *store.aliases), rules)
         merged = tuple(dict.fromkeys((*store.data_classes, *added)))
         result.append(
             store
@@ -34,3 +28,13 @@ def apply_store_classes(stores: Sequence[Store], rules: Sequence[StoreClasses]) 
             else dataclasses.replace(store, data_classes=merged)
         )
     return result
+
+
+def classes_by_pattern(names: Sequence[str], rules: Sequence[StoreClasses]) -> list[str]:
+    """The classes of every rule whose glob matches one of a store's names."""
+    return [
+        data_class
+        for rule in rules
+        if any(fnmatchcase(name, rule.match) for name in names)
+        for data_class in rule.data_classes
+    ]

@@ -1,6 +1,8 @@
 """Read inventories of data stores (CSV or YAML) into `Store` values.
 
-CSV columns: store_id, provider, region, service, data_classes (';'-separated), records,
+CSV columns: store_id, provider, region, data_classes (';'-separated) are required (a
+file without one of them is refused whole: without `region` every store would be of
+unknown location, without `data_classes` every store unprotected); service, records,
 copy_of; optional: copy_kind (how the copy is made: replication, read-replica,
 snapshot, snapshot-copy, backup, backup-copy, global-table-replica, export), country (an
 on-premises site's ISO country), aliases (';'-separated names or ARNs logs use for the
@@ -12,10 +14,32 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from borderwatch.errors import SourceLocation
 from borderwatch.model.events import QuarantinedRecord
 from borderwatch.model.inventory import Store
 from borderwatch.tables import convert
 from borderwatch.tables.rows import Row, read_rows
+
+REQUIRED_COLUMNS = ("store_id", "provider", "region", "data_classes")
+
+
+@dataclass(frozen=True)
+class UnreadableStore:
+    """An inventory row that was quarantined, with what could still be read of it.
+
+    Kept so that a protected store is judged even when its row is bad (a finding, not a
+    silent drop). `data_classes` is None when the row's classes could not be read.
+    """
+
+    path: str
+    line: int
+    reason: str
+    store_id: str | None
+    data_classes: tuple[str, ...] | None
+
+    @property
+    def declared_at(self) -> str:
+        return f"{self.path}:{self.line}"
 
 
 @dataclass
@@ -25,6 +49,7 @@ class InventoryRead:
     path: str
     stores: list[Store] = field(default_factory=list)
     quarantined: list[QuarantinedRecord] = field(default_factory=list)
+    unreadable: list[UnreadableStore] = field(default_factory=list)
 
     @property
     def records_read(self) -> int:
@@ -35,7 +60,7 @@ def read_inventory(path: Path) -> InventoryRead:
     """Read one inventory file; a bad row is quarantined, the others are kept."""
     result = InventoryRead(str(path))
     seen: set[str] = set()
-    for row in read_rows(path, "stores", ("store_id", "provider")):
+    for row in read_rows(path, "stores", REQUIRED_COLUMNS):
         reason = row.error
         store: Store | None = None
         if not reason:
@@ -49,6 +74,7 @@ def read_inventory(path: Path) -> InventoryRead:
             result.quarantined.append(
                 QuarantinedRecord(str(path), row.position, reason, row.excerpt, "inventory")
             )
+            result.unreadable.append(unreadable_from_row(row, reason))
             continue
         seen.add(store.store_id)
         result.stores.append(store)
@@ -74,3 +100,30 @@ def store_from_row(row: Row) -> Store:
         aliases=convert.text_list(values, "aliases"),
         origin=f"{row.path}:{row.line}",
     )
+
+
+def unreadable_from_row(row: Row, reason: str) -> UnreadableStore:
+    """What can still be read of a quarantined row: its id and classes, when present."""
+    values = row.values
+    store_id = values.get("store_id")
+    store_text = str(store_id).strip() if store_id is not None else ""
+    classes: tuple[str, ...] | None = None
+    if not row.error:  # a row read as a mapping: its classes cell is there to read
+        classes = convert.text_list(values, "data_classes")
+    return UnreadableStore(row.path, row.line, reason, store_text or None, classes)
+
+
+def inventory_class_names(read: InventoryRead) -> list[tuple[str, SourceLocation]]:
+    """Every data class name the file gives, with the line that gives it."""
+    named = [
+        (name, SourceLocation(read.path, int(store.origin.rsplit(":", 1)[-1])))
+        for store in read.stores
+        for name in store.data_classes
+    ]
+    named.extend(
+        (name, SourceLocation(row.path, row.line))
+        for row in read.unreadable
+        for name in row.data_classes or ()
+    )
+    named.sort(key=lambda item: item[1].line or 0)
+    return named

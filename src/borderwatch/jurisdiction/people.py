@@ -110,9 +110,7 @@ def _owner(kind: str, ref: str, percent: Any) -> Owner:
         raise convert.CellError(f"owner percent {share} is not between 0 and 100")
     ref = ref.strip()
     if kind == "country":
-        ref = ref.upper()
-        if not convert.COUNTRY_CODE.match(ref):
-            raise convert.CellError(f"owner country {ref!r} is not an ISO two-letter code")
+        ref = convert.country_code(ref, "owner country")
     return Owner(kind, ref, share)
 
 

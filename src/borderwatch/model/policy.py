@@ -149,6 +149,9 @@ class Policy(_Strict):
     version: str
     description: str = ""
     data_classes: dict[str, DataClass]
+    # Class names the inputs may use that need no protection (public content, logs):
+    # declared so that a misspelt protected class is an error, never silently unprotected.
+    unprotected_classes: tuple[str, ...] = ()
     exceptions: tuple[PolicyException, ...] = ()
     jurisdiction: JurisdictionRules = JurisdictionRules()
     store_classes: tuple[StoreClasses, ...] = ()
@@ -159,3 +162,10 @@ class Policy(_Strict):
 
     def protected_classes(self) -> list[DataClass]:
         return [dc for dc in self.data_classes.values() if dc.protected]
+
+    def known_classes(self) -> list[str]:
+        """Every class name an input may use: defined ones, then those declared unprotected."""
+        return [
+            *self.data_classes,
+            *(c for c in self.unprotected_classes if c not in self.data_classes),
+        ]

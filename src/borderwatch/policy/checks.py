@@ -26,6 +26,7 @@ from borderwatch.model.policy import (
     StorageRule,
 )
 from borderwatch.policy.countries import country_groups, iso_countries, unknown_country_hint
+from borderwatch.policy.regions import RegionLookup, unknown_region
 from borderwatch.policy.yamldoc import Loc, YamlDocument, to_plain
 
 __all__ = [
@@ -36,6 +37,7 @@ __all__ = [
     "allowed_keys",
     "close_match",
     "prepare",
+    "unknown_class_hint",
 ]
 
 FORMAT_MARKER = "policy/v1"
@@ -75,15 +77,23 @@ class Prepared:
         return any(loc[: len(claim)] == claim for claim in self.claimed)
 
 
-def prepare(doc: YamlDocument, known_rules: set[str] | None) -> Prepared:
-    """Run the policy-level checks on a parsed document and build the model's input."""
-    return _Checker(doc, known_rules).run()
+def prepare(
+    doc: YamlDocument, known_rules: set[str] | None, locations: RegionLookup | None = None
+) -> Prepared:
+    """Run the policy-level checks on a parsed document and build the model's input.
+
+    With `locations`, every region an approved location names must resolve in it.
+    """
+    return _Checker(doc, known_rules, locations).run()
 
 
 class _Checker:
-    def __init__(self, doc: YamlDocument, known_rules: set[str] | None) -> None:
+    def __init__(
+        self, doc: YamlDocument, known_rules: set[str] | None, locations: RegionLookup | None
+    ) -> None:
         self.doc = doc
         self.known_rules = known_rules
+        self.locations = locations
         self.out = Prepared(data=to_plain(doc.root))
 
     def report(
@@ -108,6 +118,8 @@ class _Checker:
         self.check_data_classes()
         self.check_exceptions()
         self.check_egress()
+        self.check_unprotected_classes()
+        self.check_store_classes()
         return self.out
 
     def check_egress(self) -> None:
@@ -187,6 +199,8 @@ class _Checker:
             for index, item in enumerate(approved):
                 if isinstance(item, Mapping) and item.get("country") is not None:
                     self.check_single_country((*loc, "storage", "approved", index, "country"))
+                if isinstance(item, Mapping):
+                    self.check_region((*loc, "storage", "approved", index), item)
         access = raw.get("access")
         if isinstance(access, Mapping):
             for key in ("prohibited_countries", "allowed_countries", "covered_person_countries"):
@@ -212,6 +226,17 @@ class _Checker:
             "or mark it 'protected: false' if it needs no protection",
             key=True,
         )
+
+    def check_region(self, loc: Loc, place: Mapping[str, Any]) -> None:
+        """An approved location's region must be one the location registry knows."""
+        region, provider = place.get("region"), place.get("provider")
+        if self.locations is None or not isinstance(region, str) or not region.strip():
+            return  # not checked here, absent, or the wrong type (the model reports it)
+        if provider is not None and not isinstance(provider, str):
+            return  # the model reports the wrong type
+        unknown = unknown_region(self.locations, provider, region)
+        if unknown is not None:
+            self.report((*loc, "region"), *unknown)
 
     def expand_country_list(self, loc: Loc) -> None:
         raw = self.doc.get(loc)
@@ -265,6 +290,47 @@ class _Checker:
                 claim=True,
             )
 
+    def check_unprotected_classes(self) -> None:
+        raw = self.doc.root.get("unprotected_classes")
+        defined = self.doc.root.get("data_classes")
+        if not isinstance(raw, list) or not isinstance(defined, Mapping):
+            return  # absent, or the wrong type, which the model reports
+        for index, name in enumerate(raw):
+            if isinstance(name, str) and name in defined:
+                self.report(
+                    ("unprotected_classes", index),
+                    f"'{name}' is both defined under data_classes and listed as unprotected",
+                    "list a class in one place: under data_classes (with its rules) or in "
+                    "unprotected_classes (known, needs no protection)",
+                )
+
+    def check_store_classes(self) -> None:
+        raw = self.doc.root.get("store_classes")
+        if not isinstance(raw, list):
+            return  # absent, or the wrong type, which the model reports
+        known = self.known_class_names()
+        for index, item in enumerate(raw):
+            names = item.get("data_classes") if isinstance(item, Mapping) else None
+            if not isinstance(names, list):
+                continue
+            for position, name in enumerate(names):
+                if isinstance(name, str) and name not in known:
+                    self.report(
+                        ("store_classes", index, "data_classes", position),
+                        f"store_classes names data class '{name}', which the policy does not "
+                        "define",
+                        unknown_class_hint(name, known),
+                    )
+
+    def known_class_names(self) -> list[str]:
+        """The data class names defined or declared unprotected in the document."""
+        defined = self.doc.root.get("data_classes")
+        listed = self.doc.root.get("unprotected_classes")
+        names = [str(k) for k in defined] if isinstance(defined, Mapping) else []
+        if isinstance(listed, list):
+            names.extend(str(name) for name in listed if isinstance(name, str))
+        return names
+
     # -- exceptions ------------------------------------------------------------------
 
     def check_exceptions(self) -> None:
@@ -307,13 +373,10 @@ class _Checker:
             and isinstance(defined, Mapping)
             and data_class not in defined
         ):
-            suggestion = close_match(data_class, [str(k) for k in defined])
             self.report(
                 (*loc, "data_class"),
                 f"{label} names data class '{data_class}', which the policy does not define",
-                f"did you mean '{suggestion}'?"
-                if suggestion
-                else "defined data classes: " + ", ".join(str(k) for k in defined),
+                unknown_class_hint(data_class, [str(k) for k in defined]),
             )
         rule = raw.get("rule")
         if self.known_rules is not None and isinstance(rule, str) and rule not in self.known_rules:
@@ -346,6 +409,17 @@ class _Checker:
                 "write the last day the exception applies as YYYY-MM-DD, e.g. 2027-03-31",
                 claim=True,
             )
+
+
+def unknown_class_hint(name: str, known: Iterable[str]) -> str:
+    """What to write instead of a data class name the policy does not know."""
+    choices = list(known)
+    suggestion = close_match(name, choices)
+    if suggestion:
+        return f"did you mean '{suggestion}'?"
+    if choices:
+        return "known data classes: " + ", ".join(choices)
+    return "define it under data_classes"
 
 
 def _intended_keys(raw: Mapping[str, Any], model: type[BaseModel]) -> set[str]:

@@ -22,6 +22,7 @@ from borderwatch.errors import PolicyError, Problem, SourceLocation
 from borderwatch.model.policy import Policy
 from borderwatch.policy.checks import close_match, prepare
 from borderwatch.policy.messages import problem_from_error
+from borderwatch.policy.regions import RegionLookup
 from borderwatch.policy.yamldoc import parse_policy_bytes
 
 __all__ = ["builtin_packs", "load_policy", "validate_policy"]
@@ -30,21 +31,26 @@ BUILTIN_PREFIX = "builtin:"
 
 
 def load_policy(
-    ref: str | Path, *, known_rules: set[str] | None = None, builtin_only: bool = False
+    ref: str | Path,
+    *,
+    known_rules: set[str] | None = None,
+    builtin_only: bool = False,
+    locations: RegionLookup | None = None,
 ) -> Policy:
     """Load and validate a policy.
 
     `ref` is the path of a policy YAML file or the name of a built-in pack (see
     `builtin_packs`); an existing path wins over a pack of the same name. With
     `builtin_only`, files are never read and only pack names are accepted. When
-    `known_rules` is given, every exception's `rule` must be one of them.
+    `known_rules` is given, every exception's `rule` must be one of them; when
+    `locations` (a LocationRegistry) is given, every approved region must resolve in it.
 
     The returned policy records its `source` (the path as given, or "builtin:<name>") and
     the `sha256` of the file's bytes. Raises `PolicyError` listing every problem found,
     each with file, line, column and a hint.
     """
     origin, data = _read(ref, builtin_only=builtin_only)
-    policy, problems = _check(origin, data, known_rules)
+    policy, problems = _check(origin, data, known_rules, locations)
     if policy is None:
         count = len(problems)
         raise PolicyError(
@@ -53,10 +59,15 @@ def load_policy(
     return policy
 
 
-def validate_policy(ref: str | Path, *, known_rules: set[str] | None = None) -> list[Problem]:
+def validate_policy(
+    ref: str | Path,
+    *,
+    known_rules: set[str] | None = None,
+    locations: RegionLookup | None = None,
+) -> list[Problem]:
     """Every problem in a policy file or pack, in reading order; [] when it is valid."""
     try:
-        load_policy(ref, known_rules=known_rules)
+        load_policy(ref, known_rules=known_rules, locations=locations)
     except PolicyError as exc:
         return exc.problems
     return []
@@ -73,12 +84,12 @@ def builtin_packs() -> dict[str, str]:
 
 
 def _check(
-    origin: str, data: bytes, known_rules: set[str] | None
+    origin: str, data: bytes, known_rules: set[str] | None, locations: RegionLookup | None
 ) -> tuple[Policy | None, list[Problem]]:
     doc, problems = parse_policy_bytes(data, origin)
     if doc is None:
         return None, problems
-    prepared = prepare(doc, known_rules)
+    prepared = prepare(doc, known_rules, locations)
     problems.extend(prepared.problems)
     policy: Policy | None = None
     try:

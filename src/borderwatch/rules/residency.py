@@ -108,6 +108,42 @@ WHERE h.as_of > h.deadline AND coalesce(h.records, 1) > 0
 """
 
 
+# A quarantined row is judged on what can still be read of it: the classes it names
+# (with the policy's store_classes patterns), or nothing at all when even those are
+# unreadable. Either way it is a finding on that row, never a silent drop.
+_UNREADABLE_SQL = """
+SELECT coalesce(u.store_id, u.declared_at) AS resource, NULL AS principal, NULL AS person,
+    NULL AS country,
+    coalesce(list_sort(list_intersect(
+        u.data_classes, (SELECT coalesce(list(data_class), []) FROM protected_classes))), [])
+        AS data_classes,
+    1 AS count, NULL::TIMESTAMPTZ AS first_seen, NULL::TIMESTAMPTZ AS last_seen,
+    struct_pack(declared_at := u.declared_at, reason := u.reason,
+                classes_read := u.data_classes IS NOT NULL,
+                named_classes := u.data_classes) AS evidence
+FROM unreadable_stores u
+WHERE u.data_classes IS NULL
+   OR len(list_intersect(
+        u.data_classes, (SELECT coalesce(list(data_class), []) FROM protected_classes))) > 0
+"""
+
+
+def _describe_unreadable(row: dict[str, Any]) -> str:
+    evidence = row.get("evidence") or {}
+    where = evidence.get("declared_at")
+    reason = evidence.get("reason")
+    if not evidence.get("classes_read"):
+        return (
+            f"Inventory row {where} could not be read ({reason}): whether it holds "
+            "protected data, and where, cannot be established."
+        )
+    classes = ", ".join(row.get("data_classes") or [])
+    return (
+        f"Store {row['resource']} ({where}) holds {classes} but its inventory row was "
+        f"quarantined ({reason}): its location was not judged."
+    )
+
+
 def _describe_changed(row: dict[str, Any]) -> str:
     evidence = row.get("evidence") or {}
     change, store = evidence.get("change"), row["resource"]
@@ -163,6 +199,17 @@ def rules() -> list[Rule]:
             references=_REFERENCES,
             sql=_residency_sql("unknown", copies=None),
             describe=_describe_unknown,
+        ),
+        Rule(
+            id="residency.store-unreadable",
+            title="An inventory row of protected data could not be read",
+            severity=Severity.HIGH,
+            rationale="A quarantined inventory row that names a protected class, or whose "
+            "classes cannot be read, is a store nobody judged: fix the row so its location "
+            "can be checked.",
+            references=(*_REFERENCES, "Input: the inventory row named in the finding"),
+            sql=_UNREADABLE_SQL,
+            describe=_describe_unreadable,
         ),
         Rule(
             id="residency.location-changed",

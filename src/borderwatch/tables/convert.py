@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Any
 
-COUNTRY_CODE = re.compile(r"^[A-Z]{2}$")
+from borderwatch.policy.countries import iso_countries, unknown_country_hint
 
 
 class CellError(ValueError):
@@ -55,14 +54,26 @@ def count(values: dict[str, Any], column: str) -> int | None:
 
 
 def country(values: dict[str, Any], column: str) -> str | None:
-    """An ISO 3166-1 alpha-2 code (upper-cased), or None when empty."""
+    """An assigned ISO 3166-1 alpha-2 code (upper-cased), or None when empty.
+
+    Checked as strictly as the policy checks its own codes, with the same hints: `UK`
+    is refused (-> GB), as are alpha-3 codes (`USA` -> US) and codes ISO never assigned.
+    """
     value = text(values, column)
     if value is None:
         return None
-    value = value.upper()
-    if not COUNTRY_CODE.match(value):
-        raise CellError(f"'{column}' must be an ISO 3166 two-letter code, not {value[:20]!r}")
-    return value
+    return country_code(value, f"'{column}'")
+
+
+def country_code(value: str, label: str) -> str:
+    """`value` as an assigned ISO 3166-1 alpha-2 code; CellError with a hint otherwise."""
+    code = value.strip().upper()
+    if code in iso_countries():
+        return code
+    raise CellError(
+        f"{label} {value.strip()[:20]!r} is not an ISO 3166-1 alpha-2 country code "
+        f"({unknown_country_hint(value, groups_allowed=False)})"
+    )
 
 
 def date(values: dict[str, Any], column: str) -> dt.date | None:

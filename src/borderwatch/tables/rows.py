@@ -7,6 +7,7 @@ bad row is pointed at precisely (file and line) and never takes the good rows do
 from __future__ import annotations
 
 import csv
+import difflib
 import io
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -55,6 +56,8 @@ def read_rows(path: Path, list_key: str, required: Sequence[str] = ()) -> Iterat
             [Problem(SourceLocation(str(path)), "not UTF-8", "save the file as UTF-8")],
         ) from exc
     if path.suffix.lower() in YAML_SUFFIXES:
+        # A YAML row leaves out what is empty (the exporters write it so); a missing key
+        # in a row is an empty cell, which the row's own conversion judges.
         yield from _yaml_rows(path, text, list_key)
     else:
         yield from _csv_rows(path, text, list_key, required)
@@ -72,16 +75,7 @@ def _csv_rows(path: Path, text: str, list_key: str, required: Sequence[str]) -> 
     missing = [name for name in required if name not in columns]
     if missing:
         # A wrong file (or a header typo) must not read as an empty, clean input.
-        raise InputError(
-            f"{path}: not a file of {list_key}: no column {', '.join(missing)}",
-            [
-                Problem(
-                    SourceLocation(str(path), 1, 1),
-                    f"missing required column(s): {', '.join(missing)}",
-                    f"the header needs at least: {', '.join(required)} (see docs/inputs.md)",
-                )
-            ],
-        )
+        raise _missing_columns(path, list_key, missing, required, columns, "the header")
     while True:
         try:
             cells = next(reader)
@@ -104,6 +98,35 @@ def _csv_rows(path: Path, text: str, list_key: str, required: Sequence[str]) -> 
             continue
         values = {name: cell.strip() for name, cell in zip(columns, cells, strict=True)}
         yield Row(str(path), line, values, excerpt=excerpt_of(",".join(cells)))
+
+
+def _missing_columns(
+    path: Path,
+    list_key: str,
+    missing: Sequence[str],
+    required: Sequence[str],
+    present: Sequence[str],
+    where: str,
+) -> InputError:
+    """The error for a table without some of its required columns, with a likely typo."""
+    hint = f"{where} needs at least: {', '.join(required)} (see docs/inputs.md)"
+    typos = [
+        f"'{found[0]}' for '{name}'"
+        for name in missing
+        if (found := difflib.get_close_matches(name, [p for p in present if p], n=1, cutoff=0.8))
+    ]
+    if typos:
+        hint += "; is " + ", ".join(typos) + " a typo?"
+    return InputError(
+        f"{path}: not a file of {list_key}: no column {', '.join(missing)}",
+        [
+            Problem(
+                SourceLocation(str(path), 1, 1),
+                f"missing required column(s) for {list_key}: {', '.join(missing)}",
+                hint,
+            )
+        ],
+    )
 
 
 def _yaml_rows(path: Path, text: str, list_key: str) -> Iterator[Row]:
