@@ -98,6 +98,17 @@ def test_a_class_declared_unprotected_is_accepted(tmp_path: Path) -> None:
     assert _rules_found(out) == {}
 
 
+def test_a_misspelling_repeated_on_many_rows_is_one_problem(tmp_path: Path) -> None:
+    rows = "".join(f"users-{n},aws,us-east-1,s3,US_USER_DATA,1,\n" for n in range(500))
+    inventory = _write(tmp_path, "stores.csv", INVENTORY_HEADER + rows)
+    code, output, _ = _scan(tmp_path, "--inventory", str(inventory))
+    assert code == 2, output
+    assert output.count("is not defined by the policy") == 1
+    assert f"{inventory}:2: data class 'US_USER_DATA' is not defined by the policy " in output
+    assert "(also on 499 other rows)" in output
+    assert "did you mean 'us_user_data'?" in output
+
+
 def test_a_misspelt_class_in_a_yaml_inventory_names_its_line(tmp_path: Path) -> None:
     inventory = _write(
         tmp_path,
@@ -111,6 +122,16 @@ def test_a_misspelt_class_in_a_yaml_inventory_names_its_line(tmp_path: Path) -> 
     code, output, _ = _scan(tmp_path, "--inventory", str(inventory))
     assert code == 2, output
     assert f"{inventory}:6: data class 'us_user_dta'" in output
+
+
+def test_unknown_classes_in_several_inventories_are_reported_together(tmp_path: Path) -> None:
+    first = _write(tmp_path, "a.csv", OUTSIDE.format(cls="us_users_data"))
+    second = _write(tmp_path, "b.csv", OUTSIDE.format(cls="user_data").replace("users-", "b-"))
+    code, output, _ = _scan(tmp_path, "--inventory", str(first), "--inventory", str(second))
+    assert code == 2, output
+    assert "2 data class names in the inputs are not in the policy" in output
+    assert f"{first}:2: data class 'us_users_data'" in output
+    assert f"{second}:2: data class 'user_data'" in output
 
 
 def test_a_previous_inventory_is_checked_too(tmp_path: Path) -> None:

@@ -22,6 +22,7 @@ from borderwatch.engine.events import ProgressCallback, load_events
 from borderwatch.engine.history import inventory_history
 from borderwatch.engine.repeats import count_once, find_repeats
 from borderwatch.engine.state import ScanState
+from borderwatch.errors import SourceLocation
 from borderwatch.evidence.exceptions import apply_exceptions
 from borderwatch.geo import GeoSource, SourceSpec, load_sources
 from borderwatch.inventory.classes import apply_store_classes
@@ -351,9 +352,10 @@ def _read_stores(
     """
     stores: list[Store] = []
     seen: set[str] = set()
+    named: list[tuple[str, SourceLocation]] = []
     for path in paths:
         read = read_inventory(Path(path))
-        check_class_names(policy, inventory_class_names(read))
+        named.extend(inventory_class_names(read))
         kept = []
         for store in read.stores:
             if store.store_id in seen:
@@ -381,6 +383,7 @@ def _read_stores(
                 len(read.quarantined),
             )
         )
+    check_class_names(policy, named)  # every file's unknown names at once
     return stores
 
 

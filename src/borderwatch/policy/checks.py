@@ -414,7 +414,8 @@ class _Checker:
 def unknown_class_hint(name: str, known: Iterable[str]) -> str:
     """What to write instead of a data class name the policy does not know."""
     choices = list(known)
-    suggestion = close_match(name, choices)
+    same_letters = [choice for choice in choices if choice.casefold() == name.casefold()]
+    suggestion = same_letters[0] if same_letters else close_match(name, choices)
     if suggestion:
         return f"did you mean '{suggestion}'?"
     if choices:

@@ -20,19 +20,35 @@ __all__ = ["check_class_names", "unknown_class_problems"]
 def unknown_class_problems(
     policy: Policy, named: Iterable[tuple[str, SourceLocation]]
 ) -> list[Problem]:
-    """One problem per (class name, where it is named) that the policy does not know."""
+    """One problem per class name the policy does not know, at the first place it is named.
+
+    A misspelling repeated on thousands of rows is one mistake: the problem says on how
+    many other rows it is repeated, so the list stays readable.
+    """
     known = policy.known_classes()
     known_set = set(known)
-    problems = []
+    first: dict[str, SourceLocation] = {}
+    repeats: dict[str, int] = {}
     for name, where in named:
         if name in known_set:
             continue
+        if name in first:
+            repeats[name] += 1
+        else:
+            first[name], repeats[name] = where, 0
+    problems = []
+    for name, where in first.items():
+        more = repeats[name]
+        also = f" (also on {more} other row{'' if more == 1 else 's'})" if more else ""
         hint = unknown_class_hint(name, known)
+        hint = hint.rstrip(".?") + ("?" if hint.endswith("?") else ".")
         hint += (
-            "; if the class needs no protection, list it under unprotected_classes in "
+            " If the class needs no protection, list it under unprotected_classes in "
             f"the policy {policy.source or policy.name}"
         )
-        problems.append(Problem(where, f"data class '{name}' is not defined by the policy", hint))
+        problems.append(
+            Problem(where, f"data class '{name}' is not defined by the policy{also}", hint)
+        )
     return problems
 
 
