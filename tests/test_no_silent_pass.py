@@ -193,7 +193,8 @@ def test_a_row_whose_classes_cannot_be_read_is_a_finding_on_its_line(tmp_path: P
     result = api.scan(policy=_write(tmp_path, "policy.yaml", POLICY), inventory=[inventory])
     (finding,) = result.findings
     assert finding.rule == "residency.store-unreadable"
-    assert finding.resource == f"{inventory}:3"
+    assert finding.resource == "stores.csv:3"
+    assert finding.evidence["declared_at"] == f"{inventory}:3"
     assert "could not be read" in finding.message
     assert result.failing()
 
@@ -317,6 +318,22 @@ def test_validate_reports_an_unknown_region_with_suggestions(tmp_path: Path) -> 
     assert "did you mean 'us-east-2', 'us-east-1' or 'us-west-2'?" in problems[0]
     assert problems[1].startswith(f"{policy}:12:20: region 'europe-wset1' is not in the")
     assert "'europe-west1'" in problems[1]
+
+
+def test_a_legacy_location_in_a_cloud_region_is_checked_too(tmp_path: Path) -> None:
+    policy = _write(
+        tmp_path,
+        "policy.yaml",
+        POLICY
+        + "legacy_locations:\n"
+        + "  - {name: old-dc, provider: onprem, region: sg-dc1, deadline: 2026-06-30}\n"
+        + "  - {name: old-cloud, provider: aws, region: ap-southeast-9, deadline: 2026-06-30}\n",
+    )
+    result = CliRunner().invoke(main, ["validate", str(policy)])
+    assert result.exit_code == 2, result.output
+    assert f"{policy}:14:" in result.output
+    assert "aws region 'ap-southeast-9' is not in the location registry" in result.output
+    assert "sg-dc1" not in result.output
 
 
 def test_a_scan_refuses_a_policy_with_an_unknown_region(tmp_path: Path) -> None:

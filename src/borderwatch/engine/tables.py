@@ -206,6 +206,7 @@ def unreadable_table(rows: Sequence[UnreadableStore], rules: Sequence[StoreClass
         {
             "store_id": pa.array([row.store_id for row in rows], pa.string()),
             "declared_at": pa.array([row.declared_at for row in rows], pa.string()),
+            "row_name": pa.array([row.row_name for row in rows], pa.string()),
             "reason": pa.array([row.reason for row in rows], pa.string()),
             "data_classes": pa.array([classes(row) for row in rows], pa.list_(pa.string())),
         }

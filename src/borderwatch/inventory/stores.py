@@ -41,6 +41,14 @@ class UnreadableStore:
     def declared_at(self) -> str:
         return f"{self.path}:{self.line}"
 
+    @property
+    def row_name(self) -> str:
+        """The row as a finding's subject when it has no store_id: file name and line.
+
+        The folder is left out so the finding keeps its id however the path was given.
+        """
+        return f"{Path(self.path).name}:{self.line}"
+
 
 @dataclass
 class InventoryRead:

@@ -120,6 +120,10 @@ class _Checker:
         self.check_egress()
         self.check_unprotected_classes()
         self.check_store_classes()
+        legacy = self.doc.root.get("legacy_locations")
+        for index, item in enumerate(legacy if isinstance(legacy, list) else []):
+            if isinstance(item, Mapping):
+                self.check_region(("legacy_locations", index), item)
         return self.out
 
     def check_egress(self) -> None:
@@ -228,7 +232,7 @@ class _Checker:
         )
 
     def check_region(self, loc: Loc, place: Mapping[str, Any]) -> None:
-        """An approved location's region must be one the location registry knows."""
+        """A region the policy names (approved or legacy) must be one the registry knows."""
         region, provider = place.get("region"), place.get("provider")
         if self.locations is None or not isinstance(region, str) or not region.strip():
             return  # not checked here, absent, or the wrong type (the model reports it)

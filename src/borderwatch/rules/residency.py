@@ -112,7 +112,7 @@ WHERE h.as_of > h.deadline AND coalesce(h.records, 1) > 0
 # (with the policy's store_classes patterns), or nothing at all when even those are
 # unreadable. Either way it is a finding on that row, never a silent drop.
 _UNREADABLE_SQL = """
-SELECT coalesce(u.store_id, u.declared_at) AS resource, NULL AS principal, NULL AS person,
+SELECT coalesce(u.store_id, u.row_name) AS resource, NULL AS principal, NULL AS person,
     NULL AS country,
     coalesce(list_sort(list_intersect(
         u.data_classes, (SELECT coalesce(list(data_class), []) FROM protected_classes))), [])
