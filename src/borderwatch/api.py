@@ -85,13 +85,15 @@ def scan(
     full: bool = False,
     exact_repeats: bool = False,
     context: ScanContext | None = None,
+    coverage: bool = True,
 ) -> ScanResult:
     """Scan the inputs against the policy; write every registered output when `out` is set.
 
     With `incremental`, `out/state.duckdb` keeps what this and earlier scans read, and
     only inputs no earlier scan read are read now; `full` starts that state afresh.
     With `exact_repeats`, an event read more than once (same event id) counts once
-    (every access's id is kept: slower; not with `incremental`).
+    (every access's id is kept: slower; not with `incremental`). `coverage=False` skips
+    the coverage rules, for checks that read no logs by design (a Terraform plan).
     """
     if exact_repeats and incremental:
         raise UsageError(
@@ -116,6 +118,7 @@ def scan(
         ip_data=tuple(ip_data),
         state_path=state_path,
         exact_repeats=exact_repeats,
+        coverage=coverage,
     )
     result = run_scan(request, ctx)
     if out is not None:

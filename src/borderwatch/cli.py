@@ -292,13 +292,18 @@ def print_result(console: Console, result: ScanResult, out: Path) -> None:
     if hidden > 0:
         console.print(f"... and {hidden} more finding(s) in findings.json", markup=False)
     failing = len(result.failing())
-    style = "bold red" if failing else "bold green"
+    gaps = len(result.coverage_gaps())
+    # INCOMPLETE: nothing failed in what was seen, but not everything was seen.
+    unseen = f" ({gaps} about coverage: what was not seen)" if gaps else ""
     console.print(
         f"{result.verdict.upper()}: {failing} open finding(s) at or above "
-        f"{result.fail_on.value}; outputs in {out}",
-        style=style,
+        f"{result.fail_on.value}{unseen}; outputs in {out}",
+        style=_VERDICT_STYLE[result.verdict],
         markup=False,
     )
+
+
+_VERDICT_STYLE = {"pass": "bold green", "incomplete": "bold yellow", "fail": "bold red"}
 
 
 MAX_FINDINGS_SHOWN = 50
