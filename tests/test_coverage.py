@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import random
 from pathlib import Path
@@ -231,8 +232,6 @@ def test_three_verdicts() -> None:
 
 def _events(rows: list[tuple[str, str | None, str, list[str], str | None]]) -> pa.Table:
     """(region, account, day, resources, error) per event, the rest filled in."""
-    import datetime as dt
-
     columns: dict[str, list[Any]] = {name: [] for name in EVENT_SCHEMA.names}
     for number, (region, account, day, resources, error) in enumerate(rows, 1):
         row = {name: None for name in EVENT_SCHEMA.names}
@@ -413,3 +412,59 @@ def test_values_from_the_logs_stay_text_in_the_coverage_section() -> None:
     assert "us-east-1[U+202E]" in section  # a bidi override made visible
     assert section.count('class="day d-seen" title=') == 1  # the legend has no title
     assert section.count('class="day d-gap" title="2026-04-02: no events"') == 1
+
+
+def test_approved_exceptions_account_for_known_gaps_and_then_the_scan_passes(
+    tmp_path: Path,
+) -> None:
+    exceptions = """exceptions:
+  - id: EXC-OUTAGE-1
+    rule: coverage.log-gap
+    store: aws/111122223333/us-west-2
+    approver: ciso@example.com
+    ticket: OPS-42
+    expires: 2026-12-31
+    reason: CloudTrail delivery outage in us-west-2 on 2026-04-03
+  - id: EXC-ARCHIVE
+    rule: coverage.store-unobserved
+    store: gap-archive
+    approver: ciso@example.com
+    ticket: OPS-43
+    expires: 2026-12-31
+    reason: cold archive, read through S3 server access logs kept elsewhere
+"""
+    (tmp_path / "policy.yaml").write_text((GAPS / "policy.yaml").read_text() + exceptions)
+    args = _gap_case_args(tmp_path / "out", "--quiet", "--as-of", "2026-06-01")
+    args[2] = str(tmp_path / "policy.yaml")
+    code, output = _run(args)
+    summary, findings = _outputs(tmp_path / "out")
+    assert code == 0 and summary["verdict"] == "pass" and "PASS" in output
+    assert sorted((f["status"], f["exception"]["id"]) for f in findings) == [
+        ("muted", "EXC-ARCHIVE"),
+        ("muted", "EXC-OUTAGE-1"),
+    ]
+    assert summary["coverage"]["complete"] is True
+
+
+def test_a_stray_timestamp_widens_the_window_but_the_evidence_stays_bounded(
+    tmp_path: Path,
+) -> None:
+    """One event dated years early: every dense place gets a long gap, listed up to 100."""
+    (tmp_path / "policy.yaml").write_text(POLICY)
+    (tmp_path / "stores.csv").write_text(
+        "store_id,provider,region,service,data_classes\nmedia,aws,us-east-1,s3,us_user_data\n"
+    )
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    records = [_record(n, f"2026-04-0{1 + n % 3}", "us-east-1", "media") for n in range(30)]
+    records.append(_record(99, "2020-01-01", "eu-west-1", "x"))
+    (logs / "trail.json").write_text(_trail(records))
+    _scan_logs(tmp_path, "out")
+    summary, findings = _outputs(tmp_path / "out")
+    (gap,) = [f for f in findings if f["rule"] == "coverage.log-gap"]
+    assert gap["resource"] == "aws/1/us-east-1"
+    window = (dt.date(2026, 4, 3) - dt.date(2020, 1, 1)).days + 1
+    assert gap["count"] == window - 3  # every day of the window but the three seen
+    assert len(gap["evidence"]["missing_days"]) == 100
+    assert gap["evidence"]["missing_days"][0] == "2020-01-01"
+    assert summary["coverage"]["window"]["first_day"] == "2020-01-01"

@@ -63,7 +63,9 @@ SELECT concat_ws('/', coalesce(provider, '-'), coalesce(account, '-'), coalesce(
     struct_pack(
         source := source_format, provider := provider, account := account,
         region := region,
-        missing_days := list(CAST(day AS VARCHAR) ORDER BY day),
+        -- The first 100 (count has them all): a stray timestamp years away must not
+        -- make a finding of thousands of dates.
+        missing_days := list(CAST(day AS VARCHAR) ORDER BY day)[1:100],
         days_with_events := any_value(days_with_events),
         median_daily_events := CAST(any_value(median_daily_events) AS BIGINT),
         scan_window := (SELECT CAST(min(day) AS VARCHAR) || ' to ' || CAST(max(day) AS VARCHAR)
@@ -128,9 +130,10 @@ WHERE protected_stores = 0 OR events = 0 OR events_naming_protected = 0
 def _log_gap(row: dict[str, Any]) -> str:
     evidence = row["evidence"]
     days = evidence["missing_days"]
-    shown = ", ".join(days[:5]) + (f" and {len(days) - 5} more" if len(days) > 5 else "")
+    missing = int(row["count"])
+    shown = ", ".join(days[:5]) + (f" and {missing - 5} more" if missing > 5 else "")
     return (
-        f"No {evidence['source']} events from {row['resource']} on {len(days)} day(s) of "
+        f"No {evidence['source']} events from {row['resource']} on {missing} day(s) of "
         f"the scan window ({evidence['scan_window']}) while it has events on "
         f"{evidence['days_with_events']} other day(s), {evidence['median_daily_events']:,} "
         f"on the median one: {shown}. A missing delivery or a trail that was off: "
