@@ -468,3 +468,30 @@ def test_a_stray_timestamp_widens_the_window_but_the_evidence_stays_bounded(
     assert len(gap["evidence"]["missing_days"]) == 100
     assert gap["evidence"]["missing_days"][0] == "2020-01-01"
     assert summary["coverage"]["window"]["first_day"] == "2020-01-01"
+
+
+def test_a_window_asked_for_shows_a_trail_that_stopped(tmp_path: Path) -> None:
+    """Every log stops on 2026-04-05: the events' own window ends there and sees no gap;
+    --to 2026-04-07 shows two days without logs in both regions."""
+    code, _ = _run(_gap_case_args(tmp_path / "own", "--quiet"))
+    own, _ = _outputs(tmp_path / "own")
+    assert own["coverage"]["window"]["last_day"] == "2026-04-05"
+    code, _ = _run(
+        _gap_case_args(tmp_path / "asked", "--quiet", "--from", "2026-04-02", "--to", "2026-04-07")
+    )
+    summary, findings = _outputs(tmp_path / "asked")
+    assert summary["coverage"]["window"] == {"first_day": "2026-04-02", "last_day": "2026-04-07"}
+    gaps = {
+        f["evidence"]["region"]: f["evidence"]["missing_days"]
+        for f in findings
+        if f["rule"] == "coverage.log-gap"
+    }
+    assert gaps == {
+        "us-east-1": ["2026-04-06", "2026-04-07"],
+        "us-west-2": ["2026-04-03", "2026-04-06", "2026-04-07"],
+    }
+    backwards = _gap_case_args(
+        tmp_path / "x", "--quiet", "--from", "2026-04-07", "--to", "2026-04-01"
+    )
+    code, output = _run(backwards)
+    assert code == 2 and "--from 2026-04-07 is after --to 2026-04-01" in output

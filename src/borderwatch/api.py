@@ -86,6 +86,7 @@ def scan(
     exact_repeats: bool = False,
     context: ScanContext | None = None,
     coverage: bool = True,
+    window: tuple[dt.date | None, dt.date | None] = (None, None),
 ) -> ScanResult:
     """Scan the inputs against the policy; write every registered output when `out` is set.
 
@@ -94,11 +95,17 @@ def scan(
     With `exact_repeats`, an event read more than once (same event id) counts once
     (every access's id is kept: slower; not with `incremental`). `coverage=False` skips
     the coverage rules, for checks that read no logs by design (a Terraform plan).
+    `window` (first day, last day; inclusive, either may be None) is the span coverage is
+    judged over; by default the first to the last day with events.
     """
     if exact_repeats and incremental:
         raise UsageError(
             "--exact-repeats needs the id of every access, which the state of an "
             "incremental scan does not keep: use it on a full scan"
+        )
+    if window[0] and window[1] and window[0] > window[1]:
+        raise UsageError(
+            f"--from {window[0]} is after --to {window[1]}: give the earlier day first"
         )
     ctx = context or new_context()
     state_path = _state_path(out, incremental, full)
@@ -119,6 +126,8 @@ def scan(
         state_path=state_path,
         exact_repeats=exact_repeats,
         coverage=coverage,
+        window_from=window[0],
+        window_to=window[1],
     )
     result = run_scan(request, ctx)
     if out is not None:

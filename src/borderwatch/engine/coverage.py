@@ -93,10 +93,13 @@ def merge_coverage(tables: list[pa.Table], *, counted: bool = True) -> pa.Table:
 
 def coverage_of(engine: DuckDBEngine) -> Coverage:
     """The scan's coverage: the window, each place's days with logs, each protected store's
-    sources (needs `coverage_parts` and the views of rules/views.py)."""
+    sources (needs `coverage_parts`, `coverage_policy` and the views of rules/views.py)."""
     window = engine.query(
-        f"SELECT CAST(min(day) AS VARCHAR) AS first, CAST(max(day) AS VARCHAR) AS last "
-        f"FROM {TABLE} WHERE store_id IS NULL"
+        f"""
+        SELECT CAST(coalesce(any_value(p.window_from), min(c.day)) AS VARCHAR) AS first,
+            CAST(coalesce(any_value(p.window_to), max(c.day)) AS VARCHAR) AS last
+        FROM coverage_policy p LEFT JOIN {TABLE} c ON c.store_id IS NULL
+        """
     ).to_pylist()[0]
     logs = engine.query(
         f"""

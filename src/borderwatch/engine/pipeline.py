@@ -82,6 +82,9 @@ class ScanRequest:
     # Judge what the logs cover (rules/coverage.py); off for checks that read no logs by
     # design, such as a Terraform plan check.
     coverage: bool = True
+    # The days coverage is judged over (inclusive); None: the first or last day with events.
+    window_from: dt.date | None = None
+    window_to: dt.date | None = None
 
 
 @dataclass
@@ -143,7 +146,7 @@ def run_scan(request: ScanRequest, ctx: ScanContext) -> ScanResult:
             **signal_versions(geo_sources),
             **ctx.data_versions,
         }
-        engine.create_table("coverage_policy", _coverage_policy(request.policy))
+        engine.create_table("coverage_policy", _coverage_policy(request))
         rules = [
             rule
             for rule in ctx.registry.rules
@@ -452,15 +455,18 @@ def _evaluate(engine: DuckDBEngine, rule: Rule, versions: dict[str, str]) -> lis
     return [_finding(rule, row, versions) for row in rows]
 
 
-def _coverage_policy(policy: Policy) -> pa.Table:
-    """One row: the policy's `coverage:` settings, as the coverage rules read them."""
-    rules = policy.coverage
+def _coverage_policy(request: ScanRequest) -> pa.Table:
+    """One row: the policy's `coverage:` settings and the requested window, as the
+    coverage rules read them."""
+    rules = request.policy.coverage
     return pa.table(
         {
             "log_gap": [rules.log_gap.value],
             "store_unobserved": [rules.store_unobserved.value],
             "nothing_judged": [rules.nothing_judged.value],
             "log_gap_min_daily_events": pa.array([rules.log_gap_min_daily_events], pa.int64()),
+            "window_from": pa.array([request.window_from], pa.date32()),
+            "window_to": pa.array([request.window_to], pa.date32()),
         }
     )
 

@@ -2,8 +2,9 @@
 
 They read `coverage_parts` (engine/coverage.py): events per (source format, provider,
 account, region, day), and per protected store the events naming it. The scan window
-is the first to the last day with events. Their severity comes from the policy
-(`coverage:`, one-row table `coverage_policy`); a rule's own severity is the default.
+is the first to the last day with events, or the days asked for (`--from`/`--to`).
+Their severity comes from the policy (`coverage:`, one-row table `coverage_policy`); a
+rule's own severity is the default.
 """
 
 from __future__ import annotations
@@ -20,11 +21,13 @@ seen AS (
     FROM coverage_parts WHERE store_id IS NULL AND day IS NOT NULL
     GROUP BY ALL
 ),
+-- The requested window (--from/--to), else the first to the last day with events.
 window_days AS (
-    SELECT CAST(unnest(generate_series(CAST(min(day) AS TIMESTAMP),
-                                       CAST(max(day) AS TIMESTAMP),
-                                       INTERVAL 1 DAY)) AS DATE) AS day
-    FROM seen HAVING count(*) > 0
+    SELECT CAST(unnest(generate_series(
+        CAST(coalesce(any_value(p.window_from), min(s.day)) AS TIMESTAMP),
+        CAST(coalesce(any_value(p.window_to), max(s.day)) AS TIMESTAMP),
+        INTERVAL 1 DAY)) AS DATE) AS day
+    FROM seen s CROSS JOIN coverage_policy p HAVING count(*) > 0
 )"""
 
 _REFERENCES = (
