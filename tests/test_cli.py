@@ -161,7 +161,9 @@ def test_strict_turns_any_quarantine_into_exit_2(tmp_path: Path) -> None:
     args = ["scan", "--policy", str(folder / "policy.yaml"), "--events", str(trail)]
     args += ["--out", str(tmp_path / "o"), "--quiet"]
     relaxed = CliRunner().invoke(main, args)
-    assert relaxed.exit_code == 0, relaxed.output
+    # No inventory, so nothing protected: INCOMPLETE (coverage.nothing-judged, high).
+    assert relaxed.exit_code == 1, relaxed.output
+    assert "INCOMPLETE" in relaxed.output
     strict = CliRunner().invoke(main, [*args, "--strict"])
     assert strict.exit_code == 2
     assert "1 record(s) quarantined" in strict.output
@@ -197,8 +199,10 @@ def test_scan_reads_a_generic_log_through_a_mapping_file(tmp_path: Path) -> None
         "--quiet",
     ]
     result = CliRunner().invoke(main, args)
-    assert result.exit_code == 0, result.output
+    # No inventory, so nothing protected: read, but INCOMPLETE (coverage.nothing-judged).
+    assert result.exit_code == 1, result.output
     summary = json.loads((out / "summary.json").read_text())
+    assert summary["verdict"] == "incomplete"
     (item,) = summary["inputs"]
     assert (item["format"], item["records_read"], item["accepted"]) == (
         "otrf-honeybucket-csv",

@@ -100,18 +100,27 @@ def scan(
     full: bool = False,
     exact_repeats: bool = False,
     context: ScanContext | None = None,
+    coverage: bool = True,
+    window: tuple[dt.date | None, dt.date | None] = (None, None),
 ) -> ScanResult:
     """Scan the inputs against the policy; write every registered output when `out` is set.
 
     With `incremental`, `out/state.duckdb` keeps what this and earlier scans read, and
     only inputs no earlier scan read are read now; `full` starts that state afresh.
     With `exact_repeats`, an event read more than once (same event id) counts once
-    (every access's id is kept: slower; not with `incremental`).
+    (every access's id is kept: slower; not with `incremental`). `coverage=False` skips
+    the coverage rules, for checks that read no logs by design (a Terraform plan).
+    `window` (first day, last day; inclusive, either may be None) is the span coverage is
+    judged over; by default the first to the last day with events.
     """
     if exact_repeats and incremental:
         raise UsageError(
             "--exact-repeats needs the id of every access, which the state of an "
             "incremental scan does not keep: use it on a full scan"
+        )
+    if window[0] and window[1] and window[0] > window[1]:
+        raise UsageError(
+            f"--from {window[0]} is after --to {window[1]}: give the earlier day first"
         )
     if out is not None:
         check_output_folder(Path(out))
@@ -133,6 +142,9 @@ def scan(
         ip_data=tuple(ip_data),
         state_path=state_path,
         exact_repeats=exact_repeats,
+        coverage=coverage,
+        window_from=window[0],
+        window_to=window[1],
     )
     result = run_scan(request, ctx)
     if out is not None:

@@ -104,6 +104,21 @@ def main() -> None:
     help="Judge exception expiry on this day (default: today, UTC).",
 )
 @click.option(
+    "--from",
+    "window_from",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="First day (UTC) coverage is judged over (default: the first day with events).",
+)
+@click.option(
+    "--to",
+    "window_to",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="Last day (UTC) coverage is judged over (default: the last day with events); a "
+    "trail that stopped before it shows as days without logs.",
+)
+@click.option(
     "--ip-data",
     "ip_data",
     multiple=True,
@@ -144,6 +159,8 @@ def scan(
     out: Path,
     fail_on: str,
     as_of: dt.datetime | None,
+    window_from: dt.datetime | None,
+    window_to: dt.datetime | None,
     ip_data: tuple[str, ...],
     incremental: bool,
     full: bool,
@@ -175,6 +192,10 @@ def scan(
             full=full,
             exact_repeats=exact_repeats,
             context=context,
+            window=(
+                window_from.date() if window_from else None,
+                window_to.date() if window_to else None,
+            ),
         )
     print_result(console, result, out)
     quarantined = sum(item.quarantined for item in result.inputs)
@@ -297,13 +318,18 @@ def print_result(console: Console, result: ScanResult, out: Path) -> None:
     if hidden > 0:
         console.print(f"... and {hidden} more finding(s) in findings.json", markup=False)
     failing = len(result.failing())
-    style = "bold red" if failing else "bold green"
+    gaps = len(result.coverage_gaps())
+    # INCOMPLETE: nothing failed in what was seen, but not everything was seen.
+    unseen = f" ({gaps} about coverage: what was not seen)" if gaps else ""
     console.print(
         f"{result.verdict.upper()}: {failing} open finding(s) at or above "
-        f"{result.fail_on.value}; outputs in {out}",
-        style=style,
+        f"{result.fail_on.value}{unseen}; outputs in {out}",
+        style=_VERDICT_STYLE[result.verdict],
         markup=False,
     )
+
+
+_VERDICT_STYLE = {"pass": "bold green", "incomplete": "bold yellow", "fail": "bold red"}
 
 
 MAX_FINDINGS_SHOWN = 50

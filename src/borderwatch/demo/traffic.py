@@ -144,7 +144,9 @@ def generate(total: int, seed: int, end: dt.datetime) -> Iterator[Access]:
 
     planted = list(_planted(rng, pools, when))
     yield from planted
-    background = max(total - len(planted), 0)
+    daily = list(_replication(start, end))
+    yield from daily
+    background = max(total - len(planted) - len(daily), 0)
     protected = co.PROTECTED_STORES
     unprotected = (co.METRICS, co.PUBLIC)
     for _ in range(background):
@@ -187,6 +189,35 @@ def generate(total: int, seed: int, end: dt.datetime) -> Iterator[Access]:
                 "Query",
                 when(),
             )
+
+
+# What S3 replication does every day: it reads the media bucket and writes its replicas,
+# and gathers business metrics and public videos from the other regions.
+_REPLICATED = (
+    (co.MEDIA, "GetObject"),
+    (f"{co.MEDIA}-replica", "ReplicateObject"),
+    (co.MEDIA_DR, "ReplicateObject"),
+    (co.METRICS, "ReplicateObject"),
+    (co.PUBLIC, "ReplicateObject"),
+)
+
+
+def _replication(start: dt.datetime, end: dt.datetime) -> Iterator[Access]:
+    """One replicated object per day and bucket, at noon (or the window's edge).
+
+    A complete trail: every region the company uses has events on every day of the
+    window, and every replica is seen in the logs (the coverage rules find nothing).
+    """
+    last = end - dt.timedelta(seconds=1)
+    day = start.date()
+    while day <= last.date():
+        noon = dt.datetime.combine(day, dt.time(12), tzinfo=start.tzinfo)
+        at = min(max(noon, start), last)
+        for store, action in _REPLICATED:
+            yield Access(
+                co.REPLICATION_ROLE, _replication_identity(), "s3.amazonaws.com", store, action, at
+            )
+        day += dt.timedelta(days=1)
 
 
 def _access(
@@ -232,7 +263,7 @@ def to_record(access: Access, rng: random.Random) -> dict[str, Any]:
     """The CloudTrail record of one access, as S3 delivery would hold it."""
     region = _STORE_REGION[access.store]
     service = _STORE_SERVICE[access.store]
-    read_only = dict(_ACTIONS[service]).get(access.action, True)
+    read_only = {**dict(_ACTIONS[service]), "ReplicateObject": False}.get(access.action, True)
     record: dict[str, Any] = {
         "eventVersion": "1.09",
         "userIdentity": access.identity,

@@ -176,15 +176,21 @@ class ProtectedKeys:
         return pairs // len(self.stores), pairs % len(self.stores)
 
 
-def access_rows(events: pa.Table, keys: ProtectedKeys) -> pa.Table:
+Touched = tuple[np.ndarray, np.ndarray]
+
+
+def access_rows(events: pa.Table, keys: ProtectedKeys, touched: Touched | None = None) -> pa.Table:
     """One digest row per (successful event, protected store it names), events = 1.
 
     An event naming a store twice (its ARN and its bucket name) counts once for it; an
-    event with an error code is a refused request and never an access.
+    event with an error code is a refused request and never an access. `touched`:
+    `keys.touched()` of the events' resources when the caller has it already.
     """
     if events.num_rows == 0:
         return DIGEST_SCHEMA.empty_table()
-    rows, codes = keys.touched(events.column("resources").combine_chunks())
+    if touched is None:
+        touched = keys.touched(events.column("resources").combine_chunks())
+    rows, codes = touched
     if len(rows) and events.column("error_code").null_count < events.num_rows:
         succeeded = pc.is_null(events.column("error_code")).to_numpy(zero_copy_only=False)
         keep = succeeded[rows]

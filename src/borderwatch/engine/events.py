@@ -23,6 +23,9 @@ from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
+from borderwatch.engine.coverage import COVERAGE_SCHEMA, coverage_rows, merge_coverage
+from borderwatch.engine.coverage import EVENT_COLUMNS as COVERAGE_COLUMNS
+from borderwatch.engine.coverage import TABLE as COVERAGE_TABLE
 from borderwatch.engine.digest import (
     DIGEST_SCHEMA,
     EVENT_COLUMNS,
@@ -70,6 +73,8 @@ _AHEAD_PER_WORKER = 3
 WORKER_HAND_OVER = 32_768
 
 TABLE = "access_parts"
+# The event columns a digester keeps until it digests them (access digest and coverage).
+_KEPT_COLUMNS = tuple(dict.fromkeys((*EVENT_COLUMNS, *COVERAGE_COLUMNS)))
 
 
 @dataclass
@@ -108,7 +113,8 @@ def load_events(
     """Create table `access_parts` and fill it from every input; never stop on a bad file.
 
     Table `event_id_sample` (engine/repeats.py) gets the sampled event ids, to find
-    events read more than once.
+    events read more than once; table `coverage_parts` (engine/coverage.py) the event
+    counts per source, place and day.
 
     `keys`: the names of protected stores, which decide what is an access. `workers`:
     processes to read with; None decides from the input size and the CPUs, 1 reads
@@ -125,9 +131,11 @@ def load_events(
     if not append:
         engine.create_table(TABLE, DIGEST_SCHEMA.empty_table())
         engine.create_table(SAMPLE_TABLE, SAMPLE_SCHEMA.empty_table())
+        engine.create_table(COVERAGE_TABLE, COVERAGE_SCHEMA.empty_table())
     load = EventLoad()
     appender = _Appender(engine, TABLE)
     sampler = _Appender(engine, SAMPLE_TABLE)
+    counter = _Appender(engine, COVERAGE_TABLE)
     count = _worker_count(workers, sources, files, forced_format)
     results = (
         _read_parallel(files, forced_format, count, keys, exact)
@@ -147,11 +155,14 @@ def load_events(
         if result.spilled_samples:
             for table in _read_spill(result.spilled_samples):
                 sampler.add(table)
+        for table in result.coverage:
+            counter.add(table)
         load.quarantined.extend(result.quarantined)
         load.inputs.append(result.summary)
         load.events_total += result.summary.accepted
     appender.flush()
     sampler.flush()
+    counter.flush()
     if progress:
         progress(len(files), len(files), load.events_total, "")
     return load
@@ -172,8 +183,10 @@ class _FileRead:
     samples: list[pa.Table] = field(default_factory=list)
     spilled: str | None = None
     spilled_samples: str | None = None  # with exact=True every id is sampled: many
-    # On the way from a worker: digests and samples as Arrow IPC streams (_packed).
-    packed: tuple[list[bytes], list[bytes]] | None = None
+    # Event counts per source, place and day (engine/coverage.py): a few rows per task.
+    coverage: list[pa.Table] = field(default_factory=list)
+    # On the way from a worker: digests, samples and coverage as Arrow IPC streams.
+    packed: tuple[list[bytes], list[bytes], list[bytes]] | None = None
 
 
 class _Digester:
@@ -208,6 +221,7 @@ class _Digester:
         self.rows = 0
         self.done: list[pa.Table] = []
         self.samples: list[pa.Table] = []
+        self.coverage: list[pa.Table] = []
 
     def add(self, events: pa.Table) -> None:
         sample = sample_of(events, every=self.exact)
@@ -217,7 +231,7 @@ class _Digester:
             if self.spill_samples is not None and self.sampled >= APPEND_ROWS:
                 for table in self.take_samples():
                     self.spill_samples(table)
-        self.events.append(events.select(list(EVENT_COLUMNS)))
+        self.events.append(events.select(list(_KEPT_COLUMNS)))
         self.event_rows += events.num_rows
         if self.event_rows >= DIGEST_EVENTS:
             self._digest()
@@ -225,7 +239,13 @@ class _Digester:
     def _digest(self) -> None:
         if not self.events:
             return
-        rows = access_rows(pa.concat_tables(self.events), self.keys)
+        events = pa.concat_tables(self.events)
+        # Which protected stores each event names: found once, for the digest and coverage.
+        touched = self.keys.touched(events.column("resources").combine_chunks())
+        rows = access_rows(events, self.keys, touched)
+        # Coverage rows are few (places x days): merged at once, they stay small.
+        counts = coverage_rows(events, self.keys, touched)
+        self.coverage = [merge_coverage([*self.coverage, counts])]
         self.events, self.event_rows = [], 0
         if rows.num_rows and self.exact:
             self._hand_over(rows)
@@ -260,6 +280,11 @@ class _Digester:
         """The sampled event ids so far (one table, or none)."""
         samples, self.samples, self.sampled = self.samples, [], 0
         return [pa.concat_tables(samples)] if samples else []
+
+    def take_coverage(self) -> list[pa.Table]:
+        """The coverage counts of the events digested so far (one table, or none)."""
+        coverage, self.coverage = self.coverage, []
+        return coverage
 
     def finish(self) -> list[pa.Table]:
         """Every digest so far; the digester is empty afterwards."""
@@ -373,8 +398,10 @@ def _read_serial(
     digester = _Digester(keys, threads=True, exact=exact)
     reads = _read_files(sources, files, forced, digester.add)
     for number, (summary, quarantined) in enumerate(reads, 1):
-        done = digester.finish() if number == len(files) else digester.take_done()
-        yield _FileRead(summary, quarantined, done, digester.take_samples())
+        last = number == len(files)
+        done = digester.finish() if last else digester.take_done()
+        coverage = digester.take_coverage() if last else []
+        yield _FileRead(summary, quarantined, done, digester.take_samples(), coverage=coverage)
 
 
 class _Appender:
@@ -507,8 +534,9 @@ def _read_parallel(
                 pending.append(pool.submit(_worker_read, following, forced))
             for result in results:
                 if result.packed is not None:
-                    digests, samples = result.packed
+                    digests, samples, coverage = result.packed
                     result.digests, result.samples = _unpacked(digests), _unpacked(samples)
+                    result.coverage = _unpacked(coverage)
                     result.packed = None
             yield from results
     finally:
@@ -547,7 +575,12 @@ def _worker_read(task: list[InputFile], forced: str | None) -> list[_FileRead]:
             _FileRead(summary, quarantined)
             for summary, quarantined in _read_files(_builtin_sources(), task, forced, digester.add)
         ]
-        results[-1].packed = (_packed(digester.finish()), _packed(digester.take_samples()))
+        digests = _packed(digester.finish())
+        results[-1].packed = (
+            digests,
+            _packed(digester.take_samples()),
+            _packed(digester.take_coverage()),
+        )
     results[-1].spilled = spill.path
     results[-1].spilled_samples = spill_samples.path
     return results

@@ -15,6 +15,7 @@ import pyarrow as pa
 
 from borderwatch import __version__
 from borderwatch.engine import tables
+from borderwatch.engine.coverage import coverage_of
 from borderwatch.engine.digest import ProtectedKeys
 from borderwatch.engine.duckdb_engine import DuckDBEngine
 from borderwatch.engine.events import TABLE as ACCESS_TABLE
@@ -43,7 +44,13 @@ from borderwatch.model.events import QuarantinedRecord
 from borderwatch.model.findings import Finding, Severity, Status, finding_id
 from borderwatch.model.inventory import Store
 from borderwatch.model.policy import Policy
-from borderwatch.model.scan import CountryAccess, InputSummary, ResidencyRow, ScanResult
+from borderwatch.model.scan import (
+    COVERAGE_FAMILY,
+    CountryAccess,
+    InputSummary,
+    ResidencyRow,
+    ScanResult,
+)
 from borderwatch.policy.classes import check_class_names
 from borderwatch.registry import Registry
 from borderwatch.rules.base import Rule
@@ -78,6 +85,12 @@ class ScanRequest:
     # Count an event read more than once (same event id) once: every access's id is kept
     # (full scans only; engine/repeats.py).
     exact_repeats: bool = False
+    # Judge what the logs cover (rules/coverage.py); off for checks that read no logs by
+    # design, such as a Terraform plan check.
+    coverage: bool = True
+    # The days coverage is judged over (inclusive); None: the first or last day with events.
+    window_from: dt.date | None = None
+    window_to: dt.date | None = None
 
 
 @dataclass
@@ -147,9 +160,13 @@ def run_scan(request: ScanRequest, ctx: ScanContext) -> ScanResult:
             **signal_versions(geo_sources),
             **ctx.data_versions,
         }
-        findings = [
-            finding for rule in ctx.registry.rules for finding in _evaluate(engine, rule, versions)
+        engine.create_table("coverage_policy", _coverage_policy(request))
+        rules = [
+            rule
+            for rule in ctx.registry.rules
+            if request.coverage or not rule.id.startswith(COVERAGE_FAMILY)
         ]
+        findings = [finding for rule in rules for finding in _evaluate(engine, rule, versions)]
         findings = apply_exceptions(findings, request.policy.exceptions, as_of)
         findings.sort(key=_finding_order)
         return ScanResult(
@@ -173,6 +190,7 @@ def run_scan(request: ScanRequest, ctx: ScanContext) -> ScanResult:
             ),
             changes=tuple(history.changes),
             legacy=tuple(history.progress),
+            coverage=coverage_of(engine),
         )
     finally:
         engine.close()
@@ -295,7 +313,8 @@ def _load_inputs(
 def _repeats_warning(engine: DuckDBEngine, summaries: Sequence[InputSummary]) -> list[str]:
     """A warning when the sampled event ids show events read more than once."""
     events = sum(summary.accepted for summary in summaries)
-    warning = find_repeats(engine).warning(events)
+    formats = {summary.path: summary.format for summary in summaries}
+    warning = find_repeats(engine, formats).warning(events)
     return [warning] if warning else []
 
 
@@ -465,6 +484,22 @@ def _evaluate(engine: DuckDBEngine, rule: Rule, versions: dict[str, str]) -> lis
     return [_finding(rule, row, versions) for row in rows]
 
 
+def _coverage_policy(request: ScanRequest) -> pa.Table:
+    """One row: the policy's `coverage:` settings and the requested window, as the
+    coverage rules read them."""
+    rules = request.policy.coverage
+    return pa.table(
+        {
+            "log_gap": [rules.log_gap.value],
+            "store_unobserved": [rules.store_unobserved.value],
+            "nothing_judged": [rules.nothing_judged.value],
+            "log_gap_min_daily_events": pa.array([rules.log_gap_min_daily_events], pa.int64()),
+            "window_from": pa.array([request.window_from], pa.date32()),
+            "window_to": pa.array([request.window_to], pa.date32()),
+        }
+    )
+
+
 def _finding(rule: Rule, row: dict[str, Any], versions: dict[str, str]) -> Finding:
     evidence = {k: v for k, v in (row.get("evidence") or {}).items() if v not in (None, "", [])}
     return Finding(
@@ -478,7 +513,8 @@ def _finding(rule: Rule, row: dict[str, Any], versions: dict[str, str]) -> Findi
             *([row["subject"]] if row.get("subject") else []),
         ),
         rule=rule.id,
-        severity=rule.severity,
+        # A rule may take its severity from the policy (the coverage rules do).
+        severity=Severity(row["severity"]) if row.get("severity") else rule.severity,
         status=Status.OPEN,
         title=rule.title,
         message=rule.describe(row),

@@ -1,14 +1,15 @@
 """Incremental scans: what earlier scans read, kept in the output folder's DuckDB file.
 
-The state file holds the access digest (`access_parts`, engine/digest.py) of every input
-read so far, the inputs by path, size, modification time and checksum with their
-accounting, and their quarantined records. A scan with state reads only inputs it has
-not seen and adds their digest; digests merge exactly, so the rules see the same groups
-as a full rescan and the findings are equal. The digest depends on which stores hold
-protected data: when the inventory or policy changes that, every input is read again.
-An input that changed since it was read (other size or checksum, e.g. truncated or
-rewritten) is reported and not re-read: its earlier records stay counted once, never
-twice, until a full rescan (`--full`) replaces the state.
+The state file holds the access digest (`access_parts`, engine/digest.py) and the
+coverage counts (`coverage_parts`, engine/coverage.py) of every input read so far, the
+inputs by path, size, modification time and checksum with their accounting, and their
+quarantined records. A scan with state reads only inputs it has not seen and adds their
+digest; digests merge exactly, so the rules see the same groups as a full rescan and the
+findings are equal. The digest depends on which stores hold protected data: when the
+inventory or policy changes that, every input is read again. An input that changed since
+it was read (other size or checksum, e.g. truncated or rewritten) is reported and not
+re-read: its earlier records stay counted once, never twice, until a full rescan
+(`--full`) replaces the state.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from typing import Any
 
 import pyarrow as pa
 
+from borderwatch.engine.coverage import COVERAGE_SCHEMA
+from borderwatch.engine.coverage import TABLE as COVERAGE_TABLE
 from borderwatch.engine.digest import DIGEST_SCHEMA, ProtectedKeys
 from borderwatch.engine.duckdb_engine import DuckDBEngine
 from borderwatch.engine.repeats import SAMPLE_SCHEMA
@@ -32,7 +35,8 @@ from borderwatch.sources.inputs import COPY_NOTE, InputFile, copy_note, sha256_o
 
 STATE_FILE = "state.duckdb"
 # Bumped when the stored tables change shape; an older state needs a full rescan.
-STATE_VERSION = "3"
+# 4: coverage counts (a state without them would show every earlier day as a log gap).
+STATE_VERSION = "4"
 
 _FILES_SCHEMA = pa.schema(
     [
@@ -129,6 +133,8 @@ class ScanState:
         # inputs read from now on.
         if not self._has_table(SAMPLE_TABLE):
             engine.create_table(SAMPLE_TABLE, SAMPLE_SCHEMA.empty_table())
+        if not self._has_table(COVERAGE_TABLE):
+            engine.create_table(COVERAGE_TABLE, COVERAGE_SCHEMA.empty_table())
 
     def check_keys(self, keys: ProtectedKeys) -> list[str]:
         """Start afresh when the protected stores differ from those of the stored digest.
@@ -145,7 +151,8 @@ class ScanState:
                 "the stores holding protected data changed since the scan state was "
                 "written (inventory or policy): every input was read again"
             )
-            for table in ("input_files", "state_quarantine", "access_parts", SAMPLE_TABLE):
+            tables = ("input_files", "state_quarantine", "access_parts", SAMPLE_TABLE)
+            for table in (*tables, COVERAGE_TABLE):
                 self.engine.execute(f"DELETE FROM {table}")
         self.engine.execute("DELETE FROM state_meta WHERE key = 'protected_keys'")
         self.engine.execute("INSERT INTO state_meta VALUES ('protected_keys', ?)", [print_])

@@ -12,6 +12,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from borderwatch.model.findings import Severity
+
 ISO_COUNTRY_PATTERN = r"^[A-Z]{2}$"
 
 
@@ -142,6 +144,20 @@ class LegacyLocation(_Strict):
         return self
 
 
+class CoverageRules(_Strict):
+    """The coverage rules' severities and how sparse a log may be before a day without
+    events stops meaning missing logs (docs/rules.md)."""
+
+    log_gap: Severity = Severity.MEDIUM
+    store_unobserved: Severity = Severity.HIGH
+    nothing_judged: Severity = Severity.HIGH
+    # Days without events are gaps only for a place whose median day with events holds
+    # this many: with 7, a day without any happens by chance less than once in 1,000
+    # days (Poisson), while a sparse export (a honeypot bucket's 301 events over two
+    # years) has empty days by nature.
+    log_gap_min_daily_events: int = Field(default=7, ge=1)
+
+
 class Policy(_Strict):
     """The whole policy: data classes by name, exceptions, and where it came from."""
 
@@ -156,6 +172,7 @@ class Policy(_Strict):
     jurisdiction: JurisdictionRules = JurisdictionRules()
     store_classes: tuple[StoreClasses, ...] = ()
     legacy_locations: tuple[LegacyLocation, ...] = ()
+    coverage: CoverageRules = CoverageRules()
     # Where the policy was read from and the sha256 of its bytes, for provenance.
     source: str = ""
     sha256: str = ""

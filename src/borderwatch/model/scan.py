@@ -66,6 +66,76 @@ class CountryAccess:
 
 
 @dataclass(frozen=True)
+class LogCoverage:
+    """The days one source's logs of one place (provider, account, region) hold events."""
+
+    source: str  # the reader's format name, e.g. "cloudtrail"
+    provider: str | None
+    account: str | None
+    region: str | None
+    days: tuple[str, ...]  # ISO dates with at least one event, ascending
+    events: int
+
+    def as_dict(self) -> dict[str, Any]:
+        row = dict(vars(self))
+        row["days"] = list(self.days)
+        return row
+
+
+@dataclass(frozen=True)
+class StoreSource:
+    """One source's events naming a protected store: on how many days, how many events."""
+
+    source: str
+    days: int
+    events: int
+
+
+@dataclass(frozen=True)
+class StoreCoverage:
+    """Which sources' events reached one protected store."""
+
+    store_id: str
+    provider: str
+    region: str
+    # Whether any log holds events of the store's provider and region at all.
+    place_logged: bool
+    sources: tuple[StoreSource, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        row = dict(vars(self))
+        row["sources"] = [dict(vars(item)) for item in self.sources]
+        return row
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """What the logs of the scan window cover (engine/coverage.py); the coverage rules
+    judge it, the report shows it."""
+
+    first_day: str | None = None  # the window, ISO dates (None: no events)
+    last_day: str | None = None
+    logs: tuple[LogCoverage, ...] = ()
+    stores: tuple[StoreCoverage, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "window": {"first_day": self.first_day, "last_day": self.last_day},
+            "logs": [item.as_dict() for item in self.logs],
+            "stores": [item.as_dict() for item in self.stores],
+        }
+
+
+# Rules of this family say what the scan could not see, not a problem found in what it saw.
+COVERAGE_FAMILY = "coverage."
+
+
+def is_coverage(finding: Finding) -> bool:
+    """Whether a finding is about coverage (what was not seen) rather than a violation."""
+    return finding.rule.startswith(COVERAGE_FAMILY)
+
+
+@dataclass(frozen=True)
 class ScanResult:
     """Everything a reporter may render. Reporters never re-run rules or re-read inputs."""
 
@@ -94,6 +164,7 @@ class ScanResult:
     # an incremental scan that read every input again because the protected stores
     # changed). Unlike warnings these never fail --strict.
     notes: tuple[str, ...] = ()
+    coverage: Coverage = Coverage()
 
     def failing(self) -> list[Finding]:
         """Open findings at or above the failing severity: these decide the exit code."""
@@ -103,6 +174,17 @@ class ScanResult:
             if f.status is Status.OPEN and f.severity.at_least(self.fail_on)
         ]
 
+    def coverage_gaps(self) -> list[Finding]:
+        """Open coverage findings, whatever their severity: what the scan could not see."""
+        return [f for f in self.findings if f.status is Status.OPEN and is_coverage(f)]
+
     @property
     def verdict(self) -> str:
-        return "fail" if self.failing() else "pass"
+        """ "fail" when a violation at or above the failing severity is open, else
+        "incomplete" when coverage findings are open, else "pass".
+
+        PASS needs complete coverage: a scan that could not see everything says so.
+        """
+        if any(not is_coverage(f) for f in self.failing()):
+            return "fail"
+        return "incomplete" if self.coverage_gaps() else "pass"

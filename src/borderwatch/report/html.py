@@ -10,6 +10,7 @@ same result twice gives the same bytes.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import unicodedata
 from collections.abc import Mapping
@@ -20,7 +21,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from borderwatch.model.findings import Finding, Severity, Status
-from borderwatch.model.scan import ScanResult
+from borderwatch.model.scan import Coverage, ScanResult
 
 INPUTS_IN_FULL = 50  # above this many inputs, those needing attention are listed first
 QUARANTINE_SHOWN = 200  # quarantined records listed in the page; the rest stay in the jsonl
@@ -274,11 +275,13 @@ def view(result: ScanResult) -> dict[str, Any]:
         }
         for q in result.quarantined[:QUARANTINE_SHOWN]
     ]
-    verdict = "fail" if result.verdict == "fail" else "pass"
+    verdict = result.verdict if result.verdict in ("fail", "incomplete") else "pass"
     return {
         "verdict": verdict,
         "fail_on": result.fail_on.value,
         "failing": len(result.failing()),
+        "coverage_gaps": len(result.coverage_gaps()),
+        "coverage": _coverage(result.coverage),
         "policy": {
             "name": text(result.policy_name),
             "version": text(result.policy_version),
@@ -332,6 +335,56 @@ def view(result: ScanResult) -> dict[str, Any]:
         "quarantine_more": max(0, len(result.quarantined) - QUARANTINE_SHOWN),
         "data_versions": sorted((text(k), text(v)) for k, v in result.data_versions.items()),
         "generator": _version(),
+    }
+
+
+# Longest window the day strip draws day by day (a year and a bit); longer ones are
+# summarised by their gap count only.
+STRIP_DAYS = 400
+
+
+def _coverage(coverage: Coverage) -> dict[str, Any]:
+    """The coverage section: protected store x source x days, and a day x place strip."""
+    days: list[str] = []
+    if coverage.first_day and coverage.last_day:
+        first = dt.date.fromisoformat(coverage.first_day)
+        last = dt.date.fromisoformat(coverage.last_day)
+        days = [(first + dt.timedelta(n)).isoformat() for n in range((last - first).days + 1)]
+    drawn = len(days) <= STRIP_DAYS
+    places = []
+    for log in coverage.logs:
+        seen = set(log.days)
+        places.append(
+            {
+                "source": text(log.source),
+                "place": " / ".join(
+                    text(p) or "-" for p in (log.provider, log.account, log.region)
+                ),
+                "events": log.events,
+                "days_seen": len(seen),
+                "gaps": sum(1 for day in days if day not in seen),
+                "cells": [{"day": day, "seen": day in seen} for day in days] if drawn else [],
+            }
+        )
+    stores = [
+        {
+            "store_id": text(store.store_id),
+            "place": f"{text(store.provider)} {text(store.region)}",
+            "place_logged": store.place_logged,
+            "sources": [
+                {"source": text(item.source), "days": item.days, "events": item.events}
+                for item in store.sources
+            ],
+        }
+        for store in coverage.stores
+    ]
+    return {
+        "first_day": coverage.first_day or "",
+        "last_day": coverage.last_day or "",
+        "days": len(days),
+        "drawn": drawn,
+        "places": places,
+        "stores": stores,
     }
 
 

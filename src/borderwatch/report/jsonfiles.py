@@ -24,7 +24,7 @@ class FindingsJsonReporter:
 
 
 class SummaryJsonReporter:
-    """summary.json: inputs and their accounting, findings per rule, the verdict."""
+    """summary.json: inputs and their accounting, coverage, findings per rule, the verdict."""
 
     name = "summary-json"
     filename = "summary.json"
@@ -43,6 +43,13 @@ class SummaryJsonReporter:
                 "verdict": result.verdict,
                 "fail_on": result.fail_on.value,
                 "failing_findings": len(result.failing()),
+                # What the verdict rests on: the window, days with logs per place, and
+                # which sources reached each protected store (engine/coverage.py).
+                "coverage": {
+                    "complete": not result.coverage_gaps(),
+                    "open_findings": len(result.coverage_gaps()),
+                    **result.coverage.as_dict(),
+                },
                 "policy": {
                     "name": result.policy_name,
                     "version": result.policy_version,

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from borderwatch.rules import access, residency
+from borderwatch.rules import access, coverage, residency
 from borderwatch.rules.base import Rule
 
 
 def builtin_rules() -> list[Rule]:
-    return [*residency.rules(), *access.rules()]
+    return [*residency.rules(), *access.rules(), *coverage.rules()]
