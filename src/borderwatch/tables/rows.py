@@ -18,6 +18,7 @@ from ruamel.yaml.error import YAMLError
 
 from borderwatch.errors import InputError, Problem, SourceLocation
 from borderwatch.model.events import excerpt_of
+from borderwatch.yamlbounds import check_yaml_bounds
 
 YAML_SUFFIXES = (".yaml", ".yml")
 
@@ -107,6 +108,7 @@ def _csv_rows(path: Path, text: str, list_key: str, required: Sequence[str]) -> 
 
 
 def _yaml_rows(path: Path, text: str, list_key: str) -> Iterator[Row]:
+    check_yaml_bounds(text, str(path), f"a YAML list of {list_key}")
     yaml = YAML(typ="rt")
     try:
         document = yaml.load(text)

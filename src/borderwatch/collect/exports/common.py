@@ -30,6 +30,7 @@ from ruamel.yaml.error import YAMLError
 
 from borderwatch.errors import InputError, Problem, SourceLocation
 from borderwatch.model.inventory import Store
+from borderwatch.yamlbounds import check_yaml_bounds
 
 TAG_KEY = "borderwatch:data-classes"
 LABEL_KEY = "borderwatch-data-classes"
@@ -169,6 +170,7 @@ class ClassesMap:
                 f"cannot read classes map {path}",
                 [Problem(SourceLocation(str(path)), f"cannot read: {exc}")],
             ) from exc
+        check_yaml_bounds(text, str(path), "classes map")
         try:
             doc = YAML(typ="safe").load(text)
         except YAMLError as exc:

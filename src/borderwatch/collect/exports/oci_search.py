@@ -36,6 +36,7 @@ from ruamel.yaml.error import YAMLError
 from borderwatch.collect.exports.common import ExportResult, classes_from_tags, decode_text
 from borderwatch.errors import InputError, Problem, SourceLocation
 from borderwatch.model.inventory import Store
+from borderwatch.yamlbounds import check_yaml_bounds
 
 _SERVICES = {
     "bucket": "object-storage",
@@ -80,6 +81,7 @@ def load_document(path: Path) -> Any:
             f"cannot read {path}", [Problem(SourceLocation(str(path)), f"cannot read: {exc}")]
         ) from exc
     if path.suffix.lower() in (".yml", ".yaml"):
+        check_yaml_bounds(text, str(path), "YAML export")
         try:
             return YAML(typ="safe").load(text)
         except YAMLError as exc:
