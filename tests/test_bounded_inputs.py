@@ -7,15 +7,19 @@ the machine down.
 
 from __future__ import annotations
 
+import csv
 import resource
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from borderwatch.cli import main
 from borderwatch.inventory.graph import MAX_PATH_SHOWN, resolve_copies
 from borderwatch.model.inventory import Store
+from borderwatch.report.html import RESIDENCY_SHOWN
 from borderwatch.yamlbounds import YamlLimits, yaml_bounds_problem
 
 CASES = Path(__file__).parent / "cases"
@@ -201,3 +205,45 @@ def test_a_long_copy_cycle_is_named_once_per_store_in_bounded_text() -> None:
     copies = resolve_copies(stores)
     assert copies["s5"].problem == "copy_of cycle: s5 -> s6 -> s7 -> ... (10,000 stores) -> s5"
     assert copies["s5"].copy_path[-1] == "s5" and len(copies["s5"].copy_path) == MAX_PATH_SHOWN
+
+
+def test_the_report_summarises_a_long_inventory_and_residency_csv_keeps_every_row(
+    tmp_path: Path,
+) -> None:
+    count = RESIDENCY_SHOWN + 500
+    inventory = tmp_path / "inventory.csv"
+    rows = ["store_id,provider,region,service,data_classes,records"]
+    for n in range(count):
+        # One store in a hundred is protected and outside the approved country.
+        region, classes = ("eu-west-1", "us_user_data") if n % 100 == 7 else ("us-east-1", "")
+        rows.append(f"store-{n:05d},aws,{region},s3,{classes},{n}")
+    inventory.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    out = tmp_path / "out"
+    args = ["scan", "--policy", str(CASES / "exceptions" / "policy.yaml")]
+    result = CliRunner().invoke(main, [*args, "--inventory", str(inventory), "--out", str(out)])
+    assert result.exit_code == 1, result.output
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert f"Showing {RESIDENCY_SHOWN} of {count} stores" in html
+    assert '500 more are in <span class="mono">residency.csv</span>' in html
+    # The stores outside approved locations are drawn first, so none is left out.
+    drawn = html[html.index('id="h-residency"') : html.index("</table>", html.index("h-residency"))]
+    assert drawn.count("✗ outside") == count // 100
+    with (out / "residency.csv").open(newline="", encoding="utf-8") as handle:
+        table = list(csv.DictReader(handle))
+    assert len(table) == count
+    assert sum(row["verdict"] == "outside" for row in table) == count // 100
+
+
+def test_residency_csv_defuses_spreadsheet_formulas(tmp_path: Path) -> None:
+    inventory = tmp_path / "inventory.csv"
+    inventory.write_text(
+        "store_id,provider,region,service,data_classes\n"
+        '"=HYPERLINK(""http://evil.example"")",aws,us-east-1,s3,us_user_data\n',
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    args = ["scan", "--policy", str(CASES / "exceptions" / "policy.yaml")]
+    CliRunner().invoke(main, [*args, "--inventory", str(inventory), "--out", str(out)])
+    with (out / "residency.csv").open(newline="", encoding="utf-8") as handle:
+        (row,) = list(csv.DictReader(handle))
+    assert row["store_id"] == '\'=HYPERLINK("http://evil.example")'
