@@ -48,7 +48,9 @@ def write_inventory_with_copies(path: Path, rows: int) -> None:
             ["store_id", "provider", "region", "service", "data_classes", "records", "copy_of"]
         )
         for n in range(rows):
-            region = REGIONS[n % len(REGIONS)]
+            # Protected stores (one in five) go round the regions too: one in ten stores is
+            # protected data outside the approved country.
+            region = REGIONS[(n // 5) % len(REGIONS)] if n % 5 == 0 else REGIONS[n % 3]
             classes = "us_user_data" if n % 5 == 0 else ""
             parent = f"store-{n - 10:07d}" if n % 20 == 19 else ""
             out.writerow([f"store-{n:07d}", "aws", region, "s3", classes, n % 1000, parent])

@@ -20,7 +20,7 @@ from borderwatch.model.inventory import Store
 MAX_PATH_SHOWN = 32
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CopyInfo:
     """For one store: the chain original -> ... -> store, and the data classes it holds."""
 
@@ -29,7 +29,7 @@ class CopyInfo:
     problem: str = ""  # "copy_of names unknown store 'x'", "copy_of cycle: a -> b -> a"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Chain:
     """A resolved chain kept in bounded size: its first store, length and last hops."""
 
@@ -60,7 +60,8 @@ def resolve_copies(stores: Iterable[Store]) -> dict[str, CopyInfo]:
     for store_id in by_id:
         if store_id not in done:
             _resolve_from(store_id, by_id, done)
-    return {store_id: chain.info() for store_id, chain in done.items()}
+    # Popped one by one, so the bounded chains are freed as their answers are made.
+    return {store_id: done.pop(store_id).info() for store_id in list(done)}
 
 
 def _resolve_from(start: str, by_id: dict[str, Store], done: dict[str, _Chain]) -> None:

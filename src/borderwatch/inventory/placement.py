@@ -26,7 +26,7 @@ def store_location(store: Store, registry: LocationRegistry) -> Location:
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ResolvedStore:
     """A store with its resolved location and copy chain."""
 
