@@ -173,3 +173,18 @@ def test_input_format_is_the_option_and_format_a_hidden_alias(tmp_path: Path) ->
 def test_terminal_safe_escapes_each_control_and_format_character() -> None:
     assert terminal_safe("plain text, ünïcode 王伟") == "plain text, ünïcode 王伟"
     assert terminal_safe("a\x1b[2Kb\tc\u200bd\U000e0041") == "a\\x1b[2Kb\\x09c\\u200bd\\U000e0041"
+
+
+def test_other_commands_escape_input_text_too(tmp_path: Path) -> None:
+    hostile = "store\x1b]0;owned\x07\x1b[2K"
+    old, new = tmp_path / "old.csv", tmp_path / "new.csv"
+    header = "store_id,provider,region,service,data_classes\n"
+    old.write_text(f'{header}"{hostile}",aws,us-east-1,s3,us_user_data\n', encoding="utf-8")
+    new.write_text(
+        f'{header}"{hostile}",aws,eu-west-1,s3,us_user_data\n"{hostile}x",aws,x\n',
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(main, ["inventory", "diff", str(old), str(new)])
+    assert result.exit_code == 0, result.output
+    assert "store\\x1b]0;owned\\x07\\x1b[2K" in result.output
+    assert not any(ch in result.output for ch in CONTROL), result.output

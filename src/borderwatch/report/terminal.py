@@ -15,7 +15,7 @@ from typing import Any
 
 from rich.text import Text
 
-__all__ = ["safe_line", "terminal_safe"]
+__all__ = ["error_lines", "safe_line", "terminal_safe"]
 
 # Control (C0, DEL, C1), format (bidi, zero-width), surrogates, private use, line and
 # paragraph separators: none of them is text a person should see act.
@@ -48,3 +48,19 @@ def terminal_safe(value: Any) -> str:
 def safe_line(*parts: Any, style: str = "") -> Text:
     """A rich Text of `parts` made safe; never read as markup, so "[link=..]" stays text."""
     return Text("".join(terminal_safe(part) for part in parts), style=style)
+
+
+def error_lines(exc: BaseException, prefix: str = "") -> list[Text]:
+    """An error as lines to print: an InputError's summary, then each problem indented.
+
+    Line by line, each escaped: a value holding a newline must not start a line that looks
+    like ours.
+    """
+    from borderwatch.errors import InputError
+
+    if isinstance(exc, InputError):
+        return [
+            safe_line(prefix, exc.summary, style="red"),
+            *(safe_line("  ", problem, style="red") for problem in exc.problems),
+        ]
+    return [safe_line(prefix, exc, style="red")]
