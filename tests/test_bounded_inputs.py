@@ -247,3 +247,24 @@ def test_residency_csv_defuses_spreadsheet_formulas(tmp_path: Path) -> None:
     with (out / "residency.csv").open(newline="", encoding="utf-8") as handle:
         (row,) = list(csv.DictReader(handle))
     assert row["store_id"] == '\'=HYPERLINK("http://evil.example")'
+
+
+@pytest.mark.parametrize("kind", ["gcp-cai", "azure-arm", "oci-search"])
+def test_deeply_nested_json_exports_are_refused_with_a_message(tmp_path: Path, kind: str) -> None:
+    export = tmp_path / "export.json"
+    export.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    result = CliRunner().invoke(
+        main, ["inventory", "import", kind, str(export), "--out", str(tmp_path / "inv.yaml")]
+    )
+    assert "Traceback" not in result.output and not isinstance(result.exception, RecursionError)
+    assert f"{export}: JSON nested too deeply to read; refused" in result.output, result.output
+
+
+def test_a_deeply_nested_terraform_plan_is_refused_with_exit_2(tmp_path: Path) -> None:
+    plan = tmp_path / "plan.json"
+    plan.write_text('{"a": ' + "[" * 100_000 + "]" * 100_000 + "}", encoding="utf-8")
+    result = CliRunner().invoke(
+        main, ["plan-check", str(plan), "--policy", str(CASES / "exceptions" / "policy.yaml")]
+    )
+    assert result.exit_code == 2, result.output
+    assert "JSON nested too deeply" in result.output

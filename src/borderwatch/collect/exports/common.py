@@ -109,6 +109,22 @@ def load_json_file(path: Path) -> Any:
             f"{path}: not valid JSON",
             [Problem(SourceLocation(str(path), exc.lineno, exc.colno), exc.msg)],
         ) from exc
+    except RecursionError as exc:
+        raise nested_too_deep(path) from exc
+
+
+def nested_too_deep(path: Path) -> InputError:
+    """The refusal of a JSON document nested deeper than the parser can follow."""
+    return InputError(
+        f"{path}: JSON nested too deeply to read; refused",
+        [
+            Problem(
+                SourceLocation(str(path)),
+                "arrays or objects nested thousands of levels deep",
+                "no export nests this deep: the file is damaged or was made to exhaust the reader",
+            )
+        ],
+    )
 
 
 # ------------------------------------------------------------------ data classes

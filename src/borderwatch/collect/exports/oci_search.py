@@ -33,7 +33,12 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
-from borderwatch.collect.exports.common import ExportResult, classes_from_tags, decode_text
+from borderwatch.collect.exports.common import (
+    ExportResult,
+    classes_from_tags,
+    decode_text,
+    nested_too_deep,
+)
 from borderwatch.errors import InputError, Problem, SourceLocation
 from borderwatch.model.inventory import Store
 from borderwatch.yamlbounds import check_yaml_bounds
@@ -90,6 +95,8 @@ def load_document(path: Path) -> Any:
             ) from exc
     try:
         return json.loads(text)
+    except RecursionError as exc:
+        raise nested_too_deep(path) from exc
     except json.JSONDecodeError as exc:
         raise InputError(
             f"{path}: not valid JSON",
