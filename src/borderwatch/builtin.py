@@ -14,6 +14,7 @@ def register(registry: Registry) -> None:
         QuarantineReporter,
         SummaryJsonReporter,
     )
+    from borderwatch.report.residency_csv import ResidencyCsvReporter
     from borderwatch.report.sarif import SarifReporter
     from borderwatch.rules.catalog import builtin_rules
     from borderwatch.sources.azure_activity import AzureActivitySource
@@ -52,6 +53,7 @@ def register(registry: Registry) -> None:
         QuarantineReporter(),
         HtmlReporter(),
         SarifReporter(),
+        ResidencyCsvReporter(),
     ):
         registry.reporters.add(reporter.name, reporter)
     registry.engines.add("duckdb", DuckDBEngine)

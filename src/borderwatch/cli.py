@@ -15,13 +15,14 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
-from rich.text import Text
 
 from borderwatch import __version__, api
 from borderwatch.engine.events import ProgressCallback
 from borderwatch.errors import BorderwatchError, InputError, system_refusal
+from borderwatch.evidence.lookalike import EVIDENCE_KEY as LOOKALIKE_KEY
 from borderwatch.model.findings import Severity
 from borderwatch.model.scan import ScanResult
+from borderwatch.report.terminal import safe_line
 
 SEVERITIES = [s.value for s in Severity]
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
@@ -33,7 +34,7 @@ def _console() -> Console:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="borderwatch")
+@click.version_option(__version__, "--version", "-V", prog_name="borderwatch")
 def main() -> None:
     """Prove where protected data lives and who reached it from where."""
 
@@ -73,15 +74,19 @@ def main() -> None:
     "--events", multiple=True, help="Access logs: files, directories, globs, or - (stdin)."
 )
 @click.option(
-    "--format", "event_format", default=None, help="Force the event reader (e.g. cloudtrail)."
+    "--input-format",
+    "event_format",
+    default=None,
+    help="Force the event reader (e.g. cloudtrail, or a --mapping name).",
 )
+@click.option("--format", "old_format", default=None, hidden=True)
 @click.option(
     "--mapping",
     "mappings",
     multiple=True,
     type=click.Path(path_type=Path),
     help="A field-mapping file for generic CSV/JSON lines/Parquet logs (docs/mapping.md); "
-    "its name becomes a format usable with --format.",
+    "its name becomes a format usable with --input-format.",
 )
 @click.option(
     "--out",
@@ -145,7 +150,12 @@ def main() -> None:
     is_flag=True,
     help="Exit 2 if any input record was quarantined (outputs are still written).",
 )
-@click.option("--quiet", is_flag=True, help="No progress display.")
+@click.option(
+    "--quiet", is_flag=True, help="Print only the verdict line (and errors); no progress."
+)
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print summary.json to standard output as well."
+)
 def scan(
     policy_ref: str,
     inventory: tuple[Path, ...],
@@ -167,9 +177,12 @@ def scan(
     exact_repeats: bool,
     strict: bool,
     quiet: bool,
+    as_json: bool,
+    old_format: str | None,
 ) -> None:
     """Scan inventories and access logs against a policy; write findings and a report."""
     console = _console()
+    event_format = _input_format(console, event_format, old_format, quiet)
     with _guard(console), _progress(console, quiet) as progress:
         api.check_output_folder(out)  # before any input is read
         context = api.new_context(progress=progress)
@@ -197,16 +210,23 @@ def scan(
                 window_to.date() if window_to else None,
             ),
         )
-    print_result(console, result, out)
+    if quiet:
+        print_verdict(console, result, out)
+    else:
+        print_result(console, result, out)
+    if as_json:
+        _print_summary_json(out)
     quarantined = sum(item.quarantined for item in result.inputs)
     if strict and result.warnings:
-        console.print("--strict: warnings about the inputs (above)", style="bold red")
+        _say(console, "--strict: warnings about the inputs (above)", style="bold red")
         sys.exit(EXIT_INPUT)
     if strict and quarantined:
-        console.print(
-            f"--strict: {quarantined} record(s) quarantined (see {out / 'quarantine.jsonl'})",
+        _say(
+            console,
+            f"--strict: {quarantined} record(s) quarantined (see ",
+            out / "quarantine.jsonl",
+            ")",
             style="bold red",
-            markup=False,
         )
         sys.exit(EXIT_INPUT)
     sys.exit(EXIT_FINDINGS if result.failing() else EXIT_CLEAN)
@@ -228,10 +248,10 @@ def validate(policy_ref: str) -> None:
         )
     if problems:
         for problem in problems:
-            console.print(str(problem), markup=False)
-        console.print(f"{len(problems)} problem(s) found.", style="bold red")
+            _say(console, problem)
+        _say(console, f"{len(problems)} problem(s) found.", style="bold red")
         sys.exit(EXIT_INPUT)
-    console.print(f"{policy_ref}: valid.", style="green", markup=False)
+    _say(console, policy_ref, ": valid.", style="green")
 
 
 @main.command("rules")
@@ -290,66 +310,111 @@ def demo(out: Path, event_count: int, seed: int, quiet: bool) -> None:
     print_result(console, outcome.result, out)
     if outcome.missing or outcome.unexpected:
         for text in outcome.missing:
-            console.print(f"planted problem NOT found: {text}", style="red", markup=False)
+            _say(console, "planted problem NOT found: ", text, style="red")
         for text in outcome.unexpected:
-            console.print(f"unexpected finding: {text}", style="red", markup=False)
+            _say(console, "unexpected finding: ", text, style="red")
         sys.exit(EXIT_FINDINGS)
-    console.print(
-        f"Demo: all {len(outcome.expected)} planted problems found, nothing else. "
-        f"Open {out / 'report.html'}",
+    _say(
+        console,
+        f"Demo: all {len(outcome.expected)} planted problems found, nothing else. Open ",
+        out / "report.html",
         style="bold green",
-        markup=False,
     )
 
 
 def print_result(console: Console, result: ScanResult, out: Path) -> None:
     """A short account of the scan for the terminal; the report has the rest.
 
-    Every value from the inputs goes in as rich `Text`, never as markup: a log field
-    like "[link=...]" must print literally.
+    Every value from the inputs goes through `_say` (escaped, never markup): a log field
+    like "[link=...]" or an escape sequence must print as text, not act.
     """
     _print_inputs(console, result)
     _print_findings(console, result)
     for warning in result.warnings:
-        console.print(Text("WARNING: " + warning, style="bold yellow"))
+        _say(console, "WARNING: ", warning, style="bold yellow")
     for note in result.notes:
-        console.print(Text("NOTE: " + note))
+        _say(console, "NOTE: ", note)
     hidden = len(result.findings) - MAX_FINDINGS_SHOWN
     if hidden > 0:
-        console.print(f"... and {hidden} more finding(s) in findings.json", markup=False)
+        _say(console, f"... and {hidden} more finding(s) in findings.json")
+    print_verdict(console, result, out)
+
+
+def print_verdict(console: Console, result: ScanResult, out: Path) -> None:
+    """The one line `--quiet` keeps: the verdict, what it counts, where the outputs are."""
     failing = len(result.failing())
     gaps = len(result.coverage_gaps())
     # INCOMPLETE: nothing failed in what was seen, but not everything was seen.
     unseen = f" ({gaps} about coverage: what was not seen)" if gaps else ""
-    console.print(
+    _say(
+        console,
         f"{result.verdict.upper()}: {failing} open finding(s) at or above "
-        f"{result.fail_on.value}{unseen}; outputs in {out}",
+        f"{result.fail_on.value}{unseen}; outputs in ",
+        out,
         style=_VERDICT_STYLE[result.verdict],
-        markup=False,
     )
 
 
 _VERDICT_STYLE = {"pass": "bold green", "incomplete": "bold yellow", "fail": "bold red"}
 
 
+def _say(console: Console, *parts: object, style: str = "") -> None:
+    """Print one line; every part is escaped (report.terminal), never read as markup.
+
+    The one way this module prints anything that can hold text from an input.
+    """
+    console.print(safe_line(*parts, style=style), soft_wrap=True)
+
+
+def _print_summary_json(out: Path) -> None:
+    # stdout holds only the summary, so `scan --json | jq` works; the rest is on stderr.
+    sys.stdout.write((out / "summary.json").read_text(encoding="utf-8"))
+    sys.stdout.flush()
+
+
+def _input_format(
+    console: Console, input_format: str | None, old_format: str | None, quiet: bool
+) -> str | None:
+    """--input-format, or the old --format (a hidden alias for one release)."""
+    if old_format is None:
+        return input_format
+    if input_format is not None and input_format != old_format:
+        raise click.UsageError("--format is the old name of --input-format; give only one")
+    if not quiet:
+        _say(console, "NOTE: --format is now --input-format; the old name goes in a later release")
+    return old_format
+
+
 MAX_FINDINGS_SHOWN = 50
 
 
 def _print_findings(console: Console, result: ScanResult) -> None:
-    """One line per finding, open first; principals and evidence are in the report."""
+    """One line per finding, open first: id, rule, resource, principal and country."""
     console.print("Findings", style="bold")
     for f in result.findings[:MAX_FINDINGS_SHOWN]:
         status = "" if f.status.value == "open" else f" ({f.status.value})"
-        where = f" from {f.country}" if f.country and f.rule.startswith("access.") else ""
         if f.rule == "access.covered-person":
-            where = f" by a person covered with respect to {f.country}"
-        if f.country and not where:
-            where = f" in {f.country}"
-        line = Text(
+            where = f"by a person covered with respect to {f.country}"
+        elif f.country:
+            where = f"from {f.country}" if f.rule.startswith("access.") else f"in {f.country}"
+        else:
+            where = "country -"
+        lookalike = "  LOOK-ALIKE principal" if LOOKALIKE_KEY in f.evidence else ""
+        line = safe_line(
             f"  {f.severity.value.upper():8} ", style=_SEVERITY_STYLE.get(f.severity.value, "")
         )
-        line.append(f"{f.rule}  {f.resource or '-'}{where}  x{f.count}{status}")
-        console.print(line)
+        line.append_text(
+            safe_line(
+                f"{f.id}  {f.rule}  ",
+                f.resource or "-",
+                "  principal ",
+                f.principal or "-",
+                f"  {where}  x{f.count}{status}",
+            )
+        )
+        if lookalike:
+            line.append(lookalike, style="bold yellow")
+        console.print(line, soft_wrap=True)
 
 
 _SEVERITY_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow"}
@@ -366,14 +431,14 @@ def _print_inputs(console: Console, result: ScanResult) -> None:
         for index, value in enumerate((1, item.records_read, item.accepted, item.quarantined)):
             totals[index] += value
     for (kind, fmt), totals in sorted(groups.items()):
-        table.add_row(Text(kind), Text(fmt), *(str(v) for v in totals))
+        table.add_row(safe_line(kind), safe_line(fmt), *(str(v) for v in totals))
     console.print(table)
     notable = [i for i in result.inputs if i.quarantined or i.note]
     for item in notable[:10]:
         what = item.note or f"{item.quarantined} record(s) quarantined"
-        console.print(f"  {item.path}: {what}", markup=False, highlight=False)
+        _say(console, "  ", item.path, ": ", what)
     if len(notable) > 10:
-        console.print(f"  ... and {len(notable) - 10} more files, see summary.json", markup=False)
+        _say(console, f"  ... and {len(notable) - 10} more files, see summary.json")
 
 
 @contextmanager
@@ -383,14 +448,18 @@ def _guard(console: Console) -> Iterator[None]:
     try:
         yield
     except InputError as exc:
-        console.print(str(exc), style="red", markup=False)
+        # Line by line, each escaped: a value holding a newline must not start a line
+        # that looks like ours.
+        _say(console, exc.summary, style="red")
+        for problem in exc.problems:
+            _say(console, "  ", problem, style="red")
         sys.exit(EXIT_INPUT)
     except BorderwatchError as exc:
-        console.print(f"error: {exc}", style="red", markup=False)
+        _say(console, "error: ", exc, style="red")
         sys.exit(EXIT_INPUT)
     except OSError as exc:
         # An output folder that cannot be made, a full disk: what and where, no traceback.
-        console.print(f"error: {system_refusal(exc)}", style="red", markup=False)
+        _say(console, "error: ", system_refusal(exc), style="red")
         sys.exit(EXIT_INPUT)
 
 
@@ -426,7 +495,7 @@ def _plain_progress(console: Console) -> ProgressCallback:
         step = done * 10 // total
         if step != last["step"]:
             last["step"] = step
-            console.print(f"reading logs: {done}/{total} files, {events:,} events", markup=False)
+            _say(console, f"reading logs: {done}/{total} files, {events:,} events")
 
     return update
 

@@ -9,13 +9,13 @@ from pathlib import Path
 import click
 from rich.console import Console
 from rich.table import Table
-from rich.text import Text
 
 from borderwatch.errors import BorderwatchError
 from borderwatch.inventory.diff import Change, diff_inventories
 from borderwatch.inventory.locations import LocationRegistry
 from borderwatch.inventory.stores import read_inventory
 from borderwatch.model.inventory import Store
+from borderwatch.report.terminal import error_lines, safe_line
 
 
 @click.command("diff")
@@ -28,7 +28,8 @@ def diff_command(old: Path, new: Path, as_json: bool) -> None:
     try:
         changes = diff_inventories(_stores(old), _stores(new), LocationRegistry.load_builtin())
     except BorderwatchError as exc:
-        Console(stderr=True).print(str(exc), markup=False)
+        for line in error_lines(exc):
+            Console(stderr=True).print(line)
         sys.exit(2)
     if as_json:
         click.echo(json.dumps([vars(c) for c in changes], indent=2, ensure_ascii=False))
@@ -40,7 +41,9 @@ def _stores(path: Path) -> list[Store]:
     read = read_inventory(path)
     for record in read.quarantined:
         Console(stderr=True).print(
-            f"{record.input_path} {record.position}: {record.reason} (row ignored)", markup=False
+            safe_line(
+                record.input_path, " ", record.position, ": ", record.reason, " (row ignored)"
+            )
         )
     return read.stores
 
@@ -54,7 +57,7 @@ def _table(changes: list[Change]) -> Table:
     for change in changes:
         table.add_row(
             *(
-                Text(v)
+                safe_line(v)
                 for v in (change.store_id, change.kind, change.before, change.after, change.detail)
             )
         )

@@ -16,7 +16,6 @@ from pathlib import Path
 import click
 from rich.console import Console
 from rich.table import Table
-from rich.text import Text
 
 from borderwatch.collect.exports.azure_arm import read_arm
 from borderwatch.collect.exports.common import (
@@ -30,6 +29,7 @@ from borderwatch.collect.exports.gcp_cai import read_cai
 from borderwatch.collect.exports.oci_search import read_oci
 from borderwatch.errors import InputError
 from borderwatch.inventory.locations import LocationRegistry
+from borderwatch.report.terminal import error_lines, safe_line
 
 KINDS = ("gcp-cai", "azure-arm", "oci-search")
 
@@ -103,16 +103,18 @@ def import_command(
     try:
         mapping = ClassesMap.load(classes_map) if classes_map else None
     except InputError as exc:
-        console.print(str(exc), style="red", markup=False)
+        for line in error_lines(exc):
+            console.print(line)
         sys.exit(2)
     result, errors = import_exports(kind, expand(files), region=region, classes_map=mapping)
     for error in errors:
-        console.print(str(error), style="red", markup=False)
+        for line in error_lines(error):
+            console.print(line)
     for problem in result.problems:
-        console.print(Text(f"warning: {problem}", style="yellow"))
+        console.print(safe_line(f"warning: {problem}", style="yellow"))
     registry = LocationRegistry.load_builtin()
     unknown: dict[str, int] = {}
-    table = Table(title=Text(f"{len(result.stores)} store(s) from {kind}"))
+    table = Table(title=safe_line(f"{len(result.stores)} store(s) from {kind}"))
     for column in ("service", "stores", "copies"):
         table.add_column(column, no_wrap=True)
     by_service: dict[str, list[int]] = {}
@@ -123,11 +125,11 @@ def import_command(
         if not store.region or registry.resolve(store.provider, store.region).kind == "unknown":
             unknown[store.region or "(none)"] = unknown.get(store.region or "(none)", 0) + 1
     for service, (count, copies) in sorted(by_service.items()):
-        table.add_row(Text(service), str(count), str(copies))
+        table.add_row(safe_line(service), str(count), str(copies))
     console.print(table)
     for place, count in sorted(unknown.items()):
-        console.print(Text(f"unknown location {place}: {count} store(s)", style="yellow"))
+        console.print(safe_line(f"unknown location {place}: {count} store(s)", style="yellow"))
     out.parent.mkdir(parents=True, exist_ok=True)
     write_inventory(result.stores, out)
-    console.print(Text(f"wrote {out}"))
+    console.print(safe_line(f"wrote {out}"))
     sys.exit(2 if errors else 0)

@@ -11,11 +11,11 @@ from typing import Any
 import click
 from rich.console import Console
 from rich.table import Table
-from rich.text import Text
 
 from borderwatch.errors import BorderwatchError, InputError, system_refusal
 from borderwatch.geo import SourceSpec, load_sources, lookup_all
 from borderwatch.geo.sources import CompiledSource, GeoSource
+from borderwatch.report.terminal import error_lines, safe_line
 
 EXIT_INPUT = 2
 _FILE = click.Path(exists=False, dir_okay=True, path_type=Path)
@@ -66,13 +66,14 @@ def _guard(console: Console) -> Iterator[None]:
     try:
         yield
     except InputError as exc:
-        console.print(Text(str(exc), style="red"))
+        for line in error_lines(exc):
+            console.print(line)
         sys.exit(EXIT_INPUT)
     except BorderwatchError as exc:
-        console.print(Text(f"error: {exc}", style="red"))
+        console.print(safe_line(f"error: {exc}", style="red"))
         sys.exit(EXIT_INPUT)
     except OSError as exc:
-        console.print(Text(f"error: {system_refusal(exc)}", style="red"))
+        console.print(safe_line(f"error: {system_refusal(exc)}", style="red"))
         sys.exit(EXIT_INPUT)
 
 
@@ -89,15 +90,15 @@ def build(cache_dir: Path | None, **options: tuple[Path, ...]) -> None:
     with _guard(Console(stderr=True, highlight=False, soft_wrap=True)):
         sources = load_sources(_specs(options), cache_dir, with_default=True)
     for source in sources:
-        table = Table(title=Text(source.source_id), show_header=False)
+        table = Table(title=safe_line(source.source_id), show_header=False)
         for key, value in source.describe().items():
-            table.add_row(Text(key), Text(value))
+            table.add_row(safe_line(key), safe_line(value))
         out.print(table)
         if isinstance(source, CompiledSource):
             for problem in source.table.problems[:10]:
-                out.print(Text(f"  {problem}", style="yellow"))
+                out.print(safe_line(f"  {problem}", style="yellow"))
             if len(source.table.problems) > 10:
-                out.print(Text(f"  ... and {len(source.table.problems) - 10} more problems"))
+                out.print(safe_line(f"  ... and {len(source.table.problems) - 10} more problems"))
 
 
 @geo.command()
@@ -111,13 +112,13 @@ def lookup(ips: tuple[str, ...], cache_dir: Path | None, **options: tuple[Path, 
     with _guard(Console(stderr=True, highlight=False, soft_wrap=True)):
         sources = load_sources(_specs(options), cache_dir, with_default=True)
         result = lookup_all(list(ips), sources)
-    table = Table(title=Text("IP lookup"))
-    table.add_column(Text("value"))
+    table = Table(title=safe_line("IP lookup"))
+    table.add_column(safe_line("value"))
     for source in sources:
-        table.add_column(Text(source.source_id))
+        table.add_column(safe_line(source.source_id))
     for row in result.to_pylist():
-        cells = [Text(str(row["value"]))]
-        cells.extend(Text(_answer(row, source)) for source in sources)
+        cells = [safe_line(str(row["value"]))]
+        cells.extend(safe_line(_answer(row, source)) for source in sources)
         table.add_row(*cells)
     out.print(table)
 

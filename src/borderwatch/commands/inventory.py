@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from borderwatch.report.terminal import terminal_safe
+
 
 @click.group()
 def inventory() -> None:
@@ -67,7 +69,7 @@ def collect_aws_command(
         )
 
     def progress(message: str) -> None:
-        click.echo(message, err=True)
+        click.echo(terminal_safe(message), err=True)
 
     from botocore.exceptions import BotoCoreError
 
@@ -79,8 +81,11 @@ def collect_aws_command(
     written = write_inventory(collection, out, history)
     copies = sum(1 for s in collection.stores if s.copy_of)
     click.echo(
-        f"{len(collection.stores)} stores ({copies} copies) from account {collection.account} "
-        f"in {len(collection.regions)} regions -> {', '.join(map(str, written))}",
+        terminal_safe(
+            f"{len(collection.stores)} stores ({copies} copies) from account "
+            f"{collection.account} in {len(collection.regions)} regions -> "
+            f"{', '.join(map(str, written))}"
+        ),
         err=True,
     )
     if collection.gaps:
@@ -88,4 +93,4 @@ def collect_aws_command(
             f"gaps ({len(collection.gaps)}): not collected, check before trusting a scan:", err=True
         )
         for gap in collection.gaps:
-            click.echo(f"  - {gap}", err=True)
+            click.echo(f"  - {terminal_safe(gap)}", err=True)

@@ -18,7 +18,6 @@ from pathlib import Path
 import click
 from rich.console import Console
 from rich.table import Table
-from rich.text import Text
 
 from borderwatch.collect.exports.common import ClassesMap, write_inventory
 from borderwatch.collect.exports.terraform import PlanResult, read_plan
@@ -26,6 +25,7 @@ from borderwatch.errors import BorderwatchError, InputError
 from borderwatch.model.findings import Finding, Severity
 from borderwatch.model.scan import ScanResult
 from borderwatch.report.sarif import Where, dumps, to_sarif
+from borderwatch.report.terminal import error_lines, safe_line
 
 SEVERITIES = [s.value for s in Severity]
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
@@ -140,13 +140,14 @@ def plan_check(
             sarif_out.parent.mkdir(parents=True, exist_ok=True)
             sarif_out.write_bytes(dumps(check.sarif))
     except InputError as exc:
-        console.print(str(exc), style="red", markup=False)
+        for line in error_lines(exc):
+            console.print(line)
         sys.exit(EXIT_INPUT)
     except BorderwatchError as exc:
-        console.print(f"error: {exc}", style="red", markup=False)
+        console.print(safe_line("error: ", exc, style="red"))
         sys.exit(EXIT_INPUT)
     except OSError as exc:
-        console.print(f"error: {exc}", style="red", markup=False)
+        console.print(safe_line("error: ", exc, style="red"))
         sys.exit(EXIT_INPUT)
     print_check(Console(highlight=False, soft_wrap=False), check, sarif_out)
     sys.exit(check.exit_code)
@@ -157,7 +158,7 @@ def print_check(console: Console, check: PlanCheck, sarif_out: Path | None) -> N
     plan, result = check.plan, check.result
     verdicts = {row.store_id: row for row in result.residency}
     actions = {r.address: r.actions for r in plan.resources}
-    table = Table(title=Text(f"Planned stores in {plan.path}"))
+    table = Table(title=safe_line(f"Planned stores in {plan.path}"))
     for column in ("address", "action", "provider", "region", "countries", "classes", "verdict"):
         table.add_column(
             column, no_wrap=column in ("action", "verdict"), overflow="fold", min_width=6
@@ -167,27 +168,29 @@ def print_check(console: Console, check: PlanCheck, sarif_out: Path | None) -> N
         acts = actions.get(store.store_id.split("#", 1)[0], ())
         verdict = row.verdict if row else "-"
         table.add_row(
-            Text(store.store_id),
-            Text("/".join(acts) or "-"),
-            Text(store.provider),
-            Text(store.region or "(none)"),
-            Text(", ".join(row.countries) if row else ""),
-            Text(", ".join(row.data_classes) if row else ", ".join(store.data_classes)),
-            Text(verdict, style=_VERDICT_STYLE.get(verdict, "")),
+            safe_line(store.store_id),
+            safe_line("/".join(acts) or "-"),
+            safe_line(store.provider),
+            safe_line(store.region or "(none)"),
+            safe_line(", ".join(row.countries) if row else ""),
+            safe_line(", ".join(row.data_classes) if row else ", ".join(store.data_classes)),
+            safe_line(verdict, style=_VERDICT_STYLE.get(verdict, "")),
         )
     console.print(table)
     for note in plan.notes:
-        console.print(Text(f"note: {note}"))
+        console.print(safe_line(f"note: {note}"))
     for problem in plan.problems:
-        console.print(Text(f"warning: {problem}", style="yellow"))
+        console.print(safe_line(f"warning: {problem}", style="yellow"))
     if plan.deleted:
-        console.print(Text(f"deleted by the plan (not checked): {', '.join(plan.deleted)}"))
+        console.print(safe_line(f"deleted by the plan (not checked): {', '.join(plan.deleted)}"))
     for finding in result.findings:
-        line = Text(
+        line = safe_line(
             f"{finding.severity.value.upper():8} ",
             style=_SEVERITY_STYLE.get(finding.severity.value, ""),
         )
-        line.append(f"{finding.rule}  {finding.resource or '-'}: {finding.message}")
+        line.append_text(
+            safe_line(f"{finding.rule}  ", finding.resource or "-", ": ", finding.message)
+        )
         console.print(line)
     failing = len(result.failing())
     summary = (
@@ -196,7 +199,7 @@ def print_check(console: Console, check: PlanCheck, sarif_out: Path | None) -> N
     )
     if sarif_out is not None:
         summary += f"; SARIF in {sarif_out}"
-    console.print(Text(summary, style="bold red" if failing else "bold green"))
+    console.print(safe_line(summary, style="bold red" if failing else "bold green"))
 
 
 _VERDICT_STYLE = {"outside": "red", "unknown": "yellow", "approved": "green"}

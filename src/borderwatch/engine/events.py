@@ -339,7 +339,7 @@ def _source_for(
         source = pick_source(sources, item.path, forced)
     except OSError as exc:
         return None, f"cannot read file: {exc.strerror or exc}"
-    return source, "no reader recognises this format (try --format)"
+    return source, "no reader recognises this format (try --input-format)"
 
 
 def _unrecognised(item: InputFile, reason: str) -> Read:

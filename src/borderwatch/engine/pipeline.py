@@ -25,6 +25,7 @@ from borderwatch.engine.repeats import count_once, find_repeats
 from borderwatch.engine.state import ScanState
 from borderwatch.errors import SourceLocation
 from borderwatch.evidence.exceptions import apply_exceptions
+from borderwatch.evidence.lookalike import mark_lookalike_principals
 from borderwatch.geo import GeoSource, SourceSpec, load_sources
 from borderwatch.inventory.classes import apply_store_classes
 from borderwatch.inventory.locations import LocationRegistry
@@ -168,6 +169,7 @@ def run_scan(request: ScanRequest, ctx: ScanContext) -> ScanResult:
         ]
         findings = [finding for rule in rules for finding in _evaluate(engine, rule, versions)]
         findings = apply_exceptions(findings, request.policy.exceptions, as_of)
+        findings = mark_lookalike_principals(findings)
         findings.sort(key=_finding_order)
         return ScanResult(
             policy_name=request.policy.name,

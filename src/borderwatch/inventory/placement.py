@@ -26,7 +26,7 @@ def store_location(store: Store, registry: LocationRegistry) -> Location:
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ResolvedStore:
     """A store with its resolved location and copy chain."""
 
@@ -38,8 +38,13 @@ class ResolvedStore:
 def resolve_stores(stores: Sequence[Store], registry: LocationRegistry) -> list[ResolvedStore]:
     """Resolve every store's location through the registry and its copy chain."""
     copies = resolve_copies(stores)
+    # A million stores sit in a few hundred places: resolve each place once.
+    places: dict[tuple[str, str, str | None], Location] = {}
     resolved = []
     for store in stores:
-        location = store_location(store, registry)
+        place = (store.provider, store.region, store.country)
+        location = places.get(place)
+        if location is None:
+            location = places[place] = store_location(store, registry)
         resolved.append(ResolvedStore(store, location, copies[store.store_id]))
     return resolved

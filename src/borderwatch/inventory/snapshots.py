@@ -8,6 +8,8 @@ from pathlib import Path
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
+from borderwatch.yamlbounds import yaml_bounds_problem
+
 YAML_SUFFIXES = (".yaml", ".yml")
 
 
@@ -19,7 +21,10 @@ def snapshot_date(path: Path) -> dt.date:
     """
     if path.suffix.lower() in YAML_SUFFIXES:
         try:
-            document = YAML(typ="safe").load(path.read_text(encoding="utf-8"))
+            text = path.read_text(encoding="utf-8")
+            # A file past the limits is refused by the inventory reader with its line;
+            # here it simply has no `collected.at`.
+            document = None if yaml_bounds_problem(text, str(path)) else YAML(typ="safe").load(text)
         except (OSError, UnicodeDecodeError, YAMLError):
             document = None
         collected = document.get("collected") if isinstance(document, dict) else None

@@ -73,6 +73,8 @@ def excerpt_of(raw: str | bytes, limit: int = 200) -> str:
     if isinstance(raw, bytes):
         raw = raw.decode("utf-8", errors="replace")
     text = raw if len(raw) <= limit else raw[:limit] + "…"
+    if text.isprintable():  # the common case, without a pass per character
+        return text
     return "".join(ch if ch.isprintable() else "\ufffd" for ch in text)
 
 

@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: inventories reach millions of stores
 class Store:
     """One place protected data may live: a bucket, database, table, snapshot, site.
 

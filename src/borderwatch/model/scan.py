@@ -27,7 +27,7 @@ class InputSummary:
         return dict(vars(self))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: one per store, millions of them
 class ResidencyRow:
     """Where one store is and whether that is allowed for the data it holds."""
 
@@ -45,7 +45,7 @@ class ResidencyRow:
     verdict: str  # approved, outside, unknown, not-protected
 
     def as_dict(self) -> dict[str, Any]:
-        row = dict(vars(self))
+        row = {name: getattr(self, name) for name in self.__slots__}
         row["countries"] = list(self.countries)
         row["data_classes"] = list(self.data_classes)
         row["copy_path"] = list(self.copy_path)

@@ -16,6 +16,7 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, SequenceNode
 
 from borderwatch.errors import Problem, SourceLocation
+from borderwatch.yamlbounds import yaml_bounds_problem
 
 __all__ = ["Loc", "YamlDocument", "parse_policy_bytes", "to_plain"]
 
@@ -106,6 +107,9 @@ def parse_policy_bytes(data: bytes, origin: str) -> tuple[YamlDocument | None, l
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         return None, [_not_utf8(data, exc, origin)]
+    bounds = yaml_bounds_problem(text, origin)
+    if bounds is not None:
+        return None, [bounds]
     yaml = _policy_yaml()
     try:
         duplicates = list(_duplicate_keys(yaml.compose(text), origin))

@@ -20,11 +20,18 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
+from borderwatch.evidence.lookalike import EVIDENCE_KEY as LOOKALIKE_KEY
 from borderwatch.model.findings import Finding, Severity, Status
-from borderwatch.model.scan import Coverage, ScanResult
+from borderwatch.model.scan import Coverage, ResidencyRow, ScanResult
 
 INPUTS_IN_FULL = 50  # above this many inputs, those needing attention are listed first
 QUARANTINE_SHOWN = 200  # quarantined records listed in the page; the rest stay in the jsonl
+# Rows of the long tables drawn in the page. Past these the page says how many more there
+# are and where they all are (residency.csv, findings.json, summary.json): a million-row
+# inventory drew a 752 MB page no browser opens.
+RESIDENCY_SHOWN = 1000
+FINDINGS_SHOWN = 500  # per section (open, muted, resolved)
+INPUTS_SHOWN = 2000
 MAX_TEXT = 4000  # characters of one value shown before it is cut
 MAX_DEPTH = 6  # nesting of evidence shown before the rest is summarised
 MAX_ITEMS = 200  # entries of one evidence list or mapping shown
@@ -130,6 +137,7 @@ def _finding_view(finding: Finding) -> dict[str, Any]:
         "first_seen": _plain(finding.first_seen),
         "last_seen": _plain(finding.last_seen),
         "evidence": evidence_tree(dict(finding.evidence)) if finding.evidence else None,
+        "lookalike": _lookalike(finding),
         "exception": None
         if exc is None
         else {
@@ -140,6 +148,34 @@ def _finding_view(finding: Finding) -> dict[str, Any]:
             "reason": text(exc.reason),
         },
     }
+
+
+def _lookalike(finding: Finding) -> dict[str, Any] | None:
+    """The reasons a principal may only look like someone else, from the evidence."""
+    mark = finding.evidence.get(LOOKALIKE_KEY) if finding.principal else None
+    if not isinstance(mark, Mapping):
+        return None
+    reasons = mark.get("reasons")
+    return {
+        "reasons": [text(r) for r in reasons] if isinstance(reasons, list) else [],
+        "code_points": text(mark.get("code_points")),
+    }
+
+
+def _residency_first(result: ScanResult) -> list[ResidencyRow]:
+    """The stores to draw: those outside or of unknown location first, then protected."""
+    rows = result.residency
+    if len(rows) <= RESIDENCY_SHOWN:
+        return list(rows)
+    ranked = sorted(
+        range(len(rows)),
+        key=lambda n: (
+            rows[n].verdict not in ("outside", "unknown"),
+            not rows[n].protected,
+            n,
+        ),
+    )
+    return [rows[n] for n in ranked[:RESIDENCY_SHOWN]]
 
 
 def _sorted_findings(findings: tuple[Finding, ...], status: Status) -> list[Finding]:
@@ -216,8 +252,12 @@ def _inputs(result: ScanResult) -> dict[str, Any]:
     }
     attention = [r for r in rows if not r["balanced"] or r["quarantined"] or r["note"]]
     return {
-        "rows": rows,
-        "attention": attention,
+        "rows": rows[:INPUTS_SHOWN],
+        "attention": attention[:INPUTS_SHOWN],
+        "total": len(rows),
+        "attention_total": len(attention),
+        "more": max(0, len(rows) - INPUTS_SHOWN),
+        "attention_more": max(0, len(attention) - INPUTS_SHOWN),
         "compact": len(rows) > INPUTS_IN_FULL,
         "totals": totals,
         "mismatches": sum(not r["balanced"] for r in rows),
@@ -263,7 +303,7 @@ def view(result: ScanResult) -> dict[str, Any]:
             "verdict": text(r.verdict),
             "verdict_class": r.verdict if r.verdict in _KNOWN_VERDICTS else "other",
         }
-        for r in result.residency
+        for r in _residency_first(result)
     ]
     quarantine = [
         {
@@ -295,9 +335,12 @@ def view(result: ScanResult) -> dict[str, Any]:
         "open_total": len(open_findings),
         "muted_total": len(muted),
         "resolved_total": len(resolved),
-        "open_findings": [_finding_view(f) for f in open_findings],
-        "muted_findings": [_finding_view(f) for f in muted],
-        "resolved_findings": [_finding_view(f) for f in resolved],
+        "open_findings": [_finding_view(f) for f in open_findings[:FINDINGS_SHOWN]],
+        "muted_findings": [_finding_view(f) for f in muted[:FINDINGS_SHOWN]],
+        "resolved_findings": [_finding_view(f) for f in resolved[:FINDINGS_SHOWN]],
+        "findings_shown": FINDINGS_SHOWN,
+        "residency_total": len(result.residency),
+        "residency_more": max(0, len(result.residency) - RESIDENCY_SHOWN),
         "chart": _chart(result),
         "residency": residency,
         "warnings": [text(w) for w in result.warnings],

@@ -19,6 +19,7 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from borderwatch.errors import InputError, Problem, SourceLocation
 from borderwatch.policy.yamldoc import Loc, YamlDocument
 from borderwatch.sources.batches import READER_COLUMNS
+from borderwatch.yamlbounds import yaml_bounds_problem
 
 __all__ = ["FieldSpec", "Mapping", "MappingError", "load_mapping", "parse_mapping"]
 
@@ -112,6 +113,9 @@ def _parse_yaml(data: bytes, origin: str) -> tuple[YamlDocument | None, list[Pro
         return None, [
             Problem(SourceLocation(origin, line), "the mapping is not UTF-8", "save as UTF-8")
         ]
+    bounds = yaml_bounds_problem(text, origin)
+    if bounds is not None:
+        return None, [bounds]
     try:
         root = YAML(typ="rt").load(text)
     except MarkedYAMLError as exc:

@@ -19,6 +19,7 @@ from ruamel.yaml.error import YAMLError
 
 from borderwatch.errors import InputError, Problem, SourceLocation
 from borderwatch.model.events import excerpt_of
+from borderwatch.yamlbounds import check_yaml_bounds
 
 YAML_SUFFIXES = (".yaml", ".yml")
 
@@ -130,6 +131,7 @@ def _missing_columns(
 
 
 def _yaml_rows(path: Path, text: str, list_key: str) -> Iterator[Row]:
+    check_yaml_bounds(text, str(path), f"a YAML list of {list_key}")
     yaml = YAML(typ="rt")
     try:
         document = yaml.load(text)

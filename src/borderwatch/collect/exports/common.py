@@ -30,6 +30,7 @@ from ruamel.yaml.error import YAMLError
 
 from borderwatch.errors import InputError, Problem, SourceLocation
 from borderwatch.model.inventory import Store
+from borderwatch.yamlbounds import check_yaml_bounds
 
 TAG_KEY = "borderwatch:data-classes"
 LABEL_KEY = "borderwatch-data-classes"
@@ -108,6 +109,22 @@ def load_json_file(path: Path) -> Any:
             f"{path}: not valid JSON",
             [Problem(SourceLocation(str(path), exc.lineno, exc.colno), exc.msg)],
         ) from exc
+    except RecursionError as exc:
+        raise nested_too_deep(path) from exc
+
+
+def nested_too_deep(path: Path) -> InputError:
+    """The refusal of a JSON document nested deeper than the parser can follow."""
+    return InputError(
+        f"{path}: JSON nested too deeply to read; refused",
+        [
+            Problem(
+                SourceLocation(str(path)),
+                "arrays or objects nested thousands of levels deep",
+                "no export nests this deep: the file is damaged or was made to exhaust the reader",
+            )
+        ],
+    )
 
 
 # ------------------------------------------------------------------ data classes
@@ -169,6 +186,7 @@ class ClassesMap:
                 f"cannot read classes map {path}",
                 [Problem(SourceLocation(str(path)), f"cannot read: {exc}")],
             ) from exc
+        check_yaml_bounds(text, str(path), "classes map")
         try:
             doc = YAML(typ="safe").load(text)
         except YAMLError as exc:

@@ -34,7 +34,12 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from borderwatch.collect.exports.common import ExportResult, classes_from_tags, decode_text
+from borderwatch.collect.exports.common import (
+    ExportResult,
+    classes_from_tags,
+    decode_text,
+    nested_too_deep,
+)
 from borderwatch.errors import InputError, Problem, SourceLocation
 from borderwatch.model.inventory import Store
 
@@ -68,12 +73,14 @@ def load_assets(path: Path) -> list[Any]:
         ) from exc
     try:
         doc = json.loads(text)
+    except RecursionError as exc:
+        raise nested_too_deep(path) from exc
     except json.JSONDecodeError as exc:
         lines = [line for line in text.splitlines() if line.strip()]
         if len(lines) > 1 and all(line.lstrip().startswith("{") for line in lines):
             try:
                 return [json.loads(line) for line in lines]
-            except json.JSONDecodeError:
+            except (json.JSONDecodeError, RecursionError):
                 pass
         raise InputError(
             f"{path}: not valid JSON (nor one JSON asset per line)",

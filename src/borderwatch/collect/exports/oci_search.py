@@ -33,9 +33,15 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
-from borderwatch.collect.exports.common import ExportResult, classes_from_tags, decode_text
+from borderwatch.collect.exports.common import (
+    ExportResult,
+    classes_from_tags,
+    decode_text,
+    nested_too_deep,
+)
 from borderwatch.errors import InputError, Problem, SourceLocation
 from borderwatch.model.inventory import Store
+from borderwatch.yamlbounds import check_yaml_bounds
 
 _SERVICES = {
     "bucket": "object-storage",
@@ -80,6 +86,7 @@ def load_document(path: Path) -> Any:
             f"cannot read {path}", [Problem(SourceLocation(str(path)), f"cannot read: {exc}")]
         ) from exc
     if path.suffix.lower() in (".yml", ".yaml"):
+        check_yaml_bounds(text, str(path), "YAML export")
         try:
             return YAML(typ="safe").load(text)
         except YAMLError as exc:
@@ -88,6 +95,8 @@ def load_document(path: Path) -> Any:
             ) from exc
     try:
         return json.loads(text)
+    except RecursionError as exc:
+        raise nested_too_deep(path) from exc
     except json.JSONDecodeError as exc:
         raise InputError(
             f"{path}: not valid JSON",

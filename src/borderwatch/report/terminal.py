@@ -1,0 +1,66 @@
+"""Text from the inputs made safe to print on a terminal.
+
+Store ids, file names, principals and notes come from files the watched people can write.
+A terminal obeys the control characters in them: ESC sequences that set the window title,
+erase or rewrite lines (a fake "PASS"), OSC 8 links that hide where they point; a newline
+starts a line that looks like ours; bidi overrides reorder what is shown. Every value from
+an input goes through `terminal_safe` before it is printed, so it prints as the escaped
+code points instead of acting.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Any
+
+from rich.text import Text
+
+__all__ = ["error_lines", "safe_line", "terminal_safe"]
+
+# Control (C0, DEL, C1), format (bidi, zero-width), surrogates, private use, line and
+# paragraph separators: none of them is text a person should see act.
+_ESCAPED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Zl", "Zp"})
+
+
+def _escaped(ch: str) -> str:
+    if ch == "\\":
+        return ch
+    if unicodedata.category(ch) not in _ESCAPED_CATEGORIES:
+        return ch
+    code = ord(ch)
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    if code < 0x10000:
+        return f"\\u{code:04x}"
+    return f"\\U{code:08x}"
+
+
+def terminal_safe(value: Any) -> str:
+    """`value` as one line of inert text: every control or format character escaped."""
+    text = value if isinstance(value, str) else str(value)
+    # isprintable() is True only when no character needs escaping: most values skip the
+    # per-character pass.
+    if text.isprintable():
+        return text
+    return "".join(_escaped(ch) for ch in text)
+
+
+def safe_line(*parts: Any, style: str = "") -> Text:
+    """A rich Text of `parts` made safe; never read as markup, so "[link=..]" stays text."""
+    return Text("".join(terminal_safe(part) for part in parts), style=style)
+
+
+def error_lines(exc: BaseException, prefix: str = "") -> list[Text]:
+    """An error as lines to print: an InputError's summary, then each problem indented.
+
+    Line by line, each escaped: a value holding a newline must not start a line that looks
+    like ours.
+    """
+    from borderwatch.errors import InputError
+
+    if isinstance(exc, InputError):
+        return [
+            safe_line(prefix, exc.summary, style="red"),
+            *(safe_line("  ", problem, style="red") for problem in exc.problems),
+        ]
+    return [safe_line(prefix, exc, style="red")]
