@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import click
+import pyarrow as pa
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from borderwatch.errors import BorderwatchError, InputError, system_refusal
 from borderwatch.geo import SourceSpec, load_sources, lookup_all
-from borderwatch.geo.sources import CompiledSource, GeoSource
+from borderwatch.geo.sources import CompiledSource, GeoSource, IptoccSource
+from borderwatch.inventory.locations import LocationRegistry
+from borderwatch.jurisdiction.signals import caller_signals
 
 EXIT_INPUT = 2
 _FILE = click.Path(exists=False, dir_okay=True, path_type=Path)
@@ -84,14 +88,24 @@ def geo() -> None:
 @geo.command()
 @_source_options
 def build(cache_dir: Path | None, **options: tuple[Path, ...]) -> None:
-    """Compile each source (or reuse its cache) and print ranges and provenance."""
+    """Compile each source (or reuse its cache) and print ranges, provenance and time taken."""
     out = Console(highlight=False, soft_wrap=True)
+    sources: list[GeoSource] = []
+    seconds: list[float] = []
     with _guard(Console(stderr=True, highlight=False, soft_wrap=True)):
-        sources = load_sources(_specs(options), cache_dir, with_default=True)
-    for source in sources:
+        for spec in _specs(options):
+            started = time.perf_counter()
+            sources.extend(load_sources([spec], cache_dir, with_default=False))
+            seconds.append(time.perf_counter() - started)
+        sources.append(IptoccSource())
+        seconds.append(0.0)
+    for source, took in zip(sources, seconds, strict=True):
         table = Table(title=Text(source.source_id), show_header=False)
         for key, value in source.describe().items():
             table.add_row(Text(key), Text(value))
+        if isinstance(source, CompiledSource):
+            how = "read from the cache" if source.table.from_cache else "compiled"
+            table.add_row(Text("took"), Text(f"{took:.2f} s ({how})"))
         out.print(table)
         if isinstance(source, CompiledSource):
             for problem in source.table.problems[:10]:
@@ -101,25 +115,67 @@ def build(cache_dir: Path | None, **options: tuple[Path, ...]) -> None:
 
 
 @geo.command()
-@click.argument("ips", nargs=-1, required=True)
+@click.argument("ips", nargs=-1)
+@click.option(
+    "--from-file",
+    "ip_file",
+    type=click.File("r", encoding="utf-8", errors="replace"),
+    default=None,
+    help="Also look up the values in this file, one per line ('-' for standard input).",
+)
 @_source_options
-def lookup(ips: tuple[str, ...], cache_dir: Path | None, **options: tuple[Path, ...]) -> None:
-    """Print every source's answer for each IP side by side (iptocc always included)."""
+def lookup(
+    ips: tuple[str, ...],
+    ip_file: TextIO | None,
+    cache_dir: Path | None,
+    **options: tuple[Path, ...],
+) -> None:
+    """Print every source's answer for each IP side by side (iptocc always included, last),
+    and the verdict: the country that decides, its kind and source, and any disagreement."""
+    values = [*ips, *(line.strip() for line in ip_file or () if line.strip())]
+    if not values:
+        raise click.UsageError("give at least one IP address, or --from-file")
     out = Console(highlight=False)
     if not out.is_terminal:
-        out.width = 240  # piped or captured: do not wrap the answers
+        out.width = 400  # piped or captured: do not wrap the answers
     with _guard(Console(stderr=True, highlight=False, soft_wrap=True)):
         sources = load_sources(_specs(options), cache_dir, with_default=True)
-        result = lookup_all(list(ips), sources)
+        registry = LocationRegistry.load_builtin()
+        result = lookup_all(values, sources, registry)
+        verdicts = caller_signals(pa.array(values, pa.string()), sources, registry).to_pylist()
     table = Table(title=Text("IP lookup"))
     table.add_column(Text("value"))
     for source in sources:
         table.add_column(Text(source.source_id))
-    for row in result.to_pylist():
+    table.add_column(Text("verdict"))
+    for row, verdict in zip(result.to_pylist(), verdicts, strict=True):
         cells = [Text(str(row["value"]))]
         cells.extend(Text(_answer(row, source)) for source in sources)
+        cells.append(Text(_verdict(verdict)))
         table.add_row(*cells)
     out.print(table)
+
+
+def _verdict(signals: dict[str, Any]) -> str:
+    """ "GB registered by ipverse | sources disagree: GB,RO" or why there is no country."""
+    if signals.get("caller_kind") != "public":
+        return f"no country: {signals.get('caller_kind')} address"
+    parts = []
+    if signals.get("ip_country"):
+        parts.append(
+            f"{signals['ip_country']} {signals['ip_country_kind']} "
+            f"by {signals['ip_country_source']}"
+        )
+    else:
+        parts.append("unknown: no source has a country")
+    if signals.get("host_provider"):
+        where = signals.get("host_country") or "country unknown"
+        parts.append(f"cloud host {signals['host_provider']} {signals['host_region']} ({where})")
+    if signals.get("anonymiser"):
+        parts.append(f"anonymiser {signals['anonymiser']}")
+    if signals.get("ip_disagree"):
+        parts.append(f"sources disagree: {signals['ip_disagree']}")
+    return " | ".join(parts)
 
 
 def _answer(row: dict[str, Any], source: GeoSource) -> str:
