@@ -22,7 +22,7 @@ from pathlib import Path
 
 from borderwatch.errors import InputError, Problem, SourceLocation
 
-DATA_DATE = "2026-11-26"
+DATA_DATE = "2026-12-06"
 """The date the built-in tables were last checked against the providers' lists."""
 
 COLUMNS = ("provider", "location", "kind", "countries", "name", "partition")

@@ -114,7 +114,7 @@ def caller_signals(
         "ip_country_kind": kind,
         "ip_country_source": decided_by,
         "ip_answers": ip_answers,
-        "ip_disagree": _disagreement(ip_answers),
+        "ip_disagree": _disagreement(answers, sources),
         "host_provider": _first(answers, sources, lambda t, s: _text(t, s, "provider")),
         "host_region": _first(answers, sources, lambda t, s: _text(t, s, "provider_region")),
         "host_country": _first(answers, sources, lambda t, s: _text(t, s, "provider_country")),
@@ -183,8 +183,8 @@ def _answers(answers: pa.Table, sources: Sequence[GeoSource]) -> pa.Array:
         kind = pc.if_else(
             pc.is_valid(located), pa.scalar(LOCATED), _constant_where(registered, REGISTERED)
         )
-        version = pa.array([_source_version(source)] * n, pa.string())
-        names = pa.array([source.source_id] * n, pa.string())
+        version = pa.repeat(pa.scalar(_source_version(source), pa.string()), n)
+        names = pa.repeat(pa.scalar(source.source_id, pa.string()), n)
         struct = pa.StructArray.from_arrays(
             [ips, pa.array(np.full(n, rank, dtype=np.int32)), names, kind, country, version],
             fields=list(ANSWER_TYPE),
@@ -193,30 +193,42 @@ def _answers(answers: pa.Table, sources: Sequence[GeoSource]) -> pa.Array:
         parts.append(struct)
     stacked = pa.concat_arrays(parts)
     k = len(parts)
+    # Position of row r's answer from source j in `stacked`: j * n + r, read row by row.
     row_major = (np.arange(k)[None, :] * n + np.arange(n)[:, None]).ravel()
-    ordered = stacked.take(pa.array(row_major))
-    keep = np.asarray(ordered.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
+    valid = np.asarray(stacked.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
+    keep = valid[row_major]
     counts = keep.reshape(n, k).sum(axis=1)
     offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)
-    values = ordered.filter(pa.array(keep))
+    values = stacked.take(pa.array(row_major[keep]))
     lists = pa.ListArray.from_arrays(pa.array(offsets), values)
     return pc.if_else(pc.greater(pa.array(counts), 0), lists, pa.scalar(None, lists.type))
 
 
-def _disagreement(ip_answers: pa.Array) -> pa.Array:
-    """ "GB,RO" where the answers name more than one country, else null."""
-    flat = pa.table(
-        {
-            "row": pc.list_parent_indices(ip_answers),
-            "country": pc.struct_field(pc.list_flatten(ip_answers), "country"),
-        }
-    ).sort_by([("row", "ascending"), ("country", "ascending")])
-    grouped = flat.group_by("row", use_threads=False).aggregate([("country", "distinct")])
-    distinct = grouped.column("country_distinct")
-    several = pc.greater(pc.list_value_length(distinct), 1)
-    text = pc.if_else(several, pc.binary_join(distinct, ","), pa.scalar(None, pa.string()))
-    out = np.full(len(ip_answers), None, dtype=object)
-    out[grouped.column("row").to_numpy()] = np.asarray(text.to_pylist(), dtype=object)
+def _disagreement(answers: pa.Table, sources: Sequence[GeoSource]) -> pa.Array:
+    """ "GB,RO" where the sources' countries are not all the same, else null.
+
+    Each source's country is compared with the first one given: a few whole-column
+    comparisons; only the (rare) disagreeing rows are spelled out one by one.
+    """
+    n = answers.num_rows
+    countries = [
+        pc.coalesce(_located(answers, s.source_id), _registered(answers, s.source_id))
+        for s in sources
+    ]
+    if len(countries) < 2:
+        return pa.nulls(n, pa.string())
+    first = pc.coalesce(*countries)
+    differs = np.zeros(n, dtype=bool)
+    for country in countries:
+        differs |= np.asarray(
+            pc.fill_null(pc.not_equal(country, first), False).to_numpy(zero_copy_only=False),
+            dtype=bool,
+        )
+    out = np.full(n, None, dtype=object)
+    rows = np.flatnonzero(differs)
+    if len(rows):
+        picked = [c.take(pa.array(rows)).to_pylist() for c in countries]
+        out[rows] = [",".join(sorted({c for c in row if c})) for row in zip(*picked, strict=True)]
     return pa.array(out.tolist(), pa.string())
 
 
