@@ -157,22 +157,24 @@ def lookup(
 
 
 def _verdict(signals: dict[str, Any]) -> str:
-    """ "GB registered by ipverse | sources disagree: GB,RO" or why there is no country."""
+    """What a scan would decide from the caller IP alone, in the scan's own precedence:
+    an anonymiser hides the person, a cloud host is judged by its region, otherwise the
+    IP country decides. E.g. "GB registered by ipverse | sources disagree: GB,RO"."""
     if signals.get("caller_kind") != "public":
         return f"no country: {signals.get('caller_kind')} address"
-    parts = []
-    if signals.get("ip_country"):
-        parts.append(
-            f"{signals['ip_country']} {signals['ip_country_kind']} "
-            f"by {signals['ip_country_source']}"
-        )
-    else:
-        parts.append("unknown: no source has a country")
-    if signals.get("host_provider"):
-        where = signals.get("host_country") or "country unknown"
-        parts.append(f"cloud host {signals['host_provider']} {signals['host_region']} ({where})")
+    ip = (
+        f"{signals['ip_country']} {signals['ip_country_kind']} by {signals['ip_country_source']}"
+        if signals.get("ip_country")
+        else "no source has a country"
+    )
     if signals.get("anonymiser"):
-        parts.append(f"anonymiser {signals['anonymiser']}")
+        parts = [f"anonymiser ({signals['anonymiser']}): hides the person", f"exit {ip}"]
+    elif signals.get("host_provider"):
+        where = signals.get("host_country") or "unknown"
+        host = f"{signals['host_provider']} {signals['host_region'] or ''}".strip()
+        parts = [f"{where} by cloud host {host} (a workload)", f"IP: {ip}"]
+    else:
+        parts = [ip if signals.get("ip_country") else f"unknown: {ip}"]
     if signals.get("ip_disagree"):
         parts.append(f"sources disagree: {signals['ip_disagree']}")
     return " | ".join(parts)
