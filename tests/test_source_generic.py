@@ -110,7 +110,8 @@ def test_honeybucket_scan_finds_non_eea_callers_only(tmp_path: Path) -> None:
             ips_by_country.setdefault(country, set()).add(row["Source IP"])
     assert per_country, "the honeybucket has non-EEA callers"
 
-    findings = [f for f in result.findings if f.rule == "access.prohibited-jurisdiction"]
+    # An allow-list (EEA only): its findings cite the allow-list (issue 15).
+    findings = [f for f in result.findings if f.rule == "access.outside-allowed-countries"]
     assert {f.resource for f in findings} == {BUCKET}
     assert {f.country for f in findings} == set(per_country)
     assert not {f.country for f in findings} & eea

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import click
+import pyarrow as pa
 from rich.console import Console
 from rich.table import Table
 
 from borderwatch.errors import BorderwatchError, InputError, system_refusal
 from borderwatch.geo import SourceSpec, load_sources, lookup_all
-from borderwatch.geo.sources import CompiledSource, GeoSource
+from borderwatch.geo.sources import CompiledSource, GeoSource, IptoccSource
+from borderwatch.inventory.locations import LocationRegistry
+from borderwatch.jurisdiction.signals import caller_signals
 from borderwatch.report.terminal import error_lines, safe_line
 
 EXIT_INPUT = 2
@@ -85,14 +89,24 @@ def geo() -> None:
 @geo.command()
 @_source_options
 def build(cache_dir: Path | None, **options: tuple[Path, ...]) -> None:
-    """Compile each source (or reuse its cache) and print ranges and provenance."""
+    """Compile each source (or reuse its cache) and print ranges, provenance and time taken."""
     out = Console(highlight=False, soft_wrap=True)
+    sources: list[GeoSource] = []
+    seconds: list[float] = []
     with _guard(Console(stderr=True, highlight=False, soft_wrap=True)):
-        sources = load_sources(_specs(options), cache_dir, with_default=True)
-    for source in sources:
+        for spec in _specs(options):
+            started = time.perf_counter()
+            sources.extend(load_sources([spec], cache_dir, with_default=False))
+            seconds.append(time.perf_counter() - started)
+        sources.append(IptoccSource())
+        seconds.append(0.0)
+    for source, took in zip(sources, seconds, strict=True):
         table = Table(title=safe_line(source.source_id), show_header=False)
         for key, value in source.describe().items():
             table.add_row(safe_line(key), safe_line(value))
+        if isinstance(source, CompiledSource):
+            how = "read from the cache" if source.table.from_cache else "compiled"
+            table.add_row(safe_line("took"), safe_line(f"{took:.2f} s ({how})"))
         out.print(table)
         if isinstance(source, CompiledSource):
             for problem in source.table.problems[:10]:
@@ -102,25 +116,69 @@ def build(cache_dir: Path | None, **options: tuple[Path, ...]) -> None:
 
 
 @geo.command()
-@click.argument("ips", nargs=-1, required=True)
+@click.argument("ips", nargs=-1)
+@click.option(
+    "--from-file",
+    "ip_file",
+    type=click.File("r", encoding="utf-8", errors="replace"),
+    default=None,
+    help="Also look up the values in this file, one per line ('-' for standard input).",
+)
 @_source_options
-def lookup(ips: tuple[str, ...], cache_dir: Path | None, **options: tuple[Path, ...]) -> None:
-    """Print every source's answer for each IP side by side (iptocc always included)."""
+def lookup(
+    ips: tuple[str, ...],
+    ip_file: TextIO | None,
+    cache_dir: Path | None,
+    **options: tuple[Path, ...],
+) -> None:
+    """Print every source's answer for each IP side by side (iptocc always included, last),
+    and the verdict: the country that decides, its kind and source, and any disagreement."""
+    values = [*ips, *(line.strip() for line in ip_file or () if line.strip())]
+    if not values:
+        raise click.UsageError("give at least one IP address, or --from-file")
     out = Console(highlight=False)
     if not out.is_terminal:
-        out.width = 240  # piped or captured: do not wrap the answers
+        out.width = 400  # piped or captured: do not wrap the answers
     with _guard(Console(stderr=True, highlight=False, soft_wrap=True)):
         sources = load_sources(_specs(options), cache_dir, with_default=True)
-        result = lookup_all(list(ips), sources)
+        registry = LocationRegistry.load_builtin()
+        result = lookup_all(values, sources, registry)
+        verdicts = caller_signals(pa.array(values, pa.string()), sources, registry).to_pylist()
     table = Table(title=safe_line("IP lookup"))
     table.add_column(safe_line("value"))
     for source in sources:
         table.add_column(safe_line(source.source_id))
-    for row in result.to_pylist():
+    table.add_column(safe_line("verdict"))
+    for row, verdict in zip(result.to_pylist(), verdicts, strict=True):
         cells = [safe_line(str(row["value"]))]
         cells.extend(safe_line(_answer(row, source)) for source in sources)
+        cells.append(safe_line(_verdict(verdict)))
         table.add_row(*cells)
     out.print(table)
+
+
+def _verdict(signals: dict[str, Any]) -> str:
+    """What a scan would decide from the caller IP alone, in the scan's own precedence:
+    an anonymiser hides the person, a cloud host is judged by its region, otherwise the
+    IP country decides. E.g. "GB registered by ipverse | sources disagree: GB,RO"."""
+    if signals.get("caller_kind") != "public":
+        return f"no country: {signals.get('caller_kind')} address"
+    ip = (
+        f"{signals['ip_country']} {signals['ip_country_kind']} by {signals['ip_country_source']}"
+        if signals.get("ip_country")
+        else "no source has a country"
+    )
+    if signals.get("anonymiser"):
+        parts = [f"anonymiser ({signals['anonymiser']}): hides the person", f"exit {ip}"]
+    elif signals.get("host_provider"):
+        where = signals.get("host_country") or "unknown"
+        host = f"{signals['host_provider']} {signals['host_region'] or ''}".strip()
+        parts = [f"{where} by cloud host {host} (a workload)", f"IP: {ip}"]
+    else:
+        parts = [ip if signals.get("ip_country") else f"unknown: {ip}"]
+    if signals.get("ip_disagree"):
+        parts.append(f"sources disagree: {signals['ip_disagree']}")
+    return " | ".join(parts)
 
 
 def _answer(row: dict[str, Any], source: GeoSource) -> str:

@@ -36,11 +36,15 @@ from borderwatch.inventory.stores import (
     inventory_class_names,
     read_inventory,
 )
-from borderwatch.jurisdiction.caller import ip_data_version
 from borderwatch.jurisdiction.covered import covered_status
 from borderwatch.jurisdiction.identities import read_identities
 from borderwatch.jurisdiction.people import read_entities, read_travel
-from borderwatch.jurisdiction.signals import caller_signals, egress_source, signal_versions
+from borderwatch.jurisdiction.signals import (
+    caller_signals,
+    egress_source,
+    ip_country_precedence,
+    signal_versions,
+)
 from borderwatch.model.events import QuarantinedRecord
 from borderwatch.model.findings import Finding, Severity, Status, finding_id
 from borderwatch.model.inventory import Store
@@ -157,7 +161,7 @@ def run_scan(request: ScanRequest, ctx: ScanContext) -> ScanResult:
             "policy": f"{request.policy.name} {request.policy.version} "
             f"sha256:{request.policy.sha256[:12]}",
             "locations": ctx.locations.version,
-            "ip_country": ip_data_version(),
+            "ip_country": ip_country_precedence(geo_sources),
             **signal_versions(geo_sources),
             **ctx.data_versions,
         }

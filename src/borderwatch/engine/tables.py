@@ -32,7 +32,9 @@ def policy_tables(policy: Policy) -> dict[str, pa.Table]:
         for loc in dc.storage.approved
     ]
     prohibited_rows = sorted(
-        {(dc.name, country) for dc in protected for country in prohibited_countries(dc)}
+        (dc.name, country, clause)
+        for dc in protected
+        for country, clause in prohibited_clauses(dc).items()
     )
     covered_rows = sorted(
         {(dc.name, c) for dc in protected for c in dc.access.covered_person_countries}
@@ -52,7 +54,14 @@ def policy_tables(policy: Policy) -> dict[str, pa.Table]:
                 + [("clause", pa.string())]
             ),
         ),
-        "access_prohibited": _pairs(prohibited_rows, "data_class", "country"),
+        "access_prohibited": pa.table(
+            {
+                "data_class": [r[0] for r in prohibited_rows],
+                "country": [r[1] for r in prohibited_rows],
+                "clause": [r[2] for r in prohibited_rows],
+            },
+            schema=pa.schema([(n, pa.string()) for n in ("data_class", "country", "clause")]),
+        ),
         "access_covered": _pairs(covered_rows, "data_class", "country"),
     }
 
@@ -64,6 +73,15 @@ def prohibited_countries(data_class: DataClass) -> set[str]:
     if allowed is not None:
         prohibited |= set(iso_countries()) - set(allowed)
     return prohibited
+
+
+def prohibited_clauses(data_class: DataClass) -> dict[str, str]:
+    """Each prohibited country and the clause that prohibits it: `prohibited_countries`
+    when listed there (it says more), else `allowed_countries` (outside the allow-list).
+    Findings cite the clause that fired (rules/access.py)."""
+    clauses = {country: "allowed_countries" for country in prohibited_countries(data_class)}
+    clauses.update({c: "prohibited_countries" for c in data_class.access.prohibited_countries})
+    return clauses
 
 
 def store_tables(resolved: Sequence[ResolvedStore]) -> dict[str, pa.Table]:

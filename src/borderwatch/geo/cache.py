@@ -13,7 +13,7 @@ from borderwatch.errors import Problem, SourceLocation
 from borderwatch.geo.table import Provenance, RangeTable, Record
 
 # Bump when the compiled layout or a reader's output changes: old entries are then ignored.
-COMPILER_VERSION = 1
+COMPILER_VERSION = 2
 _ARRAYS = ("v4_start", "v4_end", "v4_record", "v6_record")
 
 

@@ -57,11 +57,18 @@ def read_mmdb(path: Path) -> MmdbRanges:
             timespec="seconds"
         )
         first_v4: ipaddress.IPv4Network | None = None
+        # Millions of networks share a few thousand distinct records: each distinct one
+        # is read once (keyed by its printed form), and the bounds are computed from the
+        # prefix length instead of through ipaddress's broadcast_address.
+        records: dict[str, Record] = {}
         for network, data in reader:
-            record = _record(data)
-            interval = Interval(
-                int(network.network_address), int(network.broadcast_address), record
-            )
+            key = repr(data)
+            record = records.get(key)
+            if record is None:
+                record = records[key] = _record(data)
+            start = int(network.network_address)
+            bits = (32 if network.version == 4 else 128) - network.prefixlen
+            interval = Interval(start, start | ((1 << bits) - 1), record)
             if network.version == 4:
                 out.v4.append(interval)
                 if first_v4 is None:

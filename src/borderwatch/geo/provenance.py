@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime
 from pathlib import Path
 
 from borderwatch.errors import InputError, Problem, SourceLocation
@@ -35,8 +34,9 @@ def unreadable(path: Path, exc: OSError) -> InputError:
 
 
 def provenance(source: str, path: Path, sha256: str, file_date: str | None) -> Provenance:
-    """Provenance with the date inside the file when known, else the file's mtime."""
+    """Provenance by content: the version or date inside the file when it has one, and
+    the sha256 of its bytes. The file's modification time is never used: touching a
+    file must not change what a finding says about the data behind it."""
     if file_date:
         return Provenance(source, str(path), file_date, "file", sha256)
-    mtime = datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
-    return Provenance(source, str(path), mtime.isoformat(timespec="seconds"), "mtime", sha256)
+    return Provenance(source, str(path), "", "content", sha256)

@@ -18,7 +18,7 @@ from borderwatch.errors import InputError, Problem, SourceLocation
 from borderwatch.geo.feeds import read_geofeed
 from borderwatch.geo.provenance import unreadable
 from borderwatch.geo.registries import RawRanges
-from borderwatch.geo.table import Interval, Record
+from borderwatch.geo.table import Interval, Record, underlay
 
 # (prefix, region, service) triples of one provider file.
 Entries = Iterator[tuple[str, str | None, str | None]]
@@ -66,7 +66,7 @@ FORMATS: dict[
 ] = {
     "aws": (lambda d: "prefixes" in d and "createDate" in d, _aws, "createDate"),
     "gcp": (lambda d: "prefixes" in d and "creationTime" in d, _gcp, "creationTime"),
-    "azure": (lambda d: "values" in d and "changeNumber" in d, _azure, ""),
+    "azure": (lambda d: "values" in d and "changeNumber" in d, _azure, "changeNumber"),
     "oci": (lambda d: "regions" in d, _oci, "last_updated_timestamp"),
     "github": (lambda d: "verifiable_password_authentication" in d, _github, ""),
 }
@@ -94,12 +94,26 @@ def read_provider_ranges(path: Path) -> tuple[str, RawRanges]:
         raise _unknown(path, "the JSON document is not an object")
     for provider, (matches, entries, date_key) in FORMATS.items():
         if matches(doc):
-            return provider, _compile(path, provider, entries(doc), doc.get(date_key))
+            return provider, _compile(path, provider, entries(doc), _version(doc, date_key))
     raise _unknown(path, "not a known provider range format")
 
 
-def _compile(path: Path, provider: str, entries: Entries, date: Any) -> RawRanges:
-    out = RawRanges(file_date=str(date) if date else None)
+def _version(doc: dict[str, Any], key: str) -> str | None:
+    """The file's own date or version: AWS createDate, Google creationTime, Oracle
+    last_updated_timestamp, Azure changeNumber (with its cloud); None when it has none."""
+    value = doc.get(key) if key else None
+    if value in (None, ""):
+        return None
+    if key == "changeNumber":
+        cloud = doc.get("cloud")
+        return f"{cloud} changeNumber {value}" if cloud else f"changeNumber {value}"
+    return str(value)
+
+
+def _compile(path: Path, provider: str, entries: Entries, version: str | None) -> RawRanges:
+    out = RawRanges(file_date=version)
+    regional: tuple[list[Interval], list[Interval]] = ([], [])
+    background: tuple[list[Interval], list[Interval]] = ([], [])
     for number, (prefix, region, service) in enumerate(entries, start=1):
         try:
             net = ipaddress.ip_network(prefix, strict=False)
@@ -113,11 +127,12 @@ def _compile(path: Path, provider: str, entries: Entries, date: Any) -> RawRange
             )
             continue
         record = Record(provider=provider, provider_region=region, provider_service=service)
-        # Equal prefixes under several tags: prefer the one that names a region.
-        iv = Interval(
-            int(net.network_address), int(net.broadcast_address), record, int(bool(region))
-        )
-        (out.v4 if net.version == 4 else out.v6).append(iv)
+        iv = Interval(int(net.network_address), int(net.broadcast_address), record)
+        families = regional if region else background
+        families[0 if net.version == 4 else 1].append(iv)
+    # The most specific regional answer wins; region-less entries fill only the gaps.
+    out.v4 = underlay(regional[0], background[0])
+    out.v6 = underlay(regional[1], background[1])
     return out
 
 

@@ -72,7 +72,7 @@ class CompiledSource:
             "ranges_v4": str(self.table.ranges_v4),
             "ranges_v6": str(self.table.ranges_v6),
             "path": prov.path,
-            "file_date": f"{prov.file_date} ({prov.date_origin})",
+            "version": prov.version_text(),
             "sha256": prov.sha256,
             "cache": "reused" if self.table.from_cache else "compiled",
             "problems": str(len(self.table.problems)),
@@ -118,7 +118,7 @@ class IptoccSource:
             "ranges_v4": "n/a",
             "ranges_v6": "n/a",
             "path": "(package data)",
-            "file_date": f"iptocc {release}",
+            "version": f"iptocc {release}",
             "sha256": "n/a",
             "cache": "n/a",
             "problems": "0",
@@ -190,12 +190,13 @@ def load_source(spec: SourceSpec, cache_dir: Path | str | None = None) -> Compil
 def load_sources(
     specs: Sequence[SourceSpec], cache_dir: Path | str | None = None, with_default: bool = True
 ) -> list[GeoSource]:
-    """Load every spec (ids made unique), plus the embedded iptocc source if asked."""
+    """Load every spec (ids made unique), plus the embedded iptocc source if asked.
+
+    The order is the precedence: the user's sources in the order given, then iptocc,
+    which always answers last (docs/jurisdiction.md).
+    """
     sources: list[GeoSource] = []
-    seen: set[str] = set()
-    if with_default:
-        sources.append(IptoccSource())
-        seen.add("iptocc")
+    seen: set[str] = {"iptocc"} if with_default else set()
     for spec in specs:
         loaded = load_source(spec, cache_dir)
         base, k = loaded.source_id, 2
@@ -203,6 +204,8 @@ def load_sources(
             loaded.source_id, k = f"{base}#{k}", k + 1
         seen.add(loaded.source_id)
         sources.append(loaded)
+    if with_default:
+        sources.append(IptoccSource())
     return sources
 
 

@@ -9,6 +9,7 @@ string dictionary, so a lookup is a search plus integer gathers.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -75,9 +76,17 @@ class Provenance:
 
     source: str
     path: str
+    # The source's own version or date, read from inside the file ("" when it has
+    # none): a file's modification time is never used, so the same bytes always give
+    # the same provenance.
     file_date: str
-    date_origin: str  # "file" (a date inside the file) or "mtime"
+    date_origin: str  # "file" (a version or date inside the file) or "content"
     sha256: str
+
+    def version_text(self) -> str:
+        """The source's own version (if any) and the sha256 of its bytes."""
+        inner = f"{self.file_date} " if self.file_date else ""
+        return f"{inner}sha256:{self.sha256[:12]}" if self.sha256 else inner.strip()
 
     def to_dict(self) -> dict[str, str]:
         return {
@@ -191,6 +200,34 @@ def flatten(intervals: Sequence[Interval]) -> list[tuple[int, int, Record]]:
         else:
             merged.append((s, e, rec))
     return merged
+
+
+def underlay(regional: Sequence[Interval], background: Sequence[Interval]) -> list[Interval]:
+    """`regional` intervals plus the parts of `background` that no regional one covers.
+
+    A provider's region-less entries (an Azure service tag without a region, a GitHub
+    list) say less than a regional range: a /32 of such a tag must not mask the regional
+    /16 around it, so it only answers where no regional range does. Among regional
+    ranges the most specific still wins (`flatten`).
+    """
+    if not background:
+        return list(regional)
+    covered = [(s, e) for s, e, _ in flatten(regional)]
+    out = list(regional)
+    starts = [s for s, _ in covered]
+    for s, e, record in flatten(background):
+        k = max(bisect_right(starts, s) - 1, 0)
+        cursor = s
+        while cursor <= e:
+            while k < len(covered) and covered[k][1] < cursor:
+                k += 1
+            if k == len(covered) or covered[k][0] > e:
+                out.append(Interval(cursor, e, record))
+                break
+            if covered[k][0] > cursor:
+                out.append(Interval(cursor, covered[k][0] - 1, record))
+            cursor = covered[k][1] + 1
+    return out
 
 
 def _paint(

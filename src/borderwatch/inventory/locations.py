@@ -22,7 +22,7 @@ from pathlib import Path
 
 from borderwatch.errors import InputError, Problem, SourceLocation
 
-DATA_DATE = "2026-11-26"
+DATA_DATE = "2026-12-06"
 """The date the built-in tables were last checked against the providers' lists."""
 
 COLUMNS = ("provider", "location", "kind", "countries", "name", "partition")
@@ -105,10 +105,20 @@ class _Source:
 class LocationRegistry:
     """Provider locations and their countries, from the built-in and user CSV files."""
 
-    def __init__(self, rows: Sequence[Location], blobs: Sequence[bytes]) -> None:
+    def __init__(
+        self,
+        rows: Sequence[Location],
+        blobs: Sequence[bytes],
+        aliases: dict[tuple[str, str], str] | None = None,
+    ) -> None:
         self._rows: dict[tuple[str, str], Location] = {}
         for row in rows:
             self._rows[(row.provider, _key(row.location))] = row
+        # Other spellings of a location id that providers' own data uses (Azure service
+        # tags write "germanywc" for germanywestcentral): (provider, alias) -> location.
+        self._aliases = {
+            key: target for key, target in (aliases or {}).items() if (key[0], target) in self._rows
+        }
         self._names: dict[tuple[str, str], Location] = {}
         for row in self._rows.values():
             if row.provider == "azure" and row.name:
@@ -142,7 +152,9 @@ class LocationRegistry:
         """
         extra = LocationRegistry.from_files(paths)
         return LocationRegistry(
-            [*self._rows.values(), *extra._rows.values()], [*self._blobs, *extra._blobs]
+            [*self._rows.values(), *extra._rows.values()],
+            [*self._blobs, *extra._blobs],
+            self._aliases,
         )
 
     @classmethod
@@ -241,6 +253,9 @@ class LocationRegistry:
         row = self._rows.get((prov, key))
         if row is not None:
             return replace(row, raw=raw)
+        alias = self._aliases.get((prov, key))
+        if alias is not None:
+            return self._found(prov, alias, raw, f"{prov} short name {key!r} means {alias}")
         if prov == "azure":
             row = self._rows.get((prov, _squash(key))) or self._names.get((prov, _squash(key)))
             if row is not None:
@@ -269,12 +284,33 @@ class LocationRegistry:
 @functools.cache
 def _builtin() -> LocationRegistry:
     folder = resources.files("borderwatch.inventory").joinpath("data")
+    entries = sorted(folder.iterdir(), key=lambda e: e.name)
     sources = [
         _Source(f"borderwatch/inventory/data/{entry.name}", entry.read_bytes())
-        for entry in sorted(folder.iterdir(), key=lambda e: e.name)
+        for entry in entries
         if entry.name.startswith("locations-") and entry.name.endswith(".csv")
     ]
-    return LocationRegistry._from_sources(sources)
+    alias_sources = [
+        _Source(f"borderwatch/inventory/data/{entry.name}", entry.read_bytes())
+        for entry in entries
+        if entry.name.startswith("aliases-") and entry.name.endswith(".csv")
+    ]
+    table = LocationRegistry._from_sources(sources)
+    return LocationRegistry(
+        list(table._rows.values()),
+        [*table._blobs, *(s.data for s in alias_sources)],
+        _parse_aliases(alias_sources),
+    )
+
+
+def _parse_aliases(sources: Sequence[_Source]) -> dict[tuple[str, str], str]:
+    """`provider,alias,location` rows: another spelling of a location id."""
+    aliases: dict[tuple[str, str], str] = {}
+    for source in sources:
+        for row in csv.DictReader(io.StringIO(source.data.decode("utf-8-sig"))):
+            provider = canonical_provider(row["provider"])
+            aliases[(provider, _key(row["alias"]))] = _key(row["location"])
+    return aliases
 
 
 def _read_path(path: Path) -> _Source:

@@ -36,6 +36,7 @@ hits AS (
         list(DISTINCT s.basis) AS bases, list(DISTINCT ap.data_class) AS classes
     FROM signals s JOIN access_prohibited ap
       ON ap.country = s.country AND list_contains(s.data_classes, ap.data_class)
+     AND ap.clause = '{clause}'
     GROUP BY s.group_id, s.country
 )
 SELECT pa.store_id AS resource, pa.principal, any_value(pa.person) AS person,
@@ -62,6 +63,11 @@ GROUP BY pa.store_id, pa.principal, h.signal_country
 _IP_SIGNALS = """ip_country_kinds := {pa.ip_country_kind},
         registered_countries := {pa.ip_registered},
         located_countries := {pa.ip_located},
+        country_source := array_to_string(list_sort(list(DISTINCT pa.ip_country_source)
+            FILTER (WHERE pa.ip_country_source IS NOT NULL AND pa.ip_country IS NOT NULL)), ', '),
+        ip_disagreements := {pa.ip_disagree},
+        ip_answers := list_sort(list_distinct(flatten(list(pa.ip_answers)
+            FILTER (WHERE pa.ip_answers IS NOT NULL))))[1:30],
         cloud_hosts := {pa.host_provider || ' ' || pa.host_region},
         anonymisers := {pa.anonymiser},
         egress_offices := {pa.egress_office},
@@ -107,21 +113,28 @@ _PROHIBITED_SQL = _expand(
         "{best_confidence}", _BEST_CONFIDENCE
     )
 )
+# The same query per policy clause, so each finding cites the clause (and law) that fired.
+_LISTED_SQL = _PROHIBITED_SQL.replace("{clause}", "prohibited_countries")
+_OUTSIDE_ALLOWED_SQL = _PROHIBITED_SQL.replace("{clause}", "allowed_countries")
 
-_UNKNOWN_SQL = _expand("""
-SELECT store_id AS resource, principal, any_value(person) AS person, NULL AS country,
-    any_value(data_classes) AS data_classes,
-    {span:},
+# Unknown is where a reviewer needs the evidence most: every IP signal is kept.
+_UNKNOWN_SQL = _expand(
+    """
+SELECT pa.store_id AS resource, pa.principal, any_value(pa.person) AS person, NULL AS country,
+    any_value(pa.data_classes) AS data_classes,
+    {span:pa.},
     struct_pack(
-        callers := list_sort(list(DISTINCT coalesce(caller, '(none)')))[1:10],
-        caller_kinds := list_sort(list(DISTINCT caller_kind)),
-        identity_known := bool_or(person IS NOT NULL),
-        {samples:}
+        callers := list_sort(list(DISTINCT coalesce(pa.caller, '(none)')))[1:10],
+        caller_kinds := list_sort(list(DISTINCT pa.caller_kind)),
+        identity_known := bool_or(pa.person IS NOT NULL),
+        {ip_signals},
+        {samples:pa.}
     ) AS evidence
-FROM protected_access JOIN access_verdict USING (group_id)
-WHERE effective_country IS NULL AND anonymiser IS NULL
-GROUP BY store_id, principal
-""")
+FROM protected_access pa JOIN access_verdict v USING (group_id)
+WHERE v.effective_country IS NULL AND pa.anonymiser IS NULL
+GROUP BY pa.store_id, pa.principal
+""".replace("{ip_signals}", _IP_SIGNALS)
+)
 
 _ANONYMIZED_SQL = _expand("""
 SELECT store_id AS resource, principal, any_value(person) AS person, NULL AS country,
@@ -198,13 +211,34 @@ def _describe_covered(row: dict[str, Any]) -> str:
 
 
 def _describe_prohibited(row: dict[str, Any]) -> str:
+    return _describe_access_from(row, "a prohibited country")
+
+
+def _describe_outside_allowed(row: dict[str, Any]) -> str:
+    return _describe_access_from(row, "outside the countries the policy allows")
+
+
+def _describe_access_from(row: dict[str, Any], what: str) -> str:
     evidence = row.get("evidence") or {}
     bases = " and ".join(_basis_text(b, evidence) for b in evidence.get("basis") or [])
     who = row.get("person") or row.get("principal") or "an unidentified principal"
     return (
         f"{who} reached {row['resource']} ({', '.join(row.get('data_classes') or [])}) "
-        f"{row['count']} time(s) from {row['country']}, a prohibited country, by {bases} "
-        f"(confidence: {evidence.get('confidence', 'none')})."
+        f"{row['count']} time(s) from {row['country']}, {what}, by {bases} "
+        f"(confidence: {evidence.get('confidence', 'none')}){_disagreement_text(evidence)}."
+    )
+
+
+def _disagreement_text(evidence: dict[str, Any]) -> str:
+    """Names a disagreement between IP data sources, and the source that decided."""
+    disagreements = evidence.get("ip_disagreements") or []
+    if not disagreements:
+        return ""
+    countries = sorted({c for item in disagreements for c in item.split(",")})
+    decided = evidence.get("country_source") or "the first source in precedence order"
+    return (
+        f"; the IP data sources disagree ({', '.join(countries)}: see ip_answers), "
+        f"{decided} decided"
     )
 
 
@@ -219,9 +253,11 @@ def _describe_unknown(row: dict[str, Any]) -> str:
     evidence = row.get("evidence") or {}
     kinds = ", ".join(k for k in evidence.get("caller_kinds") or [] if k) or "no caller"
     who = row.get("principal") or "an unidentified principal"
+    hosts = evidence.get("cloud_hosts") or []
+    inside = f", inside {', '.join(hosts)} whose country is not known" if hosts else ""
     return (
         f"{who} reached {row['resource']} {row['count']} time(s) and neither the caller "
-        f"({kinds}) nor the identity directory establishes where the caller was."
+        f"({kinds}{inside}) nor the identity directory establishes where the caller was."
     )
 
 
@@ -238,8 +274,19 @@ def rules() -> list[Rule]:
                 "Policy: data_classes.<class>.access.prohibited_countries",
                 "28 CFR 202.201 (access), 202.601 (countries of concern)",
             ),
-            sql=_PROHIBITED_SQL,
+            sql=_LISTED_SQL,
             describe=_describe_prohibited,
+        ),
+        Rule(
+            id="access.outside-allowed-countries",
+            title="Protected data accessed from outside the allowed countries",
+            severity=Severity.CRITICAL,
+            rationale="The policy allows access to this data only from the countries it "
+            "lists (e.g. EU data only from the EEA); this access came from elsewhere, by "
+            "caller location or by the person's work country.",
+            references=("Policy: data_classes.<class>.access.allowed_countries",),
+            sql=_OUTSIDE_ALLOWED_SQL,
+            describe=_describe_outside_allowed,
         ),
         Rule(
             id="access.covered-person",

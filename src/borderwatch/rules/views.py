@@ -123,7 +123,8 @@ VIEWS: tuple[str, ...] = (
     SELECT g.rowid AS group_id, g.store_id, g.principal, g.caller, g.day, g.events,
         g.first_seen, g.last_seen, g.sample_event_ids, g.actions, g.claimed_countries,
         g.provider, g.region, cl.caller_kind, cl.ip,
-        cl.ip_registered, cl.ip_located, cl.ip_country_kind,
+        cl.ip_registered, cl.ip_located, cl.ip_country_kind, cl.ip_country_source,
+        cl.ip_answers, cl.ip_disagree,
         cl.host_provider, cl.host_region, cl.host_country, cl.anonymiser,
         cl.egress_country, cl.egress_office,
         -- The caller IP's country counts as the person's place only when the address is
@@ -171,10 +172,13 @@ VIEWS: tuple[str, ...] = (
         END AS decided_by,
         CASE
             WHEN egress_country IS NOT NULL THEN 'high'
-            WHEN person_country IS NOT NULL AND ip_country = person_country THEN 'high'
+            -- IP data sources that disagree on the country (ip_disagree) lower it a step.
+            WHEN person_country IS NOT NULL AND ip_country = person_country THEN
+                CASE WHEN ip_disagree IS NULL THEN 'high' ELSE 'medium' END
             WHEN person_country IS NOT NULL AND ip_country IS NOT NULL THEN 'low'
             WHEN person_country IS NOT NULL THEN 'medium'
-            WHEN ip_country IS NOT NULL AND ip_country_kind = 'located' THEN 'medium'
+            WHEN ip_country IS NOT NULL AND ip_country_kind = 'located'
+                 AND ip_disagree IS NULL THEN 'medium'
             WHEN ip_country IS NOT NULL OR cloud_host_country IS NOT NULL
                  OR service_country IS NOT NULL THEN 'low'
             ELSE 'none'
