@@ -1,12 +1,15 @@
 """The command line: parse arguments, call the API, print. No logic lives here.
 
-Exit codes: 0 clean, 1 findings at or above --fail-on, 2 bad usage or input.
+Exit codes: 0 clean, 1 findings at or above --fail-on, 2 bad usage or input, 130
+interrupted (Ctrl-C, SIGTERM).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import signal
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,6 +28,7 @@ from borderwatch.model.scan import ScanResult
 
 SEVERITIES = [s.value for s in Severity]
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
+EXIT_INTERRUPTED = 130  # as a shell reports a command ended by SIGINT
 
 
 def _console() -> Console:
@@ -348,9 +352,23 @@ def _print_inputs(console: Console, result: ScanResult) -> None:
 @contextmanager
 def _guard(console: Console) -> Iterator[None]:
     """Turn our errors, and the system's refusals, into a message and exit code 2
-    instead of a traceback."""
+    instead of a traceback; Ctrl-C and SIGTERM into a line and exit code 130.
+
+    An interrupted scan writes nothing: its state transaction is rolled back and the
+    outputs are left as they were, marked incomplete (docs/incremental.md).
+    """
+    main_thread = threading.current_thread() is threading.main_thread()
+    # Only the main thread may set a signal handler (tests call commands from others).
+    previous = signal.signal(signal.SIGTERM, _terminated) if main_thread else None
     try:
         yield
+    except KeyboardInterrupt:
+        console.print(
+            "interrupted: stopped before the end; nothing half-written is left behind",
+            style="red",
+            markup=False,
+        )
+        sys.exit(EXIT_INTERRUPTED)
     except InputError as exc:
         console.print(str(exc), style="red", markup=False)
         sys.exit(EXIT_INPUT)
@@ -361,6 +379,14 @@ def _guard(console: Console) -> Iterator[None]:
         # An output folder that cannot be made, a full disk: what and where, no traceback.
         console.print(f"error: {system_refusal(exc)}", style="red", markup=False)
         sys.exit(EXIT_INPUT)
+    finally:
+        if main_thread:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _terminated(signum: int, frame: object) -> None:
+    """SIGTERM (a service manager, `kill`) ends a command as Ctrl-C does."""
+    raise KeyboardInterrupt
 
 
 @contextmanager

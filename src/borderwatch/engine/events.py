@@ -13,6 +13,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import shutil
+import sys
 import tempfile
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
@@ -32,6 +33,7 @@ from borderwatch.engine.digest import (
 )
 from borderwatch.engine.repeats import SAMPLE_SCHEMA, sample_of
 from borderwatch.engine.repeats import TABLE as SAMPLE_TABLE
+from borderwatch.engine.tempdirs import make_temp_dir
 from borderwatch.model.events import EVENT_SCHEMA, QuarantinedRecord
 from borderwatch.model.scan import InputSummary
 from borderwatch.registry import Kind
@@ -104,6 +106,7 @@ def load_events(
     files: Sequence[InputFile] | None = None,
     append: bool = False,
     exact: bool = False,
+    reached: Callable[[str], None] | None = None,
 ) -> EventLoad:
     """Create table `access_parts` and fill it from every input; never stop on a bad file.
 
@@ -116,6 +119,7 @@ def load_events(
     existing table is kept and added to (incremental scans). With `exact`, nothing is
     merged: `access_parts` gets one row per access (its event id in `min_event_id`) and
     the sample every event id, so repeated events can be counted once (engine/repeats.py).
+    `reached` is told the steps of engine/steps.py (tests stop the scan there).
     """
     if files is None:
         files = expand_inputs(list(paths)) if paths else []
@@ -139,6 +143,9 @@ def load_events(
             progress(done, len(files), load.events_total, item.display)
         for table in result.digests:
             appender.add(table)
+        if reached is not None and done == 0 and count > 1:
+            appender.flush()
+            reached("digests-appended")
         if result.spilled:
             for table in _read_spill(result.spilled):
                 appender.add(table)
@@ -486,12 +493,12 @@ def _read_parallel(
 ) -> Iterator[_FileRead]:
     """Tasks of files read by worker processes; results come back per file, in order."""
     context = multiprocessing.get_context("fork")
-    spill_dir = tempfile.mkdtemp(prefix="borderwatch-digests-")
+    spill_dir = make_temp_dir("digests")
     pool = ProcessPoolExecutor(
         workers,
         mp_context=context,
         initializer=_worker_init,
-        initargs=(keys, spill_dir, exact),
+        initargs=(keys, spill_dir, exact, os.getpid()),
     )
     pending: deque[Future[list[_FileRead]]] = deque()
     try:
@@ -518,8 +525,16 @@ def _read_parallel(
         shutil.rmtree(spill_dir, ignore_errors=True)
 
 
-def _worker_init(keys: ProtectedKeys, spill_dir: str, exact: bool) -> None:
+def _worker_init(keys: ProtectedKeys, spill_dir: str, exact: bool, parent: int) -> None:
     import gc
+    import signal
+
+    _end_with_parent(parent)
+    # Ctrl-C reaches the whole process group: the main process stops the pool and says
+    # so once; workers printing tracebacks of their own would bury that line. SIGTERM
+    # ends a worker as usual (not through the handler the main process set).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
     global _WORKER_KEYS, _SPILL_DIR, _EXACT
     _WORKER_KEYS = keys
@@ -529,6 +544,20 @@ def _worker_init(keys: ProtectedKeys, spill_dir: str, exact: bool) -> None:
     # never re-scan the modules imported at start-up.
     gc.freeze()
     gc.set_threshold(100_000, 50, 100)
+
+
+def _end_with_parent(parent: int) -> None:
+    """Die when the main process does: a scan killed with SIGKILL must not leave its
+    workers waiting for tasks forever (Linux; elsewhere they end when they next read)."""
+    import ctypes
+    import signal
+
+    if not sys.platform.startswith("linux"):
+        return
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, int(signal.SIGKILL), 0, 0, 0)
+    if os.getppid() != parent:  # it died before the line above
+        os._exit(1)
 
 
 def _worker_read(task: list[InputFile], forced: str | None) -> list[_FileRead]:
