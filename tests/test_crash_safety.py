@@ -7,19 +7,23 @@ The kill tests run the real command line in a subprocess, stop it at a named ste
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
+import duckdb
 import pytest
 from click.testing import CliRunner
+from rich.console import Console
 
-from borderwatch.cli import main
+from borderwatch.cli import _guard, main
 from borderwatch.engine.steps import ENVIRONMENT_VARIABLE, STEPS
 from borderwatch.engine.tempdirs import make_temp_dir, remove_stale_temp_dirs
 from borderwatch.report.outfolder import INCOMPLETE_FILE
@@ -340,3 +344,27 @@ def test_a_test_stop_at_an_unknown_step_is_a_usage_error(tmp_path: Path) -> None
     result = _run(args, env)
     assert result.returncode == 2, result.stderr
     assert "not a step of a scan" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_ctrl_c_during_a_database_query_exits_130_with_one_line() -> None:
+    """DuckDB ends an interrupted query with RuntimeError, not KeyboardInterrupt."""
+    console = Console(file=io.StringIO(), width=200)
+    connection = duckdb.connect()
+    timer = threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT))
+    timer.start()
+    try:
+        with pytest.raises(SystemExit) as stopped, _guard(console):
+            connection.execute("SELECT count(*) FROM range(1000000000000) t(x) WHERE x % 7 = 3")
+    finally:
+        timer.cancel()
+        connection.close()
+    assert stopped.value.code == 130
+    text = console.file.getvalue()  # type: ignore[attr-defined]
+    assert text.startswith("interrupted:") and text.count("\n") == 1
+
+
+def test_an_error_that_is_not_an_interruption_still_surfaces() -> None:
+    """Only a RuntimeError while a signal arrived is taken for Ctrl-C."""
+    console = Console(file=io.StringIO(), width=200)
+    with pytest.raises(RuntimeError, match="a bug"), _guard(console):
+        raise RuntimeError("a bug")

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import click
+import duckdb
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -354,21 +355,30 @@ def _guard(console: Console) -> Iterator[None]:
     """Turn our errors, and the system's refusals, into a message and exit code 2
     instead of a traceback; Ctrl-C and SIGTERM into a line and exit code 130.
 
-    An interrupted scan writes nothing: its state transaction is rolled back and the
-    outputs are left as they were, marked incomplete (docs/incremental.md).
+    An interrupted scan leaves nothing half-written: its state transaction is rolled
+    back and the outputs in the folder stay whole (docs/incremental.md).
     """
+    received: list[int] = []
+
+    def interrupted(signum: int, frame: object) -> None:
+        received.append(signum)
+        raise KeyboardInterrupt
+
+    # Only the main thread may set signal handlers (tests call commands from others).
+    handled = (signal.SIGINT, signal.SIGTERM)
     main_thread = threading.current_thread() is threading.main_thread()
-    # Only the main thread may set a signal handler (tests call commands from others).
-    previous = signal.signal(signal.SIGTERM, _terminated) if main_thread else None
+    previous = (
+        {number: signal.signal(number, interrupted) for number in handled} if main_thread else {}
+    )
     try:
         yield
     except KeyboardInterrupt:
-        console.print(
-            "interrupted: stopped before the end; nothing half-written is left behind",
-            style="red",
-            markup=False,
-        )
-        sys.exit(EXIT_INTERRUPTED)
+        _say_interrupted(console)
+    except RuntimeError:
+        # DuckDB ends a query that Ctrl-C interrupts with RuntimeError("Query interrupted").
+        if not received:
+            raise
+        _say_interrupted(console)
     except InputError as exc:
         console.print(str(exc), style="red", markup=False)
         sys.exit(EXIT_INPUT)
@@ -379,14 +389,23 @@ def _guard(console: Console) -> Iterator[None]:
         # An output folder that cannot be made, a full disk: what and where, no traceback.
         console.print(f"error: {system_refusal(exc)}", style="red", markup=False)
         sys.exit(EXIT_INPUT)
+    except (duckdb.IOException, duckdb.OutOfMemoryException) as exc:
+        # The database engine's own refusals (a full disk, memory): what, no traceback.
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        console.print(f"error: the database engine refused: {reason}", style="red", markup=False)
+        sys.exit(EXIT_INPUT)
     finally:
-        if main_thread:
-            signal.signal(signal.SIGTERM, previous)
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
-def _terminated(signum: int, frame: object) -> None:
-    """SIGTERM (a service manager, `kill`) ends a command as Ctrl-C does."""
-    raise KeyboardInterrupt
+def _say_interrupted(console: Console) -> None:
+    console.print(
+        "interrupted: stopped before the end; nothing half-written is left behind",
+        style="red",
+        markup=False,
+    )
+    sys.exit(EXIT_INTERRUPTED)
 
 
 @contextmanager

@@ -138,17 +138,19 @@ def load_events(
         if count > 1
         else _read_serial(sources, files, forced_format, keys, exact)
     )
+    announced = False  # whether `reached` was told that digests went in
     for done, (item, result) in enumerate(zip(files, results, strict=True)):
         if progress:
             progress(done, len(files), load.events_total, item.display)
         for table in result.digests:
             appender.add(table)
-        if reached is not None and done == 0 and count > 1:
-            appender.flush()
-            reached("digests-appended")
         if result.spilled:
             for table in _read_spill(result.spilled):
                 appender.add(table)
+        if reached is not None and not announced and (result.digests or result.spilled):
+            appender.flush()
+            announced = True
+            reached("digests-appended")
         for table in result.samples:
             sampler.add(table)
         if result.spilled_samples:

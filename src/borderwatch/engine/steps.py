@@ -23,7 +23,7 @@ ENVIRONMENT_VARIABLE = "BORDERWATCH_TEST_STOP_AT"
 STEPS = (
     # incremental: the state is open and its transaction begun
     "state-opened",
-    # incremental, parallel reading: the first digests from the workers are in the state
+    # incremental: the first digests are in the state's table (not committed)
     "digests-appended",
     # incremental: every new input is read and digested, not yet recorded as read
     "inputs-read",
