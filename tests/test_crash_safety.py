@@ -24,8 +24,8 @@ from click.testing import CliRunner
 from rich.console import Console
 
 from borderwatch.cli import _guard, main
+from borderwatch.engine.leftovers import make_temp_dir, remove_stale_temp_dirs
 from borderwatch.engine.steps import ENVIRONMENT_VARIABLE, STEPS
-from borderwatch.engine.tempdirs import make_temp_dir, remove_stale_temp_dirs
 from borderwatch.report.outfolder import INCOMPLETE_FILE
 
 POLICY = """\
@@ -133,6 +133,23 @@ def _left_behind(temp: Path, out: Path) -> list[str]:
     return found + [p.name for p in out.iterdir() if p.name.startswith(".borderwatch-new-")]
 
 
+def _processes_naming(out: Path) -> list[int]:
+    """Processes whose command line names `out` (a scan's workers share its command
+    line), once those on their way out had a moment to go."""
+    deadline = time.monotonic() + 30
+    while True:
+        found = []
+        for entry in Path("/proc").iterdir():
+            try:
+                if entry.name.isdigit() and str(out).encode() in (entry / "cmdline").read_bytes():
+                    found.append(int(entry.name))
+            except OSError:
+                continue  # ended while we looked
+        if not found or time.monotonic() > deadline:
+            return found
+        time.sleep(0.1)
+
+
 @pytest.fixture(scope="module")
 def company(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Inputs, the folder of a finished incremental scan of day 1 (`first`), and a
@@ -176,6 +193,7 @@ def test_a_scan_killed_at_any_step_then_run_again_equals_a_full_scan(
         assert [p for p in temp.iterdir() if p.name.startswith("borderwatch-digests-")]
     process.send_signal(signal.SIGKILL)
     process.wait()
+    assert _processes_naming(out) == [], "worker processes outlived the killed scan"
 
     # What a reader of the folder sees now: the scan is marked unfinished, and the
     # outputs are one whole scan's (summary.json agrees with findings.json) or there is

@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from borderwatch.engine.tempdirs import make_temp_dir
+from borderwatch.engine.leftovers import make_temp_dir
 
 
 class DuckDBEngine:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import multiprocessing
 import os
 import shutil
-import sys
 import tempfile
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
@@ -31,9 +30,9 @@ from borderwatch.engine.digest import (
     access_rows,
     aggregate,
 )
+from borderwatch.engine.leftovers import end_with_parent, make_temp_dir
 from borderwatch.engine.repeats import SAMPLE_SCHEMA, sample_of
 from borderwatch.engine.repeats import TABLE as SAMPLE_TABLE
-from borderwatch.engine.tempdirs import make_temp_dir
 from borderwatch.model.events import EVENT_SCHEMA, QuarantinedRecord
 from borderwatch.model.scan import InputSummary
 from borderwatch.registry import Kind
@@ -531,7 +530,7 @@ def _worker_init(keys: ProtectedKeys, spill_dir: str, exact: bool, parent: int) 
     import gc
     import signal
 
-    _end_with_parent(parent)
+    end_with_parent(parent)
     # Ctrl-C reaches the whole process group: the main process stops the pool and says
     # so once; workers printing tracebacks of their own would bury that line. SIGTERM
     # ends a worker as usual (not through the handler the main process set).
@@ -546,20 +545,6 @@ def _worker_init(keys: ProtectedKeys, spill_dir: str, exact: bool, parent: int) 
     # never re-scan the modules imported at start-up.
     gc.freeze()
     gc.set_threshold(100_000, 50, 100)
-
-
-def _end_with_parent(parent: int) -> None:
-    """Die when the main process does: a scan killed with SIGKILL must not leave its
-    workers waiting for tasks forever (Linux; elsewhere they end when they next read)."""
-    import ctypes
-    import signal
-
-    if not sys.platform.startswith("linux"):
-        return
-    pr_set_pdeathsig = 1
-    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, int(signal.SIGKILL), 0, 0, 0)
-    if os.getppid() != parent:  # it died before the line above
-        os._exit(1)
 
 
 def _worker_read(task: list[InputFile], forced: str | None) -> list[_FileRead]:

@@ -20,10 +20,10 @@ from borderwatch.engine.duckdb_engine import DuckDBEngine
 from borderwatch.engine.events import TABLE as ACCESS_TABLE
 from borderwatch.engine.events import ProgressCallback, load_events
 from borderwatch.engine.history import inventory_history
+from borderwatch.engine.leftovers import remove_stale_temp_dirs
 from borderwatch.engine.repeats import count_once, find_repeats
 from borderwatch.engine.state import ScanState, open_state
 from borderwatch.engine.steps import StepStop
-from borderwatch.engine.tempdirs import remove_stale_temp_dirs
 from borderwatch.evidence.exceptions import apply_exceptions
 from borderwatch.geo import GeoSource, SourceSpec, load_sources
 from borderwatch.inventory.classes import apply_store_classes

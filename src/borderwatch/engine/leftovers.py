@@ -1,13 +1,15 @@
-"""Temporary folders of a scan (DuckDB's spill, the workers' digests), findable after a kill.
+"""What a killed scan could leave behind: temporary folders and worker processes.
 
-A process killed with SIGKILL (or by the OOM killer) cannot remove its temporary
-folders. Each folder's name therefore carries the id of the process that made it
-(`borderwatch-<kind>-<pid>-<random>`), and every scan first removes the folders of
-processes that no longer run. A folder is removed only when all of these hold: it is
-directly under the temporary root, its name has that exact pattern, it is a real
-folder (not a symbolic link), it belongs to the user running the scan, and no process
-with its pid exists. A pid reused by a live process keeps its folder until that
+Temporary folders (DuckDB's spill, the workers' digests): a process killed with SIGKILL
+(or by the OOM killer) cannot remove them. Each folder's name therefore carries the id
+of the process that made it (`borderwatch-<kind>-<pid>-<random>`), and every scan first
+removes the folders of processes that no longer run. A folder is removed only when all
+of these hold: it is directly under the temporary root, its name has that exact
+pattern, it is a real folder (not a symbolic link), it belongs to the user running the
+scan, and no process with its pid exists. A pid reused by a live process keeps its folder until that
 process ends: removing too little is safe, removing another scan's folder is not.
+
+Worker processes: they are told to die with the scan (end_with_parent).
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import stat
+import sys
 import tempfile
 from pathlib import Path
 
@@ -70,3 +74,16 @@ def _running(pid: int) -> bool:
     except OverflowError:
         return False
     return True
+
+
+def end_with_parent(parent: int) -> None:
+    """Make this (worker) process die when its parent `parent` does: a scan killed with
+    SIGKILL must not leave its workers waiting for tasks forever (Linux only)."""
+    import ctypes
+
+    if not sys.platform.startswith("linux"):
+        return
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, int(signal.SIGKILL), 0, 0, 0)
+    if os.getppid() != parent:  # the parent died before the line above
+        os._exit(1)
