@@ -14,11 +14,9 @@ import shutil
 import signal
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
-import duckdb
 import pytest
 from click.testing import CliRunner
 from rich.console import Console
@@ -124,6 +122,7 @@ def _comparable(summary: object) -> tuple[object, ...]:
         summary["totals"],
         summary["findings_by_rule"],
         summary["access_by_country"],
+        summary["warnings"],  # e.g. events read twice: none may appear after a kill
     )
 
 
@@ -364,18 +363,23 @@ def test_a_test_stop_at_an_unknown_step_is_a_usage_error(tmp_path: Path) -> None
     assert "not a step of a scan" in result.stderr and "Traceback" not in result.stderr
 
 
-def test_ctrl_c_during_a_database_query_exits_130_with_one_line() -> None:
-    """DuckDB ends an interrupted query with RuntimeError, not KeyboardInterrupt."""
-    console = Console(file=io.StringIO(), width=200)
-    connection = duckdb.connect()
-    timer = threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT))
-    timer.start()
+def _query_interrupted_by_ctrl_c() -> None:
+    """What DuckDB does when Ctrl-C arrives during a query: the signal's handler raises
+    KeyboardInterrupt inside DuckDB's signal check, DuckDB stops the query and raises
+    RuntimeError("Query interrupted") in its place (seen with duckdb 2.0 in a real
+    query; a real query is not used here because how soon DuckDB looks at signals
+    depends on the machine's load)."""
     try:
-        with pytest.raises(SystemExit) as stopped, _guard(console):
-            connection.execute("SELECT count(*) FROM range(1000000000000) t(x) WHERE x % 7 = 3")
-    finally:
-        timer.cancel()
-        connection.close()
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(5)  # the handler interrupts this at once
+    except KeyboardInterrupt:
+        raise RuntimeError("Query interrupted") from None
+
+
+def test_ctrl_c_during_a_database_query_exits_130_with_one_line() -> None:
+    console = Console(file=io.StringIO(), width=200)
+    with pytest.raises(SystemExit) as stopped, _guard(console):
+        _query_interrupted_by_ctrl_c()
     assert stopped.value.code == 130
     text = console.file.getvalue()  # type: ignore[attr-defined]
     assert text.startswith("interrupted:") and text.count("\n") == 1

@@ -69,7 +69,8 @@ class OutputFolder:
         now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
         text = (
             f"A borderwatch scan started at {now} (process {os.getpid()}) and has not "
-            "finished: it is running, or it was stopped or killed.\n"
+            "finished: it is running, or it ended before writing its outputs (killed, "
+            "interrupted, or it refused an input: see its messages).\n"
             "The other files in this folder are from an earlier scan, if any: they do not "
             "describe the inputs now. Without summary.json they are not a whole set.\n"
             "A scan that finishes removes this file; run the scan again.\n"
