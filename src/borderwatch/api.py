@@ -12,11 +12,13 @@ import datetime as dt
 import os
 import tempfile
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from borderwatch.engine.events import ProgressCallback
 from borderwatch.engine.pipeline import ScanContext, ScanRequest, run_scan
 from borderwatch.engine.state import STATE_FILE
+from borderwatch.engine.steps import StepStop
 from borderwatch.errors import UsageError
 from borderwatch.geo import KINDS, SourceSpec
 from borderwatch.inventory.locations import LocationRegistry
@@ -25,6 +27,7 @@ from borderwatch.model.policy import Policy
 from borderwatch.model.scan import ScanResult
 from borderwatch.policy import load_policy as _load_policy
 from borderwatch.registry import Registry, load_plugins
+from borderwatch.report.outfolder import OutputFolder
 
 __all__ = [
     "add_mapping",
@@ -32,6 +35,7 @@ __all__ = [
     "ip_data_spec",
     "load_policy",
     "new_context",
+    "rendered_outputs",
     "scan",
     "write_outputs",
 ]
@@ -40,7 +44,10 @@ __all__ = [
 def new_context(progress: ProgressCallback | None = None) -> ScanContext:
     """A scan context with every installed plug-in and the built-in reference data."""
     return ScanContext(
-        registry=load_plugins(), locations=LocationRegistry.load_builtin(), progress=progress
+        registry=load_plugins(),
+        locations=LocationRegistry.load_builtin(),
+        progress=progress,
+        stops=StepStop.from_environment(),  # test-only (engine/steps.py); unset: none
     )
 
 
@@ -125,9 +132,10 @@ def scan(
     if out is not None:
         check_output_folder(Path(out))
     ctx = context or new_context()
-    state_path = _state_path(out, incremental, full)
     if not isinstance(policy, Policy):
         policy = load_policy(policy, ctx.registry, ctx.locations)
+    if out is None:
+        _state_path(out, incremental, full)  # refuses --incremental or --full without out
     request = ScanRequest(
         policy=policy,
         inventory=[Path(p) for p in inventory],
@@ -140,15 +148,21 @@ def scan(
         as_of=as_of,
         event_format=event_format,
         ip_data=tuple(ip_data),
-        state_path=state_path,
         exact_repeats=exact_repeats,
         coverage=coverage,
         window_from=window[0],
         window_to=window[1],
     )
-    result = run_scan(request, ctx)
-    if out is not None:
-        write_outputs(result, Path(out), ctx.registry)
+    if out is None:
+        return run_scan(request, ctx)
+    # One scan at a time per output folder, marked incomplete until its outputs are in
+    # (report/outfolder.py).
+    with OutputFolder(Path(out), ctx.stops) as folder:
+        folder.mark_incomplete()
+        state_path = _state_path(out, incremental, full)
+        result = run_scan(replace(request, state_path=state_path), ctx)
+        ctx.stops.reached("evaluated")
+        folder.replace_outputs(rendered_outputs(result, ctx.registry))
     return result
 
 
@@ -201,23 +215,17 @@ def _state_path(out: str | Path | None, incremental: bool, full: bool) -> Path |
     return path
 
 
-def write_outputs(result: ScanResult, out: Path, registry: Registry) -> list[Path]:
-    """Write one file per registered reporter into `out`, each replaced atomically.
+def rendered_outputs(result: ScanResult, registry: Registry) -> list[tuple[str, bytes]]:
+    """Every registered reporter's output: (file name, content)."""
+    return [(reporter.filename, reporter.render(result)) for reporter in registry.reporters]
 
-    An interrupted run leaves either the previous file or the new one, never half of one.
+
+def write_outputs(result: ScanResult, out: Path, registry: Registry) -> list[Path]:
+    """Write one file per registered reporter into `out`, swapped in together.
+
+    An interrupted run leaves the previous set of outputs or the new one; a kill while
+    swapping leaves no summary.json and the folder marked incomplete (report/outfolder.py).
     """
-    out.mkdir(parents=True, exist_ok=True)
-    written = []
-    for reporter in registry.reporters:
-        target = out / reporter.filename
-        data = reporter.render(result)
-        fd, temp = tempfile.mkstemp(prefix=f".{reporter.filename}.", dir=out)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-            os.replace(temp, target)
-        except BaseException:
-            Path(temp).unlink(missing_ok=True)
-            raise
-        written.append(target)
-    return written
+    with OutputFolder(out) as folder:
+        folder.mark_incomplete()
+        return folder.replace_outputs(rendered_outputs(result, registry))

@@ -1,17 +1,21 @@
 """The command line: parse arguments, call the API, print. No logic lives here.
 
-Exit codes: 0 clean, 1 findings at or above --fail-on, 2 bad usage or input.
+Exit codes: 0 clean, 1 findings at or above --fail-on, 2 bad usage or input, 130
+interrupted (Ctrl-C, SIGTERM).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import signal
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import click
+import duckdb
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -26,6 +30,7 @@ from borderwatch.report.terminal import safe_line
 
 SEVERITIES = [s.value for s in Severity]
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
+EXIT_INTERRUPTED = 130  # as a shell reports a command ended by SIGINT
 
 
 def _console() -> Console:
@@ -444,9 +449,32 @@ def _print_inputs(console: Console, result: ScanResult) -> None:
 @contextmanager
 def _guard(console: Console) -> Iterator[None]:
     """Turn our errors, and the system's refusals, into a message and exit code 2
-    instead of a traceback."""
+    instead of a traceback; Ctrl-C and SIGTERM into a line and exit code 130.
+
+    An interrupted scan leaves nothing half-written: its state transaction is rolled
+    back and the outputs in the folder stay whole (docs/incremental.md).
+    """
+    received: list[int] = []
+
+    def interrupted(signum: int, frame: object) -> None:
+        received.append(signum)
+        raise KeyboardInterrupt
+
+    # Only the main thread may set signal handlers (tests call commands from others).
+    handled = (signal.SIGINT, signal.SIGTERM)
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = (
+        {number: signal.signal(number, interrupted) for number in handled} if main_thread else {}
+    )
     try:
         yield
+    except KeyboardInterrupt:
+        _say_interrupted(console)
+    except RuntimeError:
+        # DuckDB ends a query that Ctrl-C interrupts with RuntimeError("Query interrupted").
+        if not received:
+            raise
+        _say_interrupted(console)
     except InputError as exc:
         # Line by line, each escaped: a value holding a newline must not start a line
         # that looks like ours.
@@ -461,6 +489,23 @@ def _guard(console: Console) -> Iterator[None]:
         # An output folder that cannot be made, a full disk: what and where, no traceback.
         _say(console, "error: ", system_refusal(exc), style="red")
         sys.exit(EXIT_INPUT)
+    except (duckdb.IOException, duckdb.OutOfMemoryException) as exc:
+        # The database engine's own refusals (a full disk, memory): what, no traceback.
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        console.print(f"error: the database engine refused: {reason}", style="red", markup=False)
+        sys.exit(EXIT_INPUT)
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+def _say_interrupted(console: Console) -> None:
+    console.print(
+        "interrupted: stopped before the end; nothing half-written is left behind",
+        style="red",
+        markup=False,
+    )
+    sys.exit(EXIT_INTERRUPTED)
 
 
 @contextmanager

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import shutil
-import tempfile
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+
+from borderwatch.engine.leftovers import make_temp_dir
 
 
 class DuckDBEngine:
@@ -29,7 +30,7 @@ class DuckDBEngine:
         so the limit holds however large the tables grow.
         """
         if self._spill is None:
-            self._spill = tempfile.mkdtemp(prefix="borderwatch-spill-")
+            self._spill = make_temp_dir("spill")
         self.execute("SET temp_directory = ?", [self._spill])
         self.execute("SET memory_limit = ?", [limit])
         # Nothing downstream depends on row order; keeping it costs memory.

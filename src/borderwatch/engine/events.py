@@ -33,6 +33,7 @@ from borderwatch.engine.digest import (
     access_rows,
     aggregate,
 )
+from borderwatch.engine.leftovers import end_with_parent, make_temp_dir
 from borderwatch.engine.repeats import SAMPLE_SCHEMA, sample_of
 from borderwatch.engine.repeats import TABLE as SAMPLE_TABLE
 from borderwatch.model.events import EVENT_SCHEMA, QuarantinedRecord
@@ -109,6 +110,7 @@ def load_events(
     files: Sequence[InputFile] | None = None,
     append: bool = False,
     exact: bool = False,
+    reached: Callable[[str], None] | None = None,
 ) -> EventLoad:
     """Create table `access_parts` and fill it from every input; never stop on a bad file.
 
@@ -122,6 +124,7 @@ def load_events(
     existing table is kept and added to (incremental scans). With `exact`, nothing is
     merged: `access_parts` gets one row per access (its event id in `min_event_id`) and
     the sample every event id, so repeated events can be counted once (engine/repeats.py).
+    `reached` is told the steps of engine/steps.py (tests stop the scan there).
     """
     if files is None:
         files = expand_inputs(list(paths)) if paths else []
@@ -142,6 +145,7 @@ def load_events(
         if count > 1
         else _read_serial(sources, files, forced_format, keys, exact)
     )
+    announced = False  # whether `reached` was told that digests went in
     for done, (item, result) in enumerate(zip(files, results, strict=True)):
         if progress:
             progress(done, len(files), load.events_total, item.display)
@@ -150,6 +154,10 @@ def load_events(
         if result.spilled:
             for table in _read_spill(result.spilled):
                 appender.add(table)
+        if reached is not None and not announced and (result.digests or result.spilled):
+            appender.flush()
+            announced = True
+            reached("digests-appended")
         for table in result.samples:
             sampler.add(table)
         if result.spilled_samples:
@@ -513,12 +521,12 @@ def _read_parallel(
 ) -> Iterator[_FileRead]:
     """Tasks of files read by worker processes; results come back per file, in order."""
     context = multiprocessing.get_context("fork")
-    spill_dir = tempfile.mkdtemp(prefix="borderwatch-digests-")
+    spill_dir = make_temp_dir("digests")
     pool = ProcessPoolExecutor(
         workers,
         mp_context=context,
         initializer=_worker_init,
-        initargs=(keys, spill_dir, exact),
+        initargs=(keys, spill_dir, exact, os.getpid()),
     )
     pending: deque[Future[list[_FileRead]]] = deque()
     try:
@@ -546,8 +554,16 @@ def _read_parallel(
         shutil.rmtree(spill_dir, ignore_errors=True)
 
 
-def _worker_init(keys: ProtectedKeys, spill_dir: str, exact: bool) -> None:
+def _worker_init(keys: ProtectedKeys, spill_dir: str, exact: bool, parent: int) -> None:
     import gc
+    import signal
+
+    end_with_parent(parent)
+    # Ctrl-C reaches the whole process group: the main process stops the pool and says
+    # so once; workers printing tracebacks of their own would bury that line. SIGTERM
+    # ends a worker as usual (not through the handler the main process set).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
     global _WORKER_KEYS, _SPILL_DIR, _EXACT
     _WORKER_KEYS = keys

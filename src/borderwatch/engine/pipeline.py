@@ -21,8 +21,10 @@ from borderwatch.engine.duckdb_engine import DuckDBEngine
 from borderwatch.engine.events import TABLE as ACCESS_TABLE
 from borderwatch.engine.events import ProgressCallback, load_events
 from borderwatch.engine.history import inventory_history
+from borderwatch.engine.leftovers import remove_stale_temp_dirs
 from borderwatch.engine.repeats import count_once, find_repeats
-from borderwatch.engine.state import ScanState
+from borderwatch.engine.state import ScanState, open_state
+from borderwatch.engine.steps import StepStop
 from borderwatch.errors import SourceLocation
 from borderwatch.evidence.exceptions import apply_exceptions
 from borderwatch.evidence.lookalike import mark_lookalike_principals
@@ -108,11 +110,14 @@ class ScanContext:
     data_versions: dict[str, str] = field(default_factory=dict)
     # Where compiled IP data is cached (None: BORDERWATCH_CACHE_DIR or ~/.cache).
     cache_dir: Path | None = None
+    # Test-only: a step at which the process stops itself (engine/steps.py).
+    stops: StepStop = field(default_factory=StepStop)
 
 
 def run_scan(request: ScanRequest, ctx: ScanContext) -> ScanResult:
     """Run every rule over the inputs and return the explained result."""
     started = _now()
+    remove_stale_temp_dirs()  # of scans killed before they could remove them
     as_of = request.as_of or dt.datetime.now(dt.UTC).date()
     files = expand_inputs(list(request.events)) if request.events else []
     engine = _engine_for(request)
@@ -216,7 +221,7 @@ def _engine_for(request: ScanRequest) -> DuckDBEngine:
     Large inputs get a memory limit when they are loaded (events.load_events).
     """
     if request.state_path is not None:
-        return DuckDBEngine(request.state_path)
+        return open_state(request.state_path)
     return DuckDBEngine(request.database)
 
 
@@ -285,33 +290,41 @@ def _load_inputs(
             _repeats_warning(engine, summaries),
             _copies_note(len(copies)),
         )
-    state = ScanState(engine)
-    notes = state.check_keys(keys)
-    plan = state.plan(files)
-    load = load_events(
-        engine,
-        ctx.registry.sources,
-        (),
-        keys=keys,
-        files=plan.to_read,
-        append=True,
-        forced_format=request.event_format,
-        progress=ctx.progress,
-    )
-    copied = [item for item, _ in plan.copies]
-    copy_summaries = [summary for _, summary in plan.copies]
-    state.remember(
-        [*plan.to_read, *copied],
-        [*load.inputs, *copy_summaries],
-        load.quarantined,
-        plan.fingerprints,
-        plan.carried,
-    )
-    summaries = _in_input_order(files, [*plan.earlier, *load.inputs, *copy_summaries])
+    # Digests, the inputs read and the sample of event ids are committed together: a
+    # scan killed before the commit leaves the state as the scan before it left it.
+    with ScanState.transaction(engine) as state:
+        ctx.stops.reached("state-opened")
+        notes = state.check_keys(keys)
+        plan = state.plan(files)
+        load = load_events(
+            engine,
+            ctx.registry.sources,
+            (),
+            keys=keys,
+            files=plan.to_read,
+            append=True,
+            forced_format=request.event_format,
+            progress=ctx.progress,
+            reached=ctx.stops.reached,
+        )
+        ctx.stops.reached("inputs-read")
+        copied = [item for item, _ in plan.copies]
+        copy_summaries = [summary for _, summary in plan.copies]
+        state.remember(
+            [*plan.to_read, *copied],
+            [*load.inputs, *copy_summaries],
+            load.quarantined,
+            plan.fingerprints,
+            plan.carried,
+        )
+        summaries = _in_input_order(files, [*plan.earlier, *load.inputs, *copy_summaries])
+        repeats = _repeats_warning(engine, summaries)
+        ctx.stops.reached("state-written")
+    ctx.stops.reached("state-committed")
     return _Loaded(
         summaries,
         [*plan.earlier_quarantine, *load.quarantined],
-        [*plan.changed, *_repeats_warning(engine, summaries)],
+        [*plan.changed, *repeats],
         [*notes, *_copies_note(len(copied))],
     )
 

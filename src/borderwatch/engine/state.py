@@ -15,11 +15,13 @@ re-read: its earlier records stay counted once, never twice, until a full rescan
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pyarrow as pa
 
 from borderwatch.engine.coverage import COVERAGE_SCHEMA
@@ -58,6 +60,37 @@ _QUARANTINE_SCHEMA = pa.schema(
         for name in ("input_key", "input_path", "position", "reason", "excerpt", "format")
     ]
 )
+
+
+def open_state(path: Path) -> DuckDBEngine:
+    """The engine on the state file; a file DuckDB cannot open is refused with a way out."""
+    try:
+        engine = DuckDBEngine(path)
+    except duckdb.Error as exc:
+        raise damaged_state(path, exc) from None
+    try:
+        # Reading every stored table settles now whether the file is whole (DuckDB
+        # checks each block it reads), not halfway through the scan.
+        for (table,) in engine.connection.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE'"
+        ).fetchall():
+            engine.connection.execute(f'SELECT bit_xor(hash(t)) FROM "{table}" t').fetchall()
+    except duckdb.Error as exc:
+        # Closed now: an open connection would keep the damaged file in use (DuckDB
+        # shares one instance per path within a process) after --full removed it.
+        engine.close()
+        raise damaged_state(path, exc) from None
+    return engine
+
+
+def damaged_state(path: Path, exc: BaseException) -> UsageError:
+    """The refusal of a state file that is damaged (truncated, overwritten) or not one."""
+    reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return UsageError(
+        f"the incremental scan state {path} cannot be read ({reason}): it is damaged or "
+        "not a borderwatch state; run the scan with --incremental --full to rebuild it "
+        "from the inputs"
+    )
 
 
 @dataclass(frozen=True)
@@ -135,6 +168,26 @@ class ScanState:
             engine.create_table(SAMPLE_TABLE, SAMPLE_SCHEMA.empty_table())
         if not self._has_table(COVERAGE_TABLE):
             engine.create_table(COVERAGE_TABLE, COVERAGE_SCHEMA.empty_table())
+
+    @classmethod
+    @contextmanager
+    def transaction(cls, engine: DuckDBEngine) -> Iterator[ScanState]:
+        """The state, in a transaction committed when the block ends without error.
+
+        Everything a scan changes in the state (digests, inputs read, their quarantine,
+        the sample of event ids) is committed at once: a scan stopped or killed before
+        the end leaves the state as the previous scan left it, so nothing is counted
+        twice or lost.
+        """
+        engine.execute("BEGIN TRANSACTION")
+        try:
+            yield cls(engine)
+        except BaseException:
+            # A connection already gone has committed nothing either.
+            with suppress(duckdb.Error):
+                engine.execute("ROLLBACK")
+            raise
+        engine.execute("COMMIT")
 
     def check_keys(self, keys: ProtectedKeys) -> list[str]:
         """Start afresh when the protected stores differ from those of the stored digest.
