@@ -12,7 +12,7 @@ data cannot be read is quarantined whole (or from the failing row on) with the r
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,9 +26,11 @@ from borderwatch.sources.jsondoc import add_record, read_json_records
 from borderwatch.sources.record import (
     RecordError,
     content_id,
+    in_utc,
     kind_of,
     obj,
     parse_time,
+    per_record,
     text,
     text_at,
     unique,
@@ -112,6 +114,7 @@ def read_parquet(
     yield builder.flush()
 
 
+@per_record
 def normalise(item: Any) -> dict[str, Any]:
     """The canonical columns of one OCSF API Activity record."""
     if not isinstance(item, dict):
@@ -167,7 +170,7 @@ def _event_time(item: dict[str, Any]) -> datetime:
     for field in ("time", "time_dt"):
         value = item.get(field)
         if isinstance(value, datetime):
-            return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+            return in_utc(value, field)
         if value is not None:
             return parse_time(value, field, epoch=True)
     raise RecordError("time missing: an event without a time cannot be judged")
