@@ -136,6 +136,20 @@ def test_year_0_does_not_pass_the_cloudtrail_fast_path(form: str, tmp_path: Path
     assert "'0000-01-01T00:00:00Z' is not an ISO 8601 time" in got.quarantined[0].reason
 
 
+def test_year_0_does_not_pass_the_pool_of_small_records_files(tmp_path: Path) -> None:
+    """read_many turns many small Records files into columns together (the S3 delivery)."""
+    paths = []
+    for n, time in enumerate(["2026-01-01T00:00:00Z", "0000-01-01T00:00:00Z"]):
+        path = tmp_path / f"{n}.json"
+        path.write_text(json.dumps({"Records": [_cloudtrail(f"a{n}", time)]}))
+        paths.append(path)
+    batches = list(CloudTrailSource().read_many(paths))
+    assert [b.records_read for _, b in batches] == [1, 1]
+    assert [r for _, b in batches for r in b.events.column("event_id").to_pylist()] == ["a0"]
+    (_, second) = batches[1]
+    assert second.quarantined[0].position == "record 1 of Records"
+
+
 def test_a_scan_with_hostile_times_ends_by_its_findings_not_a_crash(tmp_path: Path) -> None:
     folder = CASES / "clean"
     trail = tmp_path / "trail.jsonl"
