@@ -9,6 +9,7 @@ hostile one are all accepted.
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,8 @@ from click.testing import CliRunner
 
 from borderwatch.cli import main
 from borderwatch.sources.cloudtrail import CloudTrailSource
+from borderwatch.sources.generic import GenericSource
+from borderwatch.sources.mapping import parse_mapping
 from borderwatch.sources.record import RecordError, parse_time
 from hostilekit import (
     HOSTILE_EPOCHS,
@@ -303,3 +306,34 @@ def test_every_field_of_every_wrong_type(name: str, tmp_path: Path) -> None:
     for q in got.quarantined:
         assert q.reason and q.position.startswith("line ")
         assert "\x1b" not in q.reason and "\x1b" not in q.excerpt
+
+
+def test_the_generic_reader_quarantines_hostile_cells(tmp_path: Path) -> None:
+    """The mapping-driven reader (not in the registry: a mapping file makes it)."""
+    mapping = parse_mapping(
+        b"name: hostile-csv\ninput: csv\nheader: [id, at, who]\n"
+        b'time_format: "%Y-%m-%dT%H:%M:%S%z"\n'
+        b"columns:\n  event_id: id\n  event_time: at\n"
+        b"  principal: {column: who, parse: json, path: name}\n",
+        "hostile.yaml",
+    )
+    deep = "[" * 40_000 + "]" * 40_000
+    rows = [
+        ["a", "2026-01-01T00:00:00+0000", '{"name": "alice"}'],
+        ["b", "0001-01-01T00:00:00+0100", '{"name": "bob"}'],
+        ["c", "9999-12-31T23:59:59-0100", '{"name": "carol"}'],
+        ["d", "2026-01-01T00:00:00+0000", deep],
+        ["e", "2026-01-01T00:00:00+0000", '{"name": "\\ud800"}'],
+        ["f", "2026-01-01T00:00:00+0000", '{"name": "frank"}'],
+    ]
+    path = tmp_path / "hostile.csv"
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows([["id", "at", "who"], *rows])
+    got = read_with(GenericSource(mapping), path)
+    assert got.read == 6
+    assert [r["event_id"] for r in got.rows] == ["a", "f"]
+    reasons = [q.reason for q in got.quarantined]
+    assert "'0001-01-01T00:00:00+01:00' is outside the years 1 to 9999" in reasons[0]
+    assert "'9999-12-31T23:59:59-01:00' is outside the years 1 to 9999" in reasons[1]
+    assert "nested too deeply" in reasons[2]
+    assert "lone surrogate" in reasons[3]
