@@ -31,6 +31,7 @@ from borderwatch.sources.mapping import LIST_FIELDS, FieldSpec, Mapping, load_ma
 from borderwatch.sources.ocsf import PARQUET_MAGIC, read_parquet
 from borderwatch.sources.record import (
     RecordError,
+    check_text,
     content_id,
     flag,
     in_utc,
@@ -163,7 +164,8 @@ class GenericSource:
             raise RecordError("no time: the mapping gives no event_time")
         if not row.get("event_id"):
             row["event_id"] = content_id(_jsonable(item))
-        return row
+        # JSON and Python-literal cells may hold lone surrogates, which Arrow cannot.
+        return check_text(row)
 
     def _time(self, values: list[Any]) -> datetime:
         value = next((v for v in values if v not in (None, "", _MISSING)), None)

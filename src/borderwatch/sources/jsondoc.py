@@ -20,7 +20,7 @@ import msgspec
 from borderwatch.sources.base import SourceBatch
 from borderwatch.sources.batches import BatchBuilder
 from borderwatch.sources.inputs import CorruptInputError, head_bytes, iter_lines, read_all
-from borderwatch.sources.record import RecordError
+from borderwatch.sources.record import RecordError, text_checked
 
 Normaliser = Callable[[Any], dict[str, Any]]
 
@@ -151,7 +151,8 @@ def _salvage(
         except RecursionError:
             _quarantine_rest(builder, text, pos, f"record {index} of {key}", "nested too deeply")
             return
-        add_record(builder, normalise, record, f"record {index} of {key}", index)
+        # json (unlike msgspec) keeps lone surrogates, which Arrow cannot hold.
+        add_record(builder, text_checked(normalise), record, f"record {index} of {key}", index)
         if builder.rows >= batch_size:
             yield builder.flush()
         pos = _skip_space(text, end)

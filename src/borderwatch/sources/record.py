@@ -170,9 +170,7 @@ def per_record(
     value provokes (a RecursionError from deep nesting, a ValueError from a number or a
     time a library refuses, a bug) would otherwise escape the reader and stop the scan,
     losing every other record: it becomes a RecordError naming the exception, so the
-    record is quarantined with its position and the scan goes on. A row whose text
-    cannot be written as UTF-8 (a lone surrogate from a `\\ud800` escape) is refused
-    here too, since Arrow would refuse the whole batch later.
+    record is quarantined with its position and the scan goes on.
     """
 
     @functools.wraps(normalise)
@@ -187,14 +185,33 @@ def per_record(
             raise RecordError(
                 f"record not readable ({type(exc).__name__}: {quoted(str(exc))})"
             ) from None
-        _check_text(row)
         return row
 
     return guarded
 
 
-def _check_text(row: dict[str, Any]) -> None:
-    """RecordError when a text value of the row is not valid Unicode (lone surrogates)."""
+def text_checked(
+    normalise: Callable[[Any], dict[str, Any]],
+) -> Callable[[Any], dict[str, Any]]:
+    """`normalise`, refusing a row whose text is not valid Unicode (see check_text).
+
+    For records decoded by Python's json module (the salvage path of a broken file),
+    which keeps a lone surrogate from a `\\ud800` escape; msgspec refuses those itself,
+    so the usual paths do not pay for the check.
+    """
+
+    def checked(item: Any) -> dict[str, Any]:
+        return check_text(normalise(item))
+
+    return checked
+
+
+def check_text(row: dict[str, Any]) -> dict[str, Any]:
+    """The row; RecordError when a text value of it holds a lone surrogate.
+
+    Arrow (and any UTF-8 writer) cannot hold such text: left in, it would make the
+    whole batch fail when built, losing every record of it.
+    """
     for name, value in row.items():
         values = value if isinstance(value, list) else (value,)
         for item in values:
@@ -205,3 +222,4 @@ def _check_text(row: dict[str, Any]) -> None:
                     raise RecordError(
                         f"{name} {quoted(item)} holds a lone surrogate (an invalid \\u escape)"
                     ) from None
+    return row
