@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
+from ruamel.yaml import YAML
 
 from borderwatch.cli import main
 from borderwatch.sources.cloudtrail import CloudTrailSource
@@ -360,3 +361,39 @@ def test_a_parquet_timestamp_python_cannot_hold_quarantines_only_its_row(
     assert [r["input_record"] for r in got.rows] == [1, 3]
     (bad,) = got.quarantined
     assert bad.position == "row 2" and "years 1 to 9999" in bad.reason
+
+
+def _cases_with_events() -> list[str]:
+    return sorted(p.name for p in CASES.iterdir() if (p / "events").is_dir())
+
+
+@pytest.mark.parametrize("name", _cases_with_events())
+def test_every_rule_runs_over_times_at_the_edges(name: str, tmp_path: Path) -> None:
+    """Each golden case, plus its first event at year 1, at 9999 and past year 1: the
+    verdict is the case's own and only the record past the edge is quarantined."""
+    folder = CASES / name
+    case = YAML(typ="safe").load(folder / "case.yaml") or {}
+    first = min(p for p in (folder / "events").rglob("*") if p.is_file())
+    record = json.loads(first.read_text().splitlines()[0])
+    record = record["Records"][0] if "Records" in record else record
+    edges = tmp_path / "edges.jsonl"
+    times = ["0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z", "0001-01-01T00:00:00+01:00"]
+    edges.write_text(
+        "".join(
+            json.dumps({**record, "eventTime": t, "eventID": f"edge-{i}"}) + "\n"
+            for i, t in enumerate(times)
+        )
+    )
+    out = tmp_path / "out"
+    args = ["scan", "--policy", str(folder / "policy.yaml"), "--out", str(out), "--quiet"]
+    for stem in ("inventory", "identities", "entities", "travel"):
+        for path in sorted(folder.glob(f"{stem}.*")):
+            args += [f"--{stem}", str(path)]
+    args += ["--events", str(folder / "events"), "--events", str(edges)]
+    real = str(Path(__file__).resolve().parents[2] / "shared" / "data" / "real")
+    args += [str(a).replace("{REAL}", real) for a in case.get("args") or []]
+    result = CliRunner().invoke(main, args)
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert result.exit_code == case.get("exit_code", 0), result.output
+    quarantine = (out / "quarantine.jsonl").read_text().splitlines()
+    assert [json.loads(q)["position"] for q in quarantine] == ["line 3"]
