@@ -36,6 +36,7 @@ from borderwatch.sources.record import (
     first_time,
     kind_of,
     obj,
+    per_record,
     text,
     unique,
 )
@@ -89,6 +90,7 @@ class AzureActivitySource:
         )
 
 
+@per_record
 def normalise(item: Any) -> dict[str, Any]:
     """The canonical columns of one Activity Log record (see EVENT_SCHEMA)."""
     record = folded(require_object(item))

@@ -15,6 +15,7 @@ import functools
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any, cast
 
@@ -38,12 +39,15 @@ from borderwatch.sources.inputs import CorruptInputError, compression_of, iter_l
 from borderwatch.sources.jsondoc import add_record
 from borderwatch.sources.record import RecordError, text
 
-_DECODE_ERRORS = (msgspec.DecodeError, UnicodeDecodeError)
+# RecursionError: msgspec follows about 1,000 levels of nesting (even in skipped fields).
+_DECODE_ERRORS = (msgspec.DecodeError, UnicodeDecodeError, RecursionError)
 # isal's stubs do not say its error is an exception class; it is (IsalError).
 _INFLATE_ERRORS = (zlib.error, cast(type[Exception], isal_zlib.error))
 # CloudTrail writes every eventTime like this; anything else takes the forgiving path.
 _TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 _TIME_TYPE = EVENT_SCHEMA.field("event_time").type
+# The first representable time (see record.in_utc); Arrow would take earlier ones.
+_FIRST_TIME = pa.scalar(datetime(1, 1, 1), pa.timestamp("s"))
 _STRINGS = pa.list_(pa.string())
 # Resource-key memo, cleared when it grows past this (object ARNs rarely repeat).
 _MEMO_LIMIT = 200_000
@@ -280,6 +284,10 @@ class FastBatcher:
         # back as the same text is taken; everything else goes to the forgiving path.
         printed = pc.replace_substring(pc.utf8_slice_codeunits(times, 0, 19), "T", " ")
         time_ok = pc.fill_null(pc.equal(naive.cast(pa.string()), printed), False)
+        # Arrow holds year 0 (0000-01-01T00:00:00Z prints back alike); Python, DuckDB's
+        # conversions and every report do not: such a time takes the forgiving path,
+        # which quarantines it with its reason.
+        time_ok = pc.and_(time_ok, pc.fill_null(pc.greater_equal(naive, _FIRST_TIME), False))
         parsed = naive.cast(_TIME_TYPE)
         ok = pc.and_(time_ok, identity_ok)
         columns: dict[str, Any] = {

@@ -16,6 +16,7 @@ from borderwatch.sources.record import (
     flag,
     kind_of,
     obj,
+    per_record,
     text,
     text_at,
     unique,
@@ -36,6 +37,7 @@ RESOURCE_PARAMETERS = (
 )
 
 
+@per_record
 def normalise(item: Any) -> dict[str, Any]:
     """The canonical columns of one record (see model.events.EVENT_SCHEMA)."""
     if not isinstance(item, dict):

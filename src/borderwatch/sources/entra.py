@@ -45,6 +45,7 @@ from borderwatch.sources.record import (
     first_time,
     kind_of,
     obj,
+    per_record,
     text,
     unique,
 )
@@ -83,6 +84,7 @@ class EntraSource:
         )
 
 
+@per_record
 def normalise(item: Any) -> dict[str, Any]:
     """The canonical columns of one sign-in or audit record (see EVENT_SCHEMA)."""
     record = folded(require_object(item))

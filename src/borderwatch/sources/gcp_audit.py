@@ -34,6 +34,7 @@ from borderwatch.sources.record import (
     first_time,
     kind_of,
     obj,
+    per_record,
     text,
     unique,
 )
@@ -124,6 +125,7 @@ class GcpAuditSource:
         )
 
 
+@per_record
 def normalise(item: Any) -> dict[str, Any]:
     """The canonical columns of one LogEntry (see model.events.EVENT_SCHEMA)."""
     entry = folded(require_object(item))

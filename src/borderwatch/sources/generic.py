@@ -29,7 +29,16 @@ from borderwatch.sources.inputs import CorruptInputError, open_input
 from borderwatch.sources.jsondoc import add_record, read_json_records
 from borderwatch.sources.mapping import LIST_FIELDS, FieldSpec, Mapping, load_mapping
 from borderwatch.sources.ocsf import PARQUET_MAGIC, read_parquet
-from borderwatch.sources.record import RecordError, content_id, flag, kind_of, parse_time
+from borderwatch.sources.record import (
+    RecordError,
+    check_text,
+    content_id,
+    flag,
+    in_utc,
+    kind_of,
+    parse_time,
+    per_record,
+)
 
 __all__ = ["GenericSource", "source_from_mapping_file"]
 
@@ -57,7 +66,7 @@ class GenericSource:
             return False
         try:
             return wanted <= self._columns_of(path, head)
-        except (ValueError, csv.Error, pa.ArrowException, OSError):
+        except (ValueError, csv.Error, pa.ArrowException, OSError, RecursionError):
             return False
 
     def _columns_of(self, path: Path, head: bytes) -> set[str]:
@@ -135,6 +144,7 @@ class GenericSource:
             builder.quarantine("whole file", "empty CSV: no header row", b"")
         yield builder.flush()
 
+    @per_record
     def normalise(self, item: Any) -> dict[str, Any]:
         """The canonical columns of one record (a CSV row dict, JSON object or Parquet row)."""
         if not isinstance(item, dict):
@@ -154,14 +164,15 @@ class GenericSource:
             raise RecordError("no time: the mapping gives no event_time")
         if not row.get("event_id"):
             row["event_id"] = content_id(_jsonable(item))
-        return row
+        # JSON and Python-literal cells may hold lone surrogates, which Arrow cannot.
+        return check_text(row)
 
     def _time(self, values: list[Any]) -> datetime:
         value = next((v for v in values if v not in (None, "", _MISSING)), None)
         if value is None:
             raise RecordError("event time missing: an event without a time cannot be judged")
         if isinstance(value, datetime):
-            return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+            return in_utc(value, "event time")
         fmt, epoch = self.mapping.time_format, self.mapping.epoch
         if epoch is not None:
             number = _number(value)
@@ -179,7 +190,7 @@ class GenericSource:
                 raise RecordError(
                     f"event time {value[:40]!r} does not match time_format {fmt!r}"
                 ) from None
-            return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+            return in_utc(parsed, "event time")
         return parse_time(value, "event time", epoch=True)
 
 
@@ -233,6 +244,8 @@ def _parse_cell(value: str, spec: FieldSpec) -> Any:
             return json.loads(text)
         except ValueError as exc:
             raise RecordError(f"{spec.column}: not JSON ({exc.args[0][:60]})") from None
+        except RecursionError:
+            raise RecordError(f"{spec.column}: JSON nested too deeply") from None
     try:
         # Literals only (dict, list, str, numbers, True/False/None): never code.
         return ast.literal_eval(text)

@@ -23,6 +23,7 @@ from borderwatch.sources.record import (
     kind_of,
     obj,
     parse_time,
+    per_record,
     text,
     unique,
 )
@@ -68,6 +69,7 @@ class GitHubAuditSource:
         yield from read_json_records(path, NAME, normalise, batch_size=batch_size)
 
 
+@per_record
 def normalise(item: Any) -> dict[str, Any]:
     """The canonical columns of one audit log entry."""
     if not isinstance(item, dict):

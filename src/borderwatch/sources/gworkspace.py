@@ -28,6 +28,7 @@ from borderwatch.sources.record import (
     kind_of,
     obj,
     parse_time,
+    per_record,
     text,
     unique,
 )
@@ -62,6 +63,7 @@ class GWorkspaceSource:
         )
 
 
+@per_record
 def normalise(item: Any) -> dict[str, Any]:
     """The canonical columns of one activity."""
     if not isinstance(item, dict):

@@ -20,12 +20,13 @@ import msgspec
 from borderwatch.sources.base import SourceBatch
 from borderwatch.sources.batches import BatchBuilder
 from borderwatch.sources.inputs import CorruptInputError, head_bytes, iter_lines, read_all
-from borderwatch.sources.record import RecordError
+from borderwatch.sources.record import RecordError, text_checked
 
 Normaliser = Callable[[Any], dict[str, Any]]
 
-# msgspec raises UnicodeDecodeError for bytes that are not UTF-8.
-_DECODE_ERRORS = (msgspec.DecodeError, UnicodeDecodeError)
+# msgspec raises UnicodeDecodeError for bytes that are not UTF-8, and RecursionError for
+# JSON nested deeper than it follows (about 1,000 levels): both are one bad record.
+_DECODE_ERRORS = (msgspec.DecodeError, UnicodeDecodeError, RecursionError)
 _BLANK = b"\xef\xbb\xbf \t\r\n"
 
 
@@ -147,7 +148,11 @@ def _salvage(
         except json.JSONDecodeError as exc:
             _quarantine_rest(builder, text, pos, f"record {index} of {key}", exc.msg)
             return
-        add_record(builder, normalise, record, f"record {index} of {key}", index)
+        except RecursionError:
+            _quarantine_rest(builder, text, pos, f"record {index} of {key}", "nested too deeply")
+            return
+        # json (unlike msgspec) keeps lone surrogates, which Arrow cannot hold.
+        add_record(builder, text_checked(normalise), record, f"record {index} of {key}", index)
         if builder.rows >= batch_size:
             yield builder.flush()
         pos = _skip_space(text, end)
@@ -228,5 +233,10 @@ def raw_json(item: Any) -> bytes:
     """The record as compact JSON, for a quarantine excerpt."""
     try:
         return msgspec.json.encode(item)
-    except (TypeError, msgspec.EncodeError):
-        return repr(item).encode()
+    except (TypeError, ValueError, RecursionError, msgspec.EncodeError):
+        # A lone surrogate (from the salvage path's json module) is not UTF-8; repr of
+        # a deep value recurses too: the excerpt then says what it is, not what it held.
+        try:
+            return repr(item).encode("utf-8", errors="backslashreplace")
+        except RecursionError:
+            return b"(a value nested too deeply to show)"

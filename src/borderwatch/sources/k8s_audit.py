@@ -35,6 +35,7 @@ from borderwatch.sources.record import (
     kind_of,
     obj,
     parse_time,
+    per_record,
     text,
     text_at,
     unique,
@@ -91,6 +92,7 @@ class K8sAuditSource:
         )
 
 
+@per_record
 def normalise(item: Any, envelope: dict[str, Any] | None = None) -> dict[str, Any]:
     """The canonical columns of one audit Event (or one CloudWatch log event holding it)."""
     envelope = envelope or {}
@@ -129,8 +131,8 @@ def _unwrap(item: dict[str, Any]) -> tuple[dict[str, Any], Any]:
         return item, None
     try:
         event = msgspec.json.decode(message)
-    except (msgspec.DecodeError, UnicodeDecodeError):
-        raise RecordError("CloudWatch log event message is not JSON") from None
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
+        raise RecordError("CloudWatch log event message is not JSON (or too deep)") from None
     if not isinstance(event, dict):
         raise RecordError(f"CloudWatch log event message is {kind_of(event)}, expected an object")
     return event, item.get("timestamp")

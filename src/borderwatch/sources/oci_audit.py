@@ -34,6 +34,7 @@ from borderwatch.sources.record import (
     content_id,
     first_time,
     kind_of,
+    per_record,
     unique,
 )
 
@@ -93,6 +94,7 @@ def _object(holder: dict[str, Any], key: str, label: str) -> dict[str, Any]:
     return value
 
 
+@per_record
 def normalise(item: Any) -> dict[str, Any]:
     """The canonical columns of one OCI Audit event (see model.events.EVENT_SCHEMA)."""
     event = require_object(item)

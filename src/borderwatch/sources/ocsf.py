@@ -12,7 +12,8 @@ data cannot be read is quarantined whole (or from the failing row on) with the r
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,9 +27,12 @@ from borderwatch.sources.jsondoc import add_record, read_json_records
 from borderwatch.sources.record import (
     RecordError,
     content_id,
+    in_utc,
     kind_of,
     obj,
     parse_time,
+    per_record,
+    quoted,
     text,
     text_at,
     unique,
@@ -96,9 +100,12 @@ def read_parquet(
         for record_batch in parquet.iter_batches(
             batch_size=min(batch_size, 10_000), columns=columns
         ):
-            for item in record_batch.to_pylist():
+            for item in _python_rows(record_batch):
                 row += 1
-                add_record(builder, normalise_row, item, f"row {row}", row)
+                if isinstance(item, _Unconvertible):
+                    builder.quarantine(f"row {row}", item.reason, b"")
+                else:
+                    add_record(builder, normalise_row, item, f"row {row}", row)
                 if builder.rows >= batch_size:
                     yield builder.flush()
     except (pa.ArrowException, OSError, ValueError) as exc:
@@ -112,6 +119,35 @@ def read_parquet(
     yield builder.flush()
 
 
+@dataclass(frozen=True)
+class _Unconvertible:
+    """A Parquet row holding a value Python cannot (a timestamp in year 0 or 10000)."""
+
+    reason: str
+
+
+def _python_rows(record_batch: pa.RecordBatch) -> list[dict[str, Any] | _Unconvertible]:
+    """The rows as dicts; a row with a value Python cannot hold stands alone, refused.
+
+    Parquet timestamps reach years Python's datetime does not (0, 10000 and beyond):
+    converting the whole batch would fail for one such row, so the batch is then
+    converted row by row and only that row is refused.
+    """
+    try:
+        return list(record_batch.to_pylist())
+    except (OverflowError, ValueError):
+        pass
+    rows: list[dict[str, Any] | _Unconvertible] = []
+    for index in range(record_batch.num_rows):
+        try:
+            rows.append(record_batch.slice(index, 1).to_pylist()[0])
+        except (OverflowError, ValueError) as exc:
+            reason = f"a value outside what can be read (years 1 to 9999): {quoted(str(exc))}"
+            rows.append(_Unconvertible(reason))
+    return rows
+
+
+@per_record
 def normalise(item: Any) -> dict[str, Any]:
     """The canonical columns of one OCSF API Activity record."""
     if not isinstance(item, dict):
@@ -167,7 +203,7 @@ def _event_time(item: dict[str, Any]) -> datetime:
     for field in ("time", "time_dt"):
         value = item.get(field)
         if isinstance(value, datetime):
-            return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+            return in_utc(value, field)
         if value is not None:
             return parse_time(value, field, epoch=True)
     raise RecordError("time missing: an event without a time cannot be judged")

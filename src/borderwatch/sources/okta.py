@@ -36,6 +36,7 @@ from borderwatch.sources.record import (
     content_id,
     obj,
     parse_time,
+    per_record,
     text,
     unique,
 )
@@ -63,6 +64,7 @@ class OktaSource:
         yield from read_json_records(path, NAME, normalise, batch_size=batch_size)
 
 
+@per_record
 def normalise(item: Any) -> dict[str, Any]:
     """The canonical columns of one LogEvent (see model.events.EVENT_SCHEMA)."""
     event = folded(require_object(item))

@@ -7,11 +7,18 @@ quarantines the record) and "missing" into None, so that no reader coerces silen
 
 from __future__ import annotations
 
+import functools
 import hashlib
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ParamSpec
 
 import msgspec
+
+P = ParamSpec("P")
+
+# What a reason quotes of a hostile value: enough to find it, never the whole of it.
+_QUOTED = 40
 
 
 class RecordError(ValueError):
@@ -29,7 +36,10 @@ def text(holder: dict[str, Any], key: str) -> str | None:
         return value or None
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise RecordError(f"{key} is {kind_of(value)}, expected a string")
-    return str(value)
+    try:
+        return str(value)
+    except ValueError:  # an integer past Python's 4,300-digit limit for str()
+        raise RecordError(f"{key} is a number too long to be an identifier") from None
 
 
 def obj(holder: dict[str, Any], key: str) -> dict[str, Any]:
@@ -88,18 +98,47 @@ def parse_time(value: Any, field: str, *, epoch: bool = False) -> datetime:
     if isinstance(value, bool) or value is None:
         raise RecordError(f"{field} is {kind_of(value)}, expected a time")
     if epoch and isinstance(value, int | float):
-        seconds = value / 1000 if value > 1e11 else value
         try:
+            seconds = value / 1000 if value > 1e11 else value
             return datetime.fromtimestamp(seconds, UTC)
         except (OverflowError, OSError, ValueError):
-            raise RecordError(f"{field} {value!r} is not a valid epoch time") from None
+            raise RecordError(
+                f"{field} {quoted(value)} is not a valid epoch time (years 1 to 9999)"
+            ) from None
     if not isinstance(value, str):
         raise RecordError(f"{field} is {kind_of(value)}, expected an ISO 8601 string")
     try:
         parsed = datetime.fromisoformat(value.strip())
     except ValueError:
-        raise RecordError(f"{field} {value[:40]!r} is not an ISO 8601 time") from None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+        raise RecordError(f"{field} {quoted(value)} is not an ISO 8601 time") from None
+    return in_utc(parsed, field)
+
+
+def in_utc(value: datetime, field: str) -> datetime:
+    """An aware UTC datetime; a naive one is read as UTC (what cloud audit logs write).
+
+    The representable range is Python's: years 1 to 9999 once in UTC. A time at either
+    edge with an offset that carries it past (0001-01-01T00:00:00+01:00) is refused here
+    with the field and the value, instead of an OverflowError stopping the scan.
+    """
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise RecordError(
+            f"{field} {quoted(value.isoformat())} is outside the years 1 to 9999 in UTC"
+        ) from None
+
+
+def quoted(value: Any) -> str:
+    """A value for a reason: its first characters, escaped (repr), marked when cut."""
+    try:
+        shown = value if isinstance(value, str) else str(value)
+    except ValueError:  # an integer past the 4,300 digits str() allows
+        return "(a number too long to show)"
+    cut = len(shown) > _QUOTED
+    return repr(shown[:_QUOTED]) + ("..." if cut else "")
 
 
 def first_time(*candidates: tuple[Any, str]) -> datetime:
@@ -120,3 +159,67 @@ def content_id(item: Any) -> str:
 def unique(values: list[str | None]) -> list[str]:
     """Non-empty values in first-seen order, each once."""
     return list(dict.fromkeys(v for v in values if v))
+
+
+def per_record(
+    normalise: Callable[P, dict[str, Any]],
+) -> Callable[P, dict[str, Any]]:
+    """`normalise` made safe for one hostile record: it returns a row or raises RecordError.
+
+    The readers' own checks raise RecordError with a precise reason. Anything else a
+    value provokes (a RecursionError from deep nesting, a ValueError from a number or a
+    time a library refuses, a bug) would otherwise escape the reader and stop the scan,
+    losing every other record: it becomes a RecordError naming the exception, so the
+    record is quarantined with its position and the scan goes on.
+    """
+
+    @functools.wraps(normalise)
+    def guarded(*args: P.args, **kwargs: P.kwargs) -> dict[str, Any]:
+        try:
+            row = normalise(*args, **kwargs)
+        except RecordError:
+            raise
+        except MemoryError:
+            raise
+        except Exception as exc:  # one record, not the scan: see the docstring
+            raise RecordError(
+                f"record not readable ({type(exc).__name__}: {quoted(str(exc))})"
+            ) from None
+        return row
+
+    return guarded
+
+
+def text_checked(
+    normalise: Callable[[Any], dict[str, Any]],
+) -> Callable[[Any], dict[str, Any]]:
+    """`normalise`, refusing a row whose text is not valid Unicode (see check_text).
+
+    For records decoded by Python's json module (the salvage path of a broken file),
+    which keeps a lone surrogate from a `\\ud800` escape; msgspec refuses those itself,
+    so the usual paths do not pay for the check.
+    """
+
+    def checked(item: Any) -> dict[str, Any]:
+        return check_text(normalise(item))
+
+    return checked
+
+
+def check_text(row: dict[str, Any]) -> dict[str, Any]:
+    """The row; RecordError when a text value of it holds a lone surrogate.
+
+    Arrow (and any UTF-8 writer) cannot hold such text: left in, it would make the
+    whole batch fail when built, losing every record of it.
+    """
+    for name, value in row.items():
+        values = value if isinstance(value, list) else (value,)
+        for item in values:
+            if isinstance(item, str) and not item.isascii():
+                try:
+                    item.encode("utf-8")
+                except UnicodeEncodeError:
+                    raise RecordError(
+                        f"{name} {quoted(item)} holds a lone surrogate (an invalid \\u escape)"
+                    ) from None
+    return row

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,16 @@ import msgspec
 from borderwatch.sources.base import SourceBatch
 from borderwatch.sources.batches import BatchBuilder
 from borderwatch.sources.inputs import CorruptInputError, iter_lines
-from borderwatch.sources.record import RecordError, content_id, kind_of, parse_time, text, unique
+from borderwatch.sources.record import (
+    RecordError,
+    content_id,
+    in_utc,
+    kind_of,
+    parse_time,
+    per_record,
+    text,
+    unique,
+)
 
 NAME = "s3-access"
 
@@ -109,13 +118,14 @@ class S3AccessSource:
         yield builder.flush()
 
 
+@per_record
 def normalise_line(line: bytes) -> dict[str, Any]:
     """One line of the file (text, JSON string or JSON object) as canonical columns."""
     stripped = line.strip()
     if stripped.startswith((b"{", b'"')):
         try:
             decoded = msgspec.json.decode(stripped)
-        except (msgspec.DecodeError, UnicodeDecodeError) as exc:
+        except (msgspec.DecodeError, UnicodeDecodeError, RecursionError) as exc:
             raise RecordError(f"invalid JSON: {exc}") from None
         if isinstance(decoded, str):
             return normalise(parse_text_line(decoded))
@@ -161,9 +171,10 @@ def _text_time(value: str) -> datetime:
         parsed = datetime.strptime(f"{day}/{month_number:02d}/{rest}", "%d/%m/%Y:%H:%M:%S %z")
     except ValueError:
         raise RecordError(f"time {value[:40]!r} is not an access log time") from None
-    return parsed.astimezone(UTC)
+    return in_utc(parsed, "time")
 
 
+@per_record
 def normalise(item: Any) -> dict[str, Any]:
     """The canonical columns of one access log record (named fields)."""
     if not isinstance(item, dict):
