@@ -385,8 +385,14 @@ def test_ctrl_c_during_a_database_query_exits_130_with_one_line() -> None:
     assert text.startswith("interrupted:") and text.count("\n") == 1
 
 
-def test_an_error_that_is_not_an_interruption_still_surfaces() -> None:
-    """Only a RuntimeError while a signal arrived is taken for Ctrl-C."""
+@pytest.mark.parametrize("error", [RuntimeError("a bug"), ValueError("a bug"), KeyError("a bug")])
+def test_an_error_that_is_not_an_interruption_is_an_internal_error(error: Exception) -> None:
+    """Only a RuntimeError while a signal arrived is taken for Ctrl-C; any other failure
+    of ours surfaces with its traceback and exit 70, never 1 (the code of findings)."""
     console = Console(file=io.StringIO(), width=200)
-    with pytest.raises(RuntimeError, match="a bug"), _guard(console):
-        raise RuntimeError("a bug")
+    with pytest.raises(SystemExit) as stopped, _guard(console):
+        raise error
+    assert stopped.value.code == 70
+    text = console.file.getvalue()  # type: ignore[attr-defined]
+    assert "Traceback" in text and "a bug" in text
+    assert "internal error: borderwatch failed" in text and "not a verdict" in text

@@ -1,7 +1,7 @@
 """The command line: parse arguments, call the API, print. No logic lives here.
 
-Exit codes: 0 clean, 1 findings at or above --fail-on, 2 bad usage or input, 130
-interrupted (Ctrl-C, SIGTERM).
+Exit codes: 0 PASS, 1 FAIL or INCOMPLETE at or above --fail-on, 2 bad usage or input, 70
+borderwatch itself failed (a bug: never a verdict), 130 interrupted (Ctrl-C, SIGTERM).
 """
 
 from __future__ import annotations
@@ -10,9 +10,11 @@ import datetime as dt
 import signal
 import sys
 import threading
+import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import NoReturn
 
 import click
 import duckdb
@@ -31,6 +33,8 @@ from borderwatch.report.terminal import safe_line
 SEVERITIES = [s.value for s in Severity]
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
 EXIT_INTERRUPTED = 130  # as a shell reports a command ended by SIGINT
+# A bug of ours (sysexits' EX_SOFTWARE): never 1, which a pipeline reads as "findings".
+EXIT_INTERNAL = 70
 
 
 def _console() -> Console:
@@ -468,12 +472,14 @@ def _guard(console: Console) -> Iterator[None]:
     )
     try:
         yield
+    except (click.ClickException, click.exceptions.Exit, click.Abort):
+        raise  # click's own ways out (usage errors, --help) keep their codes
     except KeyboardInterrupt:
         _say_interrupted(console)
-    except RuntimeError:
+    except RuntimeError as exc:
         # DuckDB ends a query that Ctrl-C interrupts with RuntimeError("Query interrupted").
         if not received:
-            raise
+            _say_internal_error(console, exc)
         _say_interrupted(console)
     except InputError as exc:
         # Line by line, each escaped: a value holding a newline must not start a line
@@ -494,9 +500,29 @@ def _guard(console: Console) -> Iterator[None]:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         console.print(f"error: the database engine refused: {reason}", style="red", markup=False)
         sys.exit(EXIT_INPUT)
+    except Exception as exc:
+        _say_internal_error(console, exc)
     finally:
         for number, handler in previous.items():
             signal.signal(number, handler)
+
+
+def _say_internal_error(console: Console, exc: BaseException) -> NoReturn:
+    """A failure of borderwatch itself: the traceback for a bug report, and exit 70.
+
+    Without this, Python's own exit code for an uncaught exception is 1, the code of a
+    failing verdict: a crash must never read as "findings were found", nor as a pass.
+    """
+    for line in "".join(traceback.format_exception(exc)).splitlines():
+        _say(console, line)  # escaped line by line: the message may quote an input
+    _say(
+        console,
+        "internal error: borderwatch failed (",
+        f"{type(exc).__name__}: {exc}",
+        "); this is a bug, not a verdict: please report it with the lines above",
+        style="bold red",
+    )
+    sys.exit(EXIT_INTERNAL)
 
 
 def _say_interrupted(console: Console) -> None:
