@@ -1,32 +1,70 @@
 """Turn what the user named (files, directories, globs) into input files, and open them.
 
-Compression is recognised by content (magic bytes), not by file name, because log
-shippers are careless with extensions. A damaged compressed stream is never fatal: the
-bytes that could be decompressed are used and the damage is reported by the reader.
+Opening and decompressing is in `streams` (its names are re-exported here for readers).
 """
 
 from __future__ import annotations
 
 import atexit
 import glob
-import gzip
 import hashlib
-import io
 import os
 import sys
 import tempfile
-import zlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, NamedTuple, cast
-
-import zstandard
+from typing import BinaryIO, NamedTuple
 
 from borderwatch.errors import UsageError
+from borderwatch.sources.streams import (
+    DOCUMENT_LIMIT_VARIABLE,
+    GZIP_MAGIC,
+    RECORD_LIMIT_VARIABLE,
+    ZSTD_MAGIC,
+    CorruptInputError,
+    LongLine,
+    compression_of,
+    document_limit,
+    iter_lines,
+    open_input,
+    read_all,
+    read_bounded,
+    record_limit,
+    split_lines,
+    too_long,
+)
 
-GZIP_MAGIC = b"\x1f\x8b"
-ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+__all__ = [
+    "COPY_NOTE",
+    "DOCUMENT_LIMIT_VARIABLE",
+    "GZIP_MAGIC",
+    "HEAD_SIZE",
+    "RECORD_LIMIT_VARIABLE",
+    "STDIN",
+    "ZSTD_MAGIC",
+    "ContentCopy",
+    "CorruptInputError",
+    "InputFile",
+    "LongLine",
+    "compression_of",
+    "content_copies",
+    "copy_note",
+    "document_limit",
+    "expand_inputs",
+    "head_bytes",
+    "iter_lines",
+    "open_input",
+    "read_all",
+    "read_bounded",
+    "record_limit",
+    "sha256_of",
+    "split_lines",
+    "spool_stdin",
+    "too_long",
+    "unpacked_sha256_of",
+]
+
 HEAD_SIZE = 64 * 1024
 # A gzip member has a 10-byte header and an 8-byte trailer at least.
 _GZIP_MINIMUM = 18
@@ -42,15 +80,6 @@ class InputFile:
 
     path: Path
     display: str
-
-
-class CorruptInputError(Exception):
-    """Compressed data ended early or is damaged; `offset` is the decompressed byte count."""
-
-    def __init__(self, reason: str, offset: int) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.offset = offset
 
 
 def expand_inputs(specs: Sequence[str | Path]) -> list[InputFile]:
@@ -277,30 +306,6 @@ def _is_log_candidate(name: str) -> bool:
     return not (name.startswith(".") or name in _IGNORED_NAMES or name.endswith(_IGNORED_SUFFIXES))
 
 
-def compression_of(head: bytes) -> str | None:
-    """'gzip', 'zstd' or None, from the first bytes of a file."""
-    if head.startswith(GZIP_MAGIC):
-        return "gzip"
-    if head.startswith(ZSTD_MAGIC):
-        return "zstd"
-    return None
-
-
-def open_input(path: Path) -> BinaryIO:
-    """A binary stream of the decompressed content of `path`.
-
-    Reading from it raises CorruptInputError when the compressed data is damaged.
-    """
-    raw = path.open("rb")
-    kind = compression_of(raw.read(4))
-    raw.seek(0)
-    if kind == "gzip":
-        return cast(BinaryIO, _Guarded(gzip.GzipFile(fileobj=raw, mode="rb"), raw))
-    if kind == "zstd":
-        return cast(BinaryIO, _Guarded(_ZstdFrames(raw), raw))
-    return raw
-
-
 def head_bytes(path: Path, size: int = HEAD_SIZE) -> bytes:
     """Up to `size` decompressed bytes from the start of `path` (less if it is damaged).
 
@@ -342,95 +347,3 @@ def _read_some(stream: BinaryIO, size: int) -> bytes:
     except CorruptInputError:
         pass
     return b"".join(chunks)
-
-
-def read_all(path: Path) -> tuple[bytes, CorruptInputError | None]:
-    """The whole decompressed content, and the damage that stopped reading, if any."""
-    buffer = io.BytesIO()
-    try:
-        with open_input(path) as stream:
-            while chunk := stream.read(1 << 20):
-                buffer.write(chunk)
-    except CorruptInputError as exc:
-        return buffer.getvalue(), CorruptInputError(exc.reason, buffer.tell())
-    return buffer.getvalue(), None
-
-
-class _ZstdFrames:
-    """Decompresses concatenated zstd frames and notices a frame cut short.
-
-    zstandard's own stream reader returns a clean end of stream for a truncated frame,
-    which would lose records silently; this checks that the last frame was complete.
-    """
-
-    def __init__(self, raw: BinaryIO) -> None:
-        self._raw = raw
-        self._frame = zstandard.ZstdDecompressor().decompressobj()
-        self._pending = b""
-        self._started = False
-
-    def read(self, size: int) -> bytes:
-        while len(self._pending) < size:
-            chunk = self._raw.read(1 << 16)
-            if not chunk:
-                if self._started and not self._frame.eof:
-                    raise EOFError("zstd frame ends early")
-                break
-            self._feed(chunk)
-        data, self._pending = self._pending[:size], self._pending[size:]
-        return data
-
-    def _feed(self, chunk: bytes) -> None:
-        while chunk:
-            self._started = True
-            self._pending += self._frame.decompress(chunk)
-            if not self._frame.eof:
-                return
-            # A new frame may follow in the same chunk.
-            chunk = self._frame.unused_data
-            self._frame = zstandard.ZstdDecompressor().decompressobj()
-            self._started = False
-
-    def close(self) -> None:
-        self._raw.close()
-
-
-class _Guarded(io.RawIOBase):
-    """Wraps a decompressing stream so every kind of damage surfaces as CorruptInputError."""
-
-    def __init__(self, inner: Any, raw: BinaryIO) -> None:
-        super().__init__()
-        self._inner = inner
-        self._raw = raw
-        self._offset = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
-        try:
-            data = self._inner.read(len(buffer))
-        except EOFError as exc:
-            raise CorruptInputError(
-                "compressed stream ends early (truncated)", self._offset
-            ) from exc
-        except (gzip.BadGzipFile, zlib.error, zstandard.ZstdError, OSError) as exc:
-            raise CorruptInputError(f"damaged compressed data: {exc}", self._offset) from exc
-        buffer[: len(data)] = data
-        self._offset += len(data)
-        return len(data)
-
-    def close(self) -> None:
-        try:
-            self._inner.close()
-        finally:
-            self._raw.close()
-            super().close()
-
-
-def iter_lines(path: Path) -> Iterator[tuple[int, bytes]]:
-    """(1-based line number, line bytes without newline); raises CorruptInputError."""
-    with open_input(path) as stream:
-        buffered = io.BufferedReader(stream) if isinstance(stream, _Guarded) else stream
-        for number, line in enumerate(buffered, start=1):
-            yield number, line.rstrip(b"\r\n")
