@@ -338,8 +338,10 @@ def test_the_record_limit_must_allow_a_megabyte(monkeypatch: pytest.MonkeyPatch)
         record_limit()
 
 
+# Peak memory of the child itself: VmHWM is per address space and starts afresh at exec,
+# where getrusage's ru_maxrss would carry over the forking test process's own size.
 _PEAK_SCRIPT = """
-import resource, sys
+import re, sys
 from pathlib import Path
 from borderwatch.sources.cloudtrail import CloudTrailSource
 read = accepted = quarantined = 0
@@ -347,7 +349,8 @@ for batch in CloudTrailSource().read(Path(sys.argv[1])):
     read += batch.records_read
     accepted += batch.events.num_rows
     quarantined += len(batch.quarantined)
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+status = Path("/proc/self/status").read_text()
+peak = int(re.search(r"VmHWM:\\s+(\\d+) kB", status).group(1)) * 1024
 print(read, accepted, quarantined, peak)
 """
 

@@ -84,6 +84,7 @@ def scan(
     incremental: bool = False,
     full: bool = False,
     exact_repeats: bool = False,
+    exclude: Sequence[str] = (),
     context: ScanContext | None = None,
 ) -> ScanResult:
     """Scan the inputs against the policy; write every registered output when `out` is set.
@@ -91,7 +92,9 @@ def scan(
     With `incremental`, `out/state.duckdb` keeps what this and earlier scans read, and
     only inputs no earlier scan read are read now; `full` starts that state afresh.
     With `exact_repeats`, an event read more than once (same event id) counts once
-    (every access's id is kept: slower; not with `incremental`).
+    (every access's id is kept: slower; not with `incremental`). Files in the event
+    inputs matching an `exclude` glob are skipped (and listed as such); `out` is never
+    read as input.
     """
     if exact_repeats and incremental:
         raise UsageError(
@@ -116,6 +119,8 @@ def scan(
         ip_data=tuple(ip_data),
         state_path=state_path,
         exact_repeats=exact_repeats,
+        exclude=tuple(exclude),
+        out=Path(out) if out is not None else None,
     )
     result = run_scan(request, ctx)
     if out is not None:

@@ -76,6 +76,13 @@ def main() -> None:
     "--format", "event_format", default=None, help="Force the event reader (e.g. cloudtrail)."
 )
 @click.option(
+    "--exclude",
+    multiple=True,
+    metavar="GLOB",
+    help="Skip files of the event inputs whose name or path below the folder named "
+    "matches GLOB (repeatable); each is listed as skipped.",
+)
+@click.option(
     "--mapping",
     "mappings",
     multiple=True,
@@ -140,6 +147,7 @@ def scan(
     travel: tuple[Path, ...],
     events: tuple[str, ...],
     event_format: str | None,
+    exclude: tuple[str, ...],
     mappings: tuple[Path, ...],
     out: Path,
     fail_on: str,
@@ -173,6 +181,7 @@ def scan(
             incremental=incremental,
             full=full,
             exact_repeats=exact_repeats,
+            exclude=exclude,
             context=context,
         )
     print_result(console, result, out)

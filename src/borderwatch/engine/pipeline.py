@@ -18,7 +18,12 @@ from borderwatch.engine import tables
 from borderwatch.engine.digest import ProtectedKeys
 from borderwatch.engine.duckdb_engine import DuckDBEngine
 from borderwatch.engine.events import TABLE as ACCESS_TABLE
-from borderwatch.engine.events import ProgressCallback, load_events
+from borderwatch.engine.events import (
+    ProgressCallback,
+    load_events,
+    skipped_note,
+    skipped_summaries,
+)
 from borderwatch.engine.history import inventory_history
 from borderwatch.engine.repeats import count_once, find_repeats
 from borderwatch.engine.state import ScanState
@@ -42,7 +47,13 @@ from borderwatch.model.scan import CountryAccess, InputSummary, ResidencyRow, Sc
 from borderwatch.registry import Registry
 from borderwatch.rules.base import Rule
 from borderwatch.rules.views import ACCESS_GROUPS, VIEWS
-from borderwatch.sources.inputs import InputFile, content_copies, copy_note, expand_inputs
+from borderwatch.sources.inputs import (
+    Expansion,
+    InputFile,
+    content_copies,
+    copy_note,
+    expand_all,
+)
 from borderwatch.tables.records import TableRead
 
 T = TypeVar("T")
@@ -72,6 +83,10 @@ class ScanRequest:
     # Count an event read more than once (same event id) once: every access's id is kept
     # (full scans only; engine/repeats.py).
     exact_repeats: bool = False
+    # Glob patterns of files in the event inputs to skip, and the output folder (never
+    # read as input even inside an events folder).
+    exclude: Sequence[str] = ()
+    out: Path | None = None
 
 
 @dataclass
@@ -90,7 +105,12 @@ def run_scan(request: ScanRequest, ctx: ScanContext) -> ScanResult:
     """Run every rule over the inputs and return the explained result."""
     started = _now()
     as_of = request.as_of or dt.datetime.now(dt.UTC).date()
-    files = expand_inputs(list(request.events)) if request.events else []
+    expansion = (
+        expand_all(list(request.events), exclude=request.exclude, out=request.out)
+        if request.events
+        else Expansion()
+    )
+    files = expansion.files
     engine = _engine_for(request)
     try:
         inputs: list[InputSummary] = []
@@ -115,6 +135,8 @@ def run_scan(request: ScanRequest, ctx: ScanContext) -> ScanResult:
         engine.create_table("travel", tables.travel_table(trips))
         load = _load_inputs(engine, request, ctx, files, _protected_keys(engine))
         inputs.extend(load.inputs)
+        inputs.extend(skipped_summaries(expansion.skipped))
+        load.notes.extend(skipped_note(inputs))
         quarantined.extend(load.quarantined)
         geo_sources = load_sources(request.ip_data, cache_dir=ctx.cache_dir)
         _load_callers(engine, geo_sources, ctx.locations, request.policy)

@@ -34,6 +34,7 @@ from borderwatch.sources.cloudtrail_record import (
     principal_of,
     resource_keys,
 )
+from borderwatch.sources.expansion import display_name
 from borderwatch.sources.inputs import (
     CorruptInputError,
     LongLine,
@@ -181,7 +182,7 @@ class FastBatcher:
 
     def __init__(self, source_format: str, input_path: str, *, strict_json: bool) -> None:
         self.source_format = source_format
-        self.input_path = input_path
+        self.input_path = display_name(input_path)  # as BatchBuilder stores it
         # Container files: a record the generic decoder rejects means the slow reader
         # would have salvaged the whole file, so the fast path gives up on it.
         self.strict_json = strict_json
@@ -606,7 +607,7 @@ class ContainerPool:
             return
         records = [r for _, _, recs in files for r in recs]
         counts = np.array([len(recs) for _, _, recs in files], dtype=np.int64)
-        paths = pa.array([str(path) for _, path, _ in files], pa.string())
+        paths = pa.array([display_name(path) for _, path, _ in files], pa.string())
         owner = np.repeat(np.arange(len(files)), counts)
         ordinals = [number for n in counts.tolist() for number in range(1, n + 1)]
         table, rejected = self.batcher._columns(
@@ -624,7 +625,9 @@ class ContainerPool:
                 continue
             yield (
                 index,
-                SourceBatch(str(path), table.slice(offset, len(recs)), records_read=len(recs)),
+                SourceBatch(
+                    display_name(path), table.slice(offset, len(recs)), records_read=len(recs)
+                ),
             )
             offset += len(recs)
 

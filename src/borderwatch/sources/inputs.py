@@ -6,17 +6,15 @@ Opening and decompressing is in `streams` (its names are re-exported here for re
 from __future__ import annotations
 
 import atexit
-import glob
 import hashlib
 import os
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, NamedTuple
 
-from borderwatch.errors import UsageError
+from borderwatch.sources.expansion import STDIN, Expansion, InputFile, SkippedInput, expand
 from borderwatch.sources.streams import (
     DOCUMENT_LIMIT_VARIABLE,
     GZIP_MAGIC,
@@ -45,12 +43,15 @@ __all__ = [
     "ZSTD_MAGIC",
     "ContentCopy",
     "CorruptInputError",
+    "Expansion",
     "InputFile",
     "LongLine",
+    "SkippedInput",
     "compression_of",
     "content_copies",
     "copy_note",
     "document_limit",
+    "expand_all",
     "expand_inputs",
     "head_bytes",
     "iter_lines",
@@ -69,45 +70,22 @@ HEAD_SIZE = 64 * 1024
 # A gzip member has a 10-byte header and an 8-byte trailer at least.
 _GZIP_MINIMUM = 18
 
-# Files that live beside logs in delivered layouts and are never log records.
-_IGNORED_NAMES = frozenset({".DS_Store", "Thumbs.db", "_SUCCESS"})
-_IGNORED_SUFFIXES = (".md5", ".sha256", ".crc", ".tmp", ".partial")
+
+def expand_inputs(
+    specs: Sequence[str | Path], *, exclude: Sequence[str] = (), out: Path | None = None
+) -> list[InputFile]:
+    """Every file named by `specs`, in a stable order, each once (see expand_all)."""
+    return expand_all(specs, exclude=exclude, out=out).files
 
 
-@dataclass(frozen=True)
-class InputFile:
-    """One file to read: its real path, and the name shown to people for it."""
-
-    path: Path
-    display: str
-
-
-def expand_inputs(specs: Sequence[str | Path]) -> list[InputFile]:
-    """Every file named by `specs`, in a stable order, each once.
-
-    A spec is a file, a directory (read recursively, hidden entries skipped, as the
-    date-partitioned layouts providers deliver), a glob pattern, or "-" for standard
-    input. A spec that matches nothing is a usage error: a typo must never look like a
-    clean scan.
-    """
-    seen: set[object] = set()
-    files: list[InputFile] = []
-    for spec in specs:
-        if str(spec) == STDIN:
-            files.append(InputFile(spool_stdin(), "<stdin>"))
-            continue
-        matched = _expand_one(str(spec))
-        if not matched:
-            raise UsageError(f"input not found: {spec} (no file, directory or glob match)")
-        for path in matched:
-            key = _identity(path)
-            if key not in seen:
-                seen.add(key)
-                files.append(InputFile(path, str(path)))
-    return files
+def expand_all(
+    specs: Sequence[str | Path], *, exclude: Sequence[str] = (), out: Path | None = None
+) -> Expansion:
+    """Every file named by `specs` and every entry skipped on purpose (expansion.expand);
+    "-" is standard input, spooled to a file."""
+    return expand(specs, exclude=exclude, out=out, stdin=spool_stdin)
 
 
-STDIN = "-"
 # The note of an input skipped because an earlier input has the same bytes.
 COPY_NOTE = "skipped: same content as"
 
@@ -252,16 +230,6 @@ def copy_note(first: str, sha256: str, read_at: str = "", *, decompressed: bool 
     return f"{COPY_NOTE} {first} ({what} {sha256[:16]}...){earlier}: its records are counted once"
 
 
-def _identity(path: Path) -> object:
-    """What makes two names one file: device and inode (one stat, where resolving the
-    path costs a call per directory level); the resolved path if it cannot be read."""
-    try:
-        stat = path.stat()
-    except OSError:
-        return path.resolve()
-    return (stat.st_dev, stat.st_ino)
-
-
 def spool_stdin() -> Path:
     """Copy standard input to a temporary file so it is read like any other input.
 
@@ -274,36 +242,6 @@ def spool_stdin() -> Path:
     path = Path(spool.name)
     atexit.register(path.unlink, missing_ok=True)
     return path
-
-
-def _expand_one(spec: str) -> list[Path]:
-    path = Path(spec)
-    if path.is_file():
-        return [path]
-    if path.is_dir():
-        return _walk(path)
-    if glob.has_magic(spec):
-        found: list[Path] = []
-        for match in sorted(glob.glob(spec, recursive=True)):
-            candidate = Path(match)
-            found.extend(_walk(candidate) if candidate.is_dir() else [candidate])
-        return [p for p in found if p.is_file()]
-    return []
-
-
-def _walk(root: Path) -> list[Path]:
-    found: list[Path] = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        # Sorted in place so the walk order, and therefore record order, is stable.
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        for name in sorted(filenames):
-            if _is_log_candidate(name):
-                found.append(Path(dirpath) / name)
-    return found
-
-
-def _is_log_candidate(name: str) -> bool:
-    return not (name.startswith(".") or name in _IGNORED_NAMES or name.endswith(_IGNORED_SUFFIXES))
 
 
 def head_bytes(path: Path, size: int = HEAD_SIZE) -> bytes:
