@@ -82,7 +82,10 @@ def expand_all(
     specs: Sequence[str | Path], *, exclude: Sequence[str] = (), out: Path | None = None
 ) -> Expansion:
     """Every file named by `specs` and every entry skipped on purpose (expansion.expand);
-    "-" is standard input, spooled to a file."""
+    "-" is standard input, spooled to a file. Limits set in the environment are checked
+    here, so a bad one is refused before anything is read."""
+    record_limit()
+    document_limit()
     return expand(specs, exclude=exclude, out=out, stdin=spool_stdin)
 
 
