@@ -390,3 +390,25 @@ def test_iter_lines_and_read_all_keep_every_member(tmp_path: Path) -> None:
     path.write_bytes(gzip.compress(b"a\nb\n") + gzip.compress(b"c\r\nd"))
     assert [line for _, line in iter_lines(path)] == [b"a", b"b", b"c", b"d"]
     assert read_all(path) == (b"a\nb\nc\r\nd", None)
+
+
+def test_gcp_json_lines_with_a_large_broken_first_line_keep_every_entry(tmp_path: Path) -> None:
+    from borderwatch.sources.gcp_audit import GcpAuditSource
+
+    entries = [
+        json.loads(line)
+        for line in (REAL / "panther-analysis/rule-test-logs/GCP.AuditLog.jsonl")
+        .read_text()
+        .splitlines()
+        if line.strip()
+    ][:20]
+    source = GcpAuditSource()
+    plain = tmp_path / "plain.jsonl"
+    plain.write_text("\n".join(json.dumps(e) for e in entries))
+    clean = read_with(source, plain)
+    path = tmp_path / "gcp.jsonl"
+    path.write_bytes(b'{"protoPayload": {"pad": "' + b"p" * 100_000 + b"\n" + plain.read_bytes())
+    got = read_with(source, path)
+    assert len(got.rows) == len(clean.rows) > 0
+    broken, *rest = got.quarantined
+    assert broken.position.startswith("line 1 ") and len(rest) == len(clean.quarantined)

@@ -183,3 +183,13 @@ def test_exclude_skips_files_on_purpose_and_lists_them(setup: Path) -> None:
     assert by_name["a.json"]["accepted"] == 6
     assert by_name["b.json"]["note"] == "skipped: excluded by --exclude old/*"
     assert by_name["c.json.bak"]["note"] == "skipped: excluded by --exclude *.bak"
+
+
+def test_a_record_limit_below_a_megabyte_is_refused_before_reading(
+    setup: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BORDERWATCH_MAX_RECORD_BYTES", "65536")
+    result = scan(setup, setup / "out", logs_folder(setup))
+    assert result.exit_code == 2
+    assert "BORDERWATCH_MAX_RECORD_BYTES='65536'" in result.output
+    assert not (setup / "out" / "summary.json").exists()
