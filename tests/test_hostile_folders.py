@@ -193,3 +193,17 @@ def test_a_record_limit_below_a_megabyte_is_refused_before_reading(
     assert result.exit_code == 2
     assert "BORDERWATCH_MAX_RECORD_BYTES='65536'" in result.output
     assert not (setup / "out" / "summary.json").exists()
+
+
+def test_a_file_swapped_for_a_fifo_after_listing_is_refused_not_waited_on(tmp_path: Path) -> None:
+    # Expansion lists regular files only; a FIFO put in a listed file's place before it
+    # is read must not block the reader: it is refused as it is opened.
+    from borderwatch.sources.cloudtrail import CloudTrailSource
+    from borderwatch.sources.inputs import open_input
+
+    fifo = tmp_path / "swapped.json"
+    os.mkfifo(fifo)
+    with pytest.raises(OSError, match="not a regular file"):
+        open_input(fifo)
+    with pytest.raises(OSError, match="not a regular file"):
+        list(CloudTrailSource().read(fifo))

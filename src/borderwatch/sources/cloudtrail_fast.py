@@ -41,6 +41,7 @@ from borderwatch.sources.inputs import (
     compression_of,
     document_limit,
     iter_lines,
+    open_regular,
     read_bounded,
     record_limit,
     split_lines,
@@ -490,7 +491,8 @@ def _whole_file(path: Path) -> tuple[bytes, CorruptInputError | None] | None:
     limit = document_limit()
     if path.stat().st_size > limit:
         return None
-    raw = path.read_bytes()
+    with open_regular(path) as handle:
+        raw = handle.read()
     if raw[:2] == _GZIP_MAGIC:
         inflate = isal_zlib.decompressobj(wbits=31)
         try:
@@ -634,7 +636,7 @@ class ContainerPool:
 
 def read_lines(path: Path, source_format: str, batch_size: int) -> Iterator[SourceBatch]:
     """A JSON lines file, streamed a batch at a time."""
-    with path.open("rb") as handle:
+    with open_regular(path) as handle:
         compressed = compression_of(handle.read(4)) is not None
     if compressed:
         yield from _read_stream_lines(path, source_format, batch_size)
@@ -654,7 +656,7 @@ def _plain_lines(path: Path) -> Iterator[tuple[int, list[bytes]]]:
     longer than the record limit comes as a LongLine, never held whole.
     """
     number = 1
-    with path.open("rb") as handle:
+    with open_regular(path) as handle:
         for lines in split_lines(iter(lambda: handle.read(_BLOCK), b""), record_limit()):
             yield number, lines
             number += len(lines)

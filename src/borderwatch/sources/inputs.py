@@ -26,6 +26,7 @@ from borderwatch.sources.streams import (
     document_limit,
     iter_lines,
     open_input,
+    open_regular,
     read_all,
     read_bounded,
     record_limit,
@@ -56,6 +57,7 @@ __all__ = [
     "head_bytes",
     "iter_lines",
     "open_input",
+    "open_regular",
     "read_all",
     "read_bounded",
     "record_limit",
@@ -96,7 +98,7 @@ COPY_NOTE = "skipped: same content as"
 def sha256_of(path: Path) -> str:
     """SHA-256 of a file's bytes (read in chunks), hex."""
     digest = hashlib.sha256()
-    with path.open("rb") as handle:
+    with open_regular(path) as handle:
         while chunk := handle.read(1 << 20):
             digest.update(chunk)
     return digest.hexdigest()
@@ -212,7 +214,7 @@ def _unpacked_size(path: Path, size: int) -> tuple[int, bool] | None:
     matches are confirmed by hashing the content). zstd files are not compared.
     """
     try:
-        with path.open("rb") as handle:
+        with open_regular(path) as handle:
             kind = compression_of(handle.read(4))
             if kind is None:
                 return size & 0xFFFFFFFF, False

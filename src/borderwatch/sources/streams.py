@@ -9,9 +9,11 @@ documents larger than the document limit are not held whole.
 
 from __future__ import annotations
 
+import errno
 import io
 import os
 import re
+import stat
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -77,6 +79,25 @@ def compression_of(head: bytes) -> str | None:
     return None
 
 
+def open_regular(path: Path) -> BinaryIO:
+    """`path` opened for binary reading, if it is a regular file; OSError otherwise.
+
+    Expansion lists only regular files, but a file can be swapped for a FIFO or a device
+    link before it is read: opened without blocking and checked on the open descriptor,
+    such a file is refused instead of blocking or never ending.
+    """
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file (a FIFO, socket or device)")
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
 def open_input(path: Path) -> BinaryIO:
     """A binary stream of the decompressed content of `path`, every member or frame of it.
 
@@ -84,7 +105,7 @@ def open_input(path: Path) -> BinaryIO:
     short or followed by bytes that are not compressed data; every byte decompressed
     before that point is returned first.
     """
-    raw = path.open("rb")
+    raw = open_regular(path)
     kind = compression_of(raw.read(4))
     raw.seek(0)
     if kind is None:
