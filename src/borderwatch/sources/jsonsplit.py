@@ -29,6 +29,10 @@ _SPACE = " \t\r\n\ufeff"
 # inside a pretty-printed document) with an object or a list.
 _LINE_START = re.compile(r"\n(?=[{\[])")
 _EXCERPT = 200
+# Characters of text a value is first decoded from (see ValueWalker._decode), and how
+# close to the window's end a value's end or error means it may run past it.
+_WINDOW = 1 << 16
+_WINDOW_MARGIN = 16
 
 
 class ValueWalker:
@@ -45,6 +49,7 @@ class ValueWalker:
         self.ordinal = 0
         self.documents = 0
         self._counted_to, self._counted_line = 0, 1
+        self._container_at = -1  # see _next_container
         openings = "|".join(re.escape(k) for k in self.keys) or r"(?!)"
         self._container = re.compile(r'\{\s*"(' + openings + r')"\s*:\s*\[')
 
@@ -54,13 +59,43 @@ class ValueWalker:
         while pos < len(self.text):
             self.documents += 1
             try:
-                value, end = self.decoder.raw_decode(self.text, pos)
-            except (json.JSONDecodeError, RecursionError) as exc:
-                pos = yield from self._broken(pos, _reason(exc))
+                value, end = self._decode(pos)
+            except _Unreadable as exc:
+                pos = yield from self._broken(pos, exc.why)
             else:
                 yield from self._value(value, pos)
                 pos = end
             pos = self._skip(pos)
+
+    def _decode(self, pos: int) -> tuple[Any, int]:
+        """(value, end) of the JSON value at `pos`; _Unreadable if it does not parse.
+
+        The value is decoded from a window of the text that doubles while the value
+        runs past it: json's error for a value counts the lines of everything before
+        it, which over the whole text would make a file of many broken lines quadratic.
+        """
+        # First the value's line (most files hold a value per line), else a window.
+        newline = self.text.find("\n", pos, pos + _WINDOW)
+        size = newline - pos + 1 + _WINDOW_MARGIN if newline >= 0 else _WINDOW
+        while True:
+            window = self.text[pos : pos + size]
+            try:
+                value, end = self.decoder.raw_decode(window)
+            except RecursionError:
+                raise _Unreadable("nested too deeply to read") from None
+            except json.JSONDecodeError as exc:
+                if pos + size < len(self.text) and (
+                    exc.pos >= len(window) - _WINDOW_MARGIN
+                    or exc.msg.startswith("Unterminated string")
+                ):
+                    size *= 2  # the value may go on past the window
+                    continue
+                at = pos + exc.pos
+                raise _Unreadable(f"{exc.msg} (line {self._line(at)}, character {at})") from None
+            if end >= len(window) - _WINDOW_MARGIN and pos + size < len(self.text):
+                size *= 2  # a number or literal may go on past the window
+                continue
+            return value, pos + end
 
     def _value(self, value: Any, pos: int) -> Iterator[None]:
         line = self._line(pos)
@@ -118,12 +153,10 @@ class ValueWalker:
             else:
                 index_text = f" {index}"
             try:
-                record, end = self.decoder.raw_decode(self.text, pos)
-            except (json.JSONDecodeError, RecursionError) as exc:
+                record, end = self._decode(pos)
+            except _Unreadable as exc:
                 resume = self._resume(pos)
-                self._skipped(
-                    pos, resume, f"{label}{index_text} {where}: invalid JSON", _reason(exc)
-                )
+                self._skipped(pos, resume, f"{label}{index_text} {where}: invalid JSON", exc.why)
                 yield
                 if not self._record_of_same_list(resume):
                     return resume
@@ -172,14 +205,22 @@ class ValueWalker:
 
     def _resume(self, pos: int) -> int:
         """The next place after `pos` where a top-level value can start (else the end)."""
-        found = [len(self.text)]
+        found = [len(self.text), self._next_container(pos + 1)]
         line = _LINE_START.search(self.text, pos + 1)
         if line is not None:
             found.append(line.end())
-        container = self._container.search(self.text, pos + 1)
-        if container is not None:
-            found.append(container.start())
         return min(found)
+
+    def _next_container(self, pos: int) -> int:
+        """Where the next container document opens at or after `pos` (else the end).
+
+        Kept between calls: a file with many broken lines and no container would
+        otherwise be searched to its end once per broken line.
+        """
+        if self._container_at < pos:
+            found = self._container.search(self.text, pos)
+            self._container_at = len(self.text) if found is None else found.start()
+        return self._container_at
 
     def _skipped(self, start: int, stop: int, what: str, why: str) -> None:
         first, last = self._line(start), self._line(max(start, stop - 1))
@@ -200,10 +241,19 @@ class ValueWalker:
     def _line(self, pos: int) -> int:
         # Positions mostly grow: count from the last one asked about.
         if pos < self._counted_to:
-            self._counted_to, self._counted_line = 0, 1
-        self._counted_line += self.text.count("\n", self._counted_to, pos)
+            self._counted_line -= self.text.count("\n", pos, self._counted_to)
+        else:
+            self._counted_line += self.text.count("\n", self._counted_to, pos)
         self._counted_to = pos
         return self._counted_line
+
+
+class _Unreadable(Exception):
+    """A value that does not parse; `why` says what was wrong and where in the file."""
+
+    def __init__(self, why: str) -> None:
+        super().__init__(why)
+        self.why = why
 
 
 def _reason(exc: Exception) -> str:
