@@ -156,8 +156,11 @@ def test_packs_lists_the_builtin_packs() -> None:
 def test_strict_turns_any_quarantine_into_exit_2(tmp_path: Path) -> None:
     folder = CASES / "clean"
     trail = tmp_path / "trail.jsonl"
-    good = '{"eventID": "a", "eventTime": "2026-01-01T00:00:00Z", "eventName": "GetObject"}'
-    trail.write_text(good + "\n{not json\n")
+    good = (
+        '{"eventID": "a", "eventTime": "2026-01-01T00:00:00Z", "eventName": "GetObject", '
+        '"eventSource": "s3.amazonaws.com"}'
+    )
+    trail.write_text(good + "\n{not json\n")  # the second line is quarantined
     args = ["scan", "--policy", str(folder / "policy.yaml"), "--events", str(trail)]
     args += ["--out", str(tmp_path / "o"), "--quiet"]
     relaxed = CliRunner().invoke(main, args)

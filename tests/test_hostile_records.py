@@ -263,7 +263,7 @@ def test_a_lone_surrogate_from_the_salvage_path_is_quarantined(tmp_path: Path) -
     path.write_text('{"Records": [' + good + ", " + bad + ", {broken")
     got = read_with(CloudTrailSource(), path)
     assert [r["event_id"] for r in got.rows] == ["a"]
-    assert got.quarantined[0].position == "record 2 of Records"
+    assert got.quarantined[0].position == "record 2 of Records (document at line 1)"
     assert "lone surrogate" in got.quarantined[0].reason
     assert "\\ud800" in got.quarantined[0].reason
 

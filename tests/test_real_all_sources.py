@@ -36,7 +36,7 @@ EXPECTED = {
     "ec2_proxy_s3_exfiltration_2020-09-14011940.json": ("cloudtrail", 103, 103),
     "AWS_S3_HoneyBucketLogs.csv": ("otrf-honeybucket-csv", 301, 301),
     "SerializerTestFileBadJsonFormat.json": ("cloudtrail", 1, 0),
-    "aws.execution.ec2-user-data.json": ("cloudtrail", 2, 1),
+    "aws.execution.ec2-user-data.json": ("cloudtrail", 3, 2),  # record 2 damaged (missing comma)
 }
 
 # A resource each format's sample touches, and the caller it logs in its own IP field.
@@ -102,12 +102,16 @@ def test_scan_of_all_real_samples(tmp_path: Path) -> None:
     for item in summary["inputs"]:
         assert item["records_read"] == item["accepted"] + item["quarantined"], item
     # Per-format counts are reported, and no log file went unread for want of a reader
-    # (the only files no reader takes are a Security Command Center finding and two
-    # SNS notifications, which are skipped with a note, not quarantined).
+    # (the only files no reader takes are a Security Command Center finding and an SNS
+    # envelope whose Message key is misspelt, which is no delivery notification by its
+    # structure; the well-formed SNS notification is skipped with a note).
     formats = summary["events_by_format"]
     assert {"cloudtrail", "gcp-audit", "okta", "s3-access", "otrf-honeybucket-csv"} <= set(formats)
     unread = [i for i in summary["inputs"] if i["format"] == "unrecognised"]
-    assert [Path(i["path"]).name for i in unread] == ["network-finding.json"]
+    assert sorted(Path(i["path"]).name for i in unread) == [
+        "SQSMessageBodyWrongFormat",
+        "network-finding.json",
+    ]
     quarantine = (out / "quarantine.jsonl").read_text().splitlines()
     assert len(quarantine) == summary["totals"]["quarantined"]
 

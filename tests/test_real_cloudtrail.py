@@ -63,7 +63,7 @@ def test_scan_of_every_real_sample_accounts_for_every_record(tmp_path: Path) -> 
     assert inputs["ec2_proxy_s3_exfiltration_2020-09-14011940.json"]["accepted"] == 103
     assert inputs["SerializerTestFileBadJsonFormat.json"]["quarantined"] == 1
     damaged = inputs["aws.execution.ec2-user-data.json"]  # a comma missing upstream
-    assert (damaged["accepted"], damaged["quarantined"]) == (1, 1)
+    assert (damaged["accepted"], damaged["quarantined"]) == (2, 1)  # 3 records, 1 damaged
     assert inputs["SQSMessageBody"]["note"].startswith("skipped")
     # Files that are not CloudTrail at all (an EC2 state-change event) are quarantined whole.
     assert inputs["event-instance-state.json"]["format"] == "unrecognised"

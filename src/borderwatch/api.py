@@ -106,6 +106,7 @@ def scan(
     incremental: bool = False,
     full: bool = False,
     exact_repeats: bool = False,
+    exclude: Sequence[str] = (),
     context: ScanContext | None = None,
     coverage: bool = True,
     window: tuple[dt.date | None, dt.date | None] = (None, None),
@@ -119,6 +120,8 @@ def scan(
     the coverage rules, for checks that read no logs by design (a Terraform plan).
     `window` (first day, last day; inclusive, either may be None) is the span coverage is
     judged over; by default the first to the last day with events.
+    Files in the event inputs matching an `exclude` glob are skipped (and listed as
+    such); `out` is never read as input.
     """
     if exact_repeats and incremental:
         raise UsageError(
@@ -152,6 +155,8 @@ def scan(
         coverage=coverage,
         window_from=window[0],
         window_to=window[1],
+        exclude=tuple(exclude),
+        out=Path(out) if out is not None else None,
     )
     if out is None:
         return run_scan(request, ctx)

@@ -90,6 +90,13 @@ def main() -> None:
 )
 @click.option("--format", "old_format", default=None, hidden=True)
 @click.option(
+    "--exclude",
+    multiple=True,
+    metavar="GLOB",
+    help="Skip files of the event inputs whose name or path below the folder named "
+    "matches GLOB (repeatable); each is listed as skipped.",
+)
+@click.option(
     "--mapping",
     "mappings",
     multiple=True,
@@ -174,6 +181,7 @@ def scan(
     travel: tuple[Path, ...],
     events: tuple[str, ...],
     event_format: str | None,
+    exclude: tuple[str, ...],
     mappings: tuple[Path, ...],
     out: Path,
     fail_on: str,
@@ -213,6 +221,7 @@ def scan(
             incremental=incremental,
             full=full,
             exact_repeats=exact_repeats,
+            exclude=exclude,
             context=context,
             window=(
                 window_from.date() if window_from else None,

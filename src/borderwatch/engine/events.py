@@ -40,7 +40,7 @@ from borderwatch.model.events import EVENT_SCHEMA, QuarantinedRecord
 from borderwatch.model.scan import InputSummary
 from borderwatch.registry import Kind
 from borderwatch.sources.base import ReadsMany, Source, SourceBatch
-from borderwatch.sources.inputs import InputFile, expand_inputs, head_bytes
+from borderwatch.sources.inputs import InputFile, SkippedInput, expand_inputs, head_bytes
 
 if TYPE_CHECKING:
     from borderwatch.engine.duckdb_engine import DuckDBEngine
@@ -345,14 +345,54 @@ def _source_for(
 ) -> tuple[Source | None, str]:
     try:
         source = pick_source(sources, item.path, forced)
+        if source is not None:
+            return source, ""
+        if item.path.stat().st_size == 0:
+            return None, f"{NOT_READ}an empty file"
+        if not head_bytes(item.path):
+            # Compressed data damaged from its start: a log may be lost, so it counts.
+            return None, "damaged compressed data: nothing in it can be read"
     except OSError as exc:
         return None, f"cannot read file: {exc.strerror or exc}"
-    return source, "no reader recognises this format (try --input-format)"
+    return None, f"{NOT_READ}not a log of any format borderwatch reads (try --input-format)"
+
+
+# The reason of an input that holds no log records: skipped with a note, not quarantined.
+NOT_READ = "skipped: "
 
 
 def _unrecognised(item: InputFile, reason: str) -> Read:
+    if reason.startswith(NOT_READ):
+        return InputSummary(item.display, "events", "unrecognised", 0, 0, 0, reason), []
     quarantined = [QuarantinedRecord(item.display, "whole file", reason)]
     return InputSummary(item.display, "events", "unrecognised", 1, 0, 1, reason), quarantined
+
+
+def skipped_summaries(skipped: Sequence[SkippedInput]) -> list[InputSummary]:
+    """The accounting of entries of the event inputs skipped on purpose (special files,
+    excluded files, the output folder, folders already read): nothing read from them."""
+    return [
+        InputSummary(item.display, "events", "skipped", 0, 0, 0, f"{NOT_READ}{item.reason}")
+        for item in skipped
+    ]
+
+
+def skipped_note(inputs: Sequence[InputSummary]) -> list[str]:
+    """The terminal's note on event inputs not read: skipped entries and files that are
+    not logs (digests, notifications and copies have notes of their own)."""
+    skipped = [i for i in inputs if i.kind == "events" and i.format in ("skipped", "unrecognised")]
+    skipped = [i for i in skipped if i.note.startswith(NOT_READ)]
+    if not skipped:
+        return []
+    shown = "; ".join(f"{i.path}: {i.note.removeprefix(NOT_READ)}" for i in skipped[:_SHOWN])
+    more = f"; and {len(skipped) - _SHOWN} more" if len(skipped) > _SHOWN else ""
+    return [
+        f"{len(skipped)} entr{'y' if len(skipped) == 1 else 'ies'} of the event inputs not "
+        f"read ({shown}{more}); summary.json lists each under inputs"
+    ]
+
+
+_SHOWN = 5
 
 
 def _account(

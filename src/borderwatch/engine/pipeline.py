@@ -19,7 +19,12 @@ from borderwatch.engine.coverage import coverage_of
 from borderwatch.engine.digest import ProtectedKeys
 from borderwatch.engine.duckdb_engine import DuckDBEngine
 from borderwatch.engine.events import TABLE as ACCESS_TABLE
-from borderwatch.engine.events import ProgressCallback, load_events
+from borderwatch.engine.events import (
+    ProgressCallback,
+    load_events,
+    skipped_note,
+    skipped_summaries,
+)
 from borderwatch.engine.history import inventory_history
 from borderwatch.engine.leftovers import remove_stale_temp_dirs
 from borderwatch.engine.repeats import count_once, find_repeats
@@ -62,7 +67,13 @@ from borderwatch.policy.classes import check_class_names
 from borderwatch.registry import Registry
 from borderwatch.rules.base import Rule
 from borderwatch.rules.views import ACCESS_GROUPS, VIEWS
-from borderwatch.sources.inputs import InputFile, content_copies, copy_note, expand_inputs
+from borderwatch.sources.inputs import (
+    Expansion,
+    InputFile,
+    content_copies,
+    copy_note,
+    expand_all,
+)
 from borderwatch.tables.records import TableRead
 
 T = TypeVar("T")
@@ -98,6 +109,10 @@ class ScanRequest:
     # The days coverage is judged over (inclusive); None: the first or last day with events.
     window_from: dt.date | None = None
     window_to: dt.date | None = None
+    # Glob patterns of files in the event inputs to skip, and the output folder (never
+    # read as input even inside an events folder).
+    exclude: Sequence[str] = ()
+    out: Path | None = None
 
 
 @dataclass
@@ -119,7 +134,12 @@ def run_scan(request: ScanRequest, ctx: ScanContext) -> ScanResult:
     started = _now()
     remove_stale_temp_dirs()  # of scans killed before they could remove them
     as_of = request.as_of or dt.datetime.now(dt.UTC).date()
-    files = expand_inputs(list(request.events)) if request.events else []
+    expansion = (
+        expand_all(list(request.events), exclude=request.exclude, out=request.out)
+        if request.events
+        else Expansion()
+    )
+    files = expansion.files
     engine = _engine_for(request)
     try:
         inputs: list[InputSummary] = []
@@ -152,6 +172,8 @@ def run_scan(request: ScanRequest, ctx: ScanContext) -> ScanResult:
         )
         load = _load_inputs(engine, request, ctx, files, _protected_keys(engine))
         inputs.extend(load.inputs)
+        inputs.extend(skipped_summaries(expansion.skipped))
+        load.notes.extend(skipped_note(inputs))
         quarantined.extend(load.quarantined)
         geo_sources = load_sources(request.ip_data, cache_dir=ctx.cache_dir)
         _load_callers(engine, geo_sources, ctx.locations, request.policy)

@@ -12,6 +12,7 @@ import pyarrow as pa
 
 from borderwatch.model.events import EVENT_SCHEMA, QuarantinedRecord, excerpt_of
 from borderwatch.sources.base import SourceBatch
+from borderwatch.sources.expansion import display_name
 
 # Columns a reader fills; the builder adds source_format, input_path and input_record.
 READER_COLUMNS: tuple[str, ...] = tuple(
@@ -26,7 +27,8 @@ class BatchBuilder:
 
     def __init__(self, source_format: str, input_path: str) -> None:
         self.source_format = source_format
-        self.input_path = input_path
+        # A file name that is not UTF-8 cannot be stored as text: its odd bytes escaped.
+        self.input_path = display_name(input_path)
         self._columns: dict[str, list[Any]] = {name: [] for name in READER_COLUMNS}
         self._ordinals: list[int] = []
         self._quarantined: list[QuarantinedRecord] = []

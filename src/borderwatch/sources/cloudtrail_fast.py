@@ -35,7 +35,19 @@ from borderwatch.sources.cloudtrail_record import (
     principal_of,
     resource_keys,
 )
-from borderwatch.sources.inputs import CorruptInputError, compression_of, iter_lines, read_all
+from borderwatch.sources.expansion import display_name
+from borderwatch.sources.inputs import (
+    CorruptInputError,
+    LongLine,
+    compression_of,
+    document_limit,
+    iter_lines,
+    open_regular,
+    read_bounded,
+    record_limit,
+    split_lines,
+    too_long,
+)
 from borderwatch.sources.jsondoc import add_record
 from borderwatch.sources.record import RecordError, text
 
@@ -119,6 +131,8 @@ _GENERIC = msgspec.json.Decoder()
 
 
 def _decode_one(raw: bytes) -> _Record | None:
+    if isinstance(raw, LongLine):
+        return None  # only its head is here: never a record
     try:
         return _RECORD.decode(raw)
     except (msgspec.ValidationError, *_DECODE_ERRORS):
@@ -173,7 +187,7 @@ class FastBatcher:
 
     def __init__(self, source_format: str, input_path: str, *, strict_json: bool) -> None:
         self.source_format = source_format
-        self.input_path = input_path
+        self.input_path = display_name(input_path)  # as BatchBuilder stores it
         # Container files: a record the generic decoder rejects means the slow reader
         # would have salvaged the whole file, so the fast path gives up on it.
         self.strict_json = strict_json
@@ -435,6 +449,9 @@ class FastBatcher:
         builder = BatchBuilder(self.source_format, self.input_path)
         for index in slow:
             raw, position, ordinal = items[index]
+            if isinstance(raw, LongLine):
+                builder.quarantine(position, too_long(raw, record_limit()), raw)
+                continue
             try:
                 record = _GENERIC.decode(raw)
             except _DECODE_ERRORS as exc:
@@ -471,25 +488,32 @@ def _object_bucket(arn: str) -> str | None:
     return arn[:cut] if cut > _S3_ARN_LENGTH else None
 
 
-def _whole_file(path: Path) -> tuple[bytes, CorruptInputError | None]:
-    """read_all(path), with a single-member gzip file inflated in one call.
+def _whole_file(path: Path) -> tuple[bytes, CorruptInputError | None] | None:
+    """read_all(path), with a single-member gzip file inflated in one call; None when the
+    content is larger than the document limit (the caller's slow path streams it).
 
     ISA-L inflates about three times as fast as zlib (same output; it checks the CRC
     and length in the trailer too). Anything else (several members, trailing bytes,
-    damage, zstd) is left to read_all, so damage is reported exactly as before.
+    damage, zstd) is left to read_bounded, so damage is reported exactly as before.
     """
-    raw = path.read_bytes()
+    limit = document_limit()
+    if path.stat().st_size > limit:
+        return None
+    with open_regular(path) as handle:
+        raw = handle.read()
     if raw[:2] == _GZIP_MAGIC:
         inflate = isal_zlib.decompressobj(wbits=31)
         try:
-            data = inflate.decompress(raw)
+            data = inflate.decompress(raw, limit + 1)
         except _INFLATE_ERRORS:
-            return read_all(path)
+            return read_bounded(path, limit)
+        if len(data) > limit:
+            return None
         if inflate.eof and not inflate.unused_data:
             return data, None
     elif compression_of(raw[:4]) is None:
         return raw, None
-    return read_all(path)
+    return read_bounded(path, limit)
 
 
 def read_container(
@@ -499,10 +523,11 @@ def read_container(
     fallback: Callable[[], Iterator[SourceBatch]],
 ) -> Iterator[SourceBatch]:
     """A {"Records": [...]} file; any doubt about the document hands it to `fallback`."""
-    data, damage = _whole_file(path)
-    if damage is not None:
+    whole = _whole_file(path)
+    if whole is None or whole[1] is not None:
         yield from fallback()
         return
+    data = whole[0]
     records: list[_Record | None]
     try:
         records = list(_TYPED_CONTAINER.decode(data).Records)
@@ -548,11 +573,11 @@ def pure_container(path: Path) -> list[_Record] | None:
     None for anything else (damage, a record the typed decoder refuses or hands to the
     forgiving path, more records than one pool holds): such a file is read on its own.
     """
-    data, damage = _whole_file(path)
-    if damage is not None:
+    whole = _whole_file(path)
+    if whole is None or whole[1] is not None:
         return None
     try:
-        records = _TYPED_CONTAINER.decode(data).Records
+        records = _TYPED_CONTAINER.decode(whole[0]).Records
     except (msgspec.ValidationError, *_DECODE_ERRORS):
         return None
     if len(records) > POOL_RECORDS or not all(map(_is_fast, records)):
@@ -592,7 +617,7 @@ class ContainerPool:
             return
         records = [r for _, _, recs in files for r in recs]
         counts = np.array([len(recs) for _, _, recs in files], dtype=np.int64)
-        paths = pa.array([str(path) for _, path, _ in files], pa.string())
+        paths = pa.array([display_name(path) for _, path, _ in files], pa.string())
         owner = np.repeat(np.arange(len(files)), counts)
         ordinals = [number for n in counts.tolist() for number in range(1, n + 1)]
         table, rejected = self.batcher._columns(
@@ -610,14 +635,16 @@ class ContainerPool:
                 continue
             yield (
                 index,
-                SourceBatch(str(path), table.slice(offset, len(recs)), records_read=len(recs)),
+                SourceBatch(
+                    display_name(path), table.slice(offset, len(recs)), records_read=len(recs)
+                ),
             )
             offset += len(recs)
 
 
 def read_lines(path: Path, source_format: str, batch_size: int) -> Iterator[SourceBatch]:
     """A JSON lines file, streamed a batch at a time."""
-    with path.open("rb") as handle:
+    with open_regular(path) as handle:
         compressed = compression_of(handle.read(4)) is not None
     if compressed:
         yield from _read_stream_lines(path, source_format, batch_size)
@@ -633,24 +660,12 @@ def _plain_lines(path: Path) -> Iterator[tuple[int, list[bytes]]]:
     """(number of the first line, lines without their newline) a block at a time.
 
     Lines as iter_lines gives them, for a file that is not compressed (nothing to be
-    damaged): split on b"\\n" only, the last one with or without a newline.
+    damaged): split on b"\\n" only, the last one with or without a newline; a line
+    longer than the record limit comes as a LongLine, never held whole.
     """
     number = 1
-    rest = b""
-    with path.open("rb") as handle:
-        while True:
-            chunk = handle.read(_BLOCK)
-            data = rest + chunk if rest else chunk
-            if not chunk:
-                if data:
-                    yield number, [data]
-                return
-            # The piece after the last newline is the start of a line the next block
-            # ends (splitting all at once saves copying the block before the cut).
-            lines = data.split(b"\n")
-            rest = lines.pop()
-            if not lines:
-                continue
+    with open_regular(path) as handle:
+        for lines in split_lines(iter(lambda: handle.read(_BLOCK), b""), record_limit()):
             yield number, lines
             number += len(lines)
 
@@ -658,20 +673,22 @@ def _plain_lines(path: Path) -> Iterator[tuple[int, list[bytes]]]:
 def _line_batch(batcher: FastBatcher, lines: list[bytes], first: int) -> SourceBatch:
     """One batch of lines numbered from `first`; blank lines are skipped, not records."""
     try:
+        if any(type(line) is LongLine for line in lines):
+            raise msgspec.DecodeError("a line over the record limit")
         records: list[_Record | None] = [_RECORD.decode(line) for line in lines]
     except (msgspec.ValidationError, *_DECODE_ERRORS):
         # A blank line or a record the typed decoder refuses: line by line, as before.
         return batcher.batch(
             [
-                (line.rstrip(b"\r\n"), f"line {number}", number)
+                (_without_newline(line), f"line {number}", number)
                 for number, line in enumerate(lines, first)
-                if line.strip()
+                if line.strip() or isinstance(line, LongLine)
             ]
         )
 
     def raw_items() -> list[tuple[bytes, str, int]]:
         return [
-            (line.rstrip(b"\r\n"), f"line {number}", number)
+            (_without_newline(line), f"line {number}", number)
             for number, line in enumerate(lines, first)
         ]
 
@@ -685,7 +702,7 @@ def _read_stream_lines(path: Path, source_format: str, batch_size: int) -> Itera
     number = 0
     try:
         for number, line in iter_lines(path):
-            if not line.strip():
+            if not line.strip() and not isinstance(line, LongLine):
                 continue
             items.append((line, f"line {number}", number))
             if len(items) >= min(batch_size, COLUMN_BATCH):
@@ -695,9 +712,15 @@ def _read_stream_lines(path: Path, source_format: str, batch_size: int) -> Itera
         batch = batcher.batch(items)
         where = f"after line {number}" if number else "start of file"
         damage = BatchBuilder(source_format, str(path))
-        damage.quarantine(where, f"{exc.reason}; records after this point are lost", b"")
+        lost = "" if exc.trailing_at is not None else "; records after this point are lost"
+        damage.quarantine(where, f"{exc.reason}{lost}", b"")
         batch.quarantined.extend(damage.flush().quarantined)
         batch.records_read += 1
         yield batch
         return
     yield batcher.batch(items)
+
+
+def _without_newline(line: bytes) -> bytes:
+    """The line without a trailing CR/LF; an over-long line's head stays a LongLine."""
+    return line if isinstance(line, LongLine) else line.rstrip(b"\r\n")

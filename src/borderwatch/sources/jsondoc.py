@@ -9,7 +9,6 @@ that breaks part-way and a damaged gzip stream are quarantined with their positi
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -19,7 +18,17 @@ import msgspec
 
 from borderwatch.sources.base import SourceBatch
 from borderwatch.sources.batches import BatchBuilder
-from borderwatch.sources.inputs import CorruptInputError, head_bytes, iter_lines, read_all
+from borderwatch.sources.inputs import (
+    CorruptInputError,
+    LongLine,
+    document_limit,
+    head_bytes,
+    iter_lines,
+    read_bounded,
+    record_limit,
+    too_long,
+)
+from borderwatch.sources.jsonsplit import ValueWalker
 from borderwatch.sources.record import RecordError, text_checked
 
 Normaliser = Callable[[Any], dict[str, Any]]
@@ -44,17 +53,25 @@ def read_json_records(
     if layout == "lines":
         yield from _read_lines(path, builder, normalise, batch_size)
         return
-    data, damage = read_all(path)
+    whole = read_bounded(path, document_limit())
+    if whole is None:
+        # Too large to hold as one document: read line by line, each line bounded.
+        yield from _read_lines(path, builder, normalise, batch_size)
+        return
+    data, damage = whole
     if layout in ("container", "nested-key"):
-        salvage = layout == "container"
-        yield from _read_container(data, key, builder, normalise, batch_size, salvage)
+        yield from _read_container(data, key, builder, normalise, batch_size, container_keys)
     else:
-        _read_document(data, builder, normalise)
+        yield from _read_document(data, builder, normalise, batch_size, container_keys)
     if damage is not None:
-        builder.quarantine(
-            f"byte {damage.offset}", f"{damage.reason}; records after this point are lost", b""
-        )
+        builder.quarantine(f"byte {damage.offset}", _damage_reason(damage), b"")
     yield builder.flush()
+
+
+def _damage_reason(damage: CorruptInputError) -> str:
+    if damage.trailing_at is not None:
+        return damage.reason
+    return f"{damage.reason}; records after this point are lost"
 
 
 def json_layout(head: bytes, container_keys: Sequence[str] = ()) -> tuple[str, str]:
@@ -106,16 +123,13 @@ def _read_container(
     builder: BatchBuilder,
     normalise: Normaliser,
     batch_size: int,
-    salvage: bool,
+    keys: Sequence[str],
 ) -> Iterator[SourceBatch]:
     try:
         document = msgspec.json.decode(data)
-    except _DECODE_ERRORS as exc:
-        if not salvage:  # not known to be a container: one broken document
-            builder.quarantine("whole file", f"invalid JSON: {exc}", data)
-            return
-        # Broken JSON: keep every record before the damage, quarantine the rest.
-        yield from _salvage(data, key, builder, normalise, batch_size)
+    except _DECODE_ERRORS:
+        # Several documents, damage or trailing garbage: every readable record is kept.
+        yield from read_values(data, keys, builder, normalise, batch_size)
         return
     records = document.get(key) if isinstance(document, dict) else None
     if not isinstance(records, list):
@@ -128,62 +142,39 @@ def _read_container(
             yield builder.flush()
 
 
-def _salvage(
-    data: bytes, key: str, builder: BatchBuilder, normalise: Normaliser, batch_size: int
+def read_values(
+    data: bytes,
+    keys: Sequence[str],
+    builder: BatchBuilder,
+    normalise: Normaliser,
+    batch_size: int,
 ) -> Iterator[SourceBatch]:
+    """Every record of JSON text that is not one clean document (see jsonsplit)."""
     text = data.decode("utf-8", errors="replace")
-    match = re.search(r'"' + re.escape(key) + r'"\s*:\s*\[', text)
-    if match is None:
-        builder.quarantine("whole file", f"invalid JSON: no readable {key!r} list", data)
-        return
-    decoder = json.JSONDecoder()
-    pos, index = match.end(), 0
-    while True:
-        pos = _skip_space(text, pos)
-        if pos < len(text) and text[pos] == "]":
-            return
-        index += 1
-        try:
-            record, end = decoder.raw_decode(text, pos)
-        except json.JSONDecodeError as exc:
-            _quarantine_rest(builder, text, pos, f"record {index} of {key}", exc.msg)
-            return
-        except RecursionError:
-            _quarantine_rest(builder, text, pos, f"record {index} of {key}", "nested too deeply")
-            return
-        # json (unlike msgspec) keeps lone surrogates, which Arrow cannot hold.
-        add_record(builder, text_checked(normalise), record, f"record {index} of {key}", index)
+
+    # json (unlike msgspec) keeps lone surrogates, which Arrow cannot hold.
+    checked = text_checked(normalise)
+
+    def add(record: Any, position: str, ordinal: int) -> None:
+        add_record(builder, checked, record, position, ordinal)
+
+    walker = ValueWalker(text, keys, add, builder.quarantine)
+    for _ in walker.walk():
         if builder.rows >= batch_size:
             yield builder.flush()
-        pos = _skip_space(text, end)
-        if pos < len(text) and text[pos] == ",":
-            pos += 1
-        elif pos >= len(text) or text[pos] != "]":
-            where = f"record {index + 1} of {key}"
-            _quarantine_rest(builder, text, pos, where, "expected ',' or ']' between records")
-            return
 
 
-def _quarantine_rest(builder: BatchBuilder, text: str, pos: int, where: str, why: str) -> None:
-    line = text.count("\n", 0, pos) + 1
-    builder.quarantine(
-        f"{where} (line {line}) to end of file",
-        f"invalid JSON: {why}; the rest of the file cannot be split into records",
-        text[pos : pos + 200],
-    )
-
-
-def _skip_space(text: str, pos: int) -> int:
-    while pos < len(text) and text[pos] in " \t\r\n":
-        pos += 1
-    return pos
-
-
-def _read_document(data: bytes, builder: BatchBuilder, normalise: Normaliser) -> None:
+def _read_document(
+    data: bytes,
+    builder: BatchBuilder,
+    normalise: Normaliser,
+    batch_size: int,
+    keys: Sequence[str],
+) -> Iterator[SourceBatch]:
     try:
         document = msgspec.json.decode(data)
-    except _DECODE_ERRORS as exc:
-        builder.quarantine("whole file", f"invalid JSON: {exc}", data)
+    except _DECODE_ERRORS:
+        yield from read_values(data, keys, builder, normalise, batch_size)
         return
     _add_items(document, builder, normalise)
 
@@ -199,8 +190,12 @@ def _read_lines(
     path: Path, builder: BatchBuilder, normalise: Normaliser, batch_size: int
 ) -> Iterator[SourceBatch]:
     number = 0
+    limit = record_limit()
     try:
-        for number, line in iter_lines(path):
+        for number, line in iter_lines(path, limit):
+            if isinstance(line, LongLine):
+                builder.quarantine(f"line {number}", too_long(line, limit), line)
+                continue
             if not line.strip():
                 continue
             try:
@@ -213,7 +208,7 @@ def _read_lines(
                 yield builder.flush()
     except CorruptInputError as exc:
         where = f"after line {number}" if number else "start of file"
-        builder.quarantine(where, f"{exc.reason}; records after this point are lost", b"")
+        builder.quarantine(where, _damage_reason(exc), b"")
     yield builder.flush()
 
 

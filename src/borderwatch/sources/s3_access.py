@@ -27,7 +27,13 @@ import msgspec
 
 from borderwatch.sources.base import SourceBatch
 from borderwatch.sources.batches import BatchBuilder
-from borderwatch.sources.inputs import CorruptInputError, iter_lines
+from borderwatch.sources.inputs import (
+    CorruptInputError,
+    LongLine,
+    iter_lines,
+    record_limit,
+    too_long,
+)
 from borderwatch.sources.record import (
     RecordError,
     content_id,
@@ -101,6 +107,9 @@ class S3AccessSource:
         number = 0
         try:
             for number, line in iter_lines(path):
+                if isinstance(line, LongLine):
+                    builder.quarantine(f"line {number}", too_long(line, record_limit()), line)
+                    continue
                 if not line.strip():
                     continue
                 try:
