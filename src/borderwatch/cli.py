@@ -164,7 +164,9 @@ def main() -> None:
 @click.option(
     "--strict",
     is_flag=True,
-    help="Exit 2 if any input record was quarantined (outputs are still written).",
+    help="Exit 2 if any input record was quarantined, the inputs drew a warning, or a "
+    "file in the event inputs is not a log of any format and not --exclude'd (outputs are "
+    "still written).",
 )
 @click.option(
     "--quiet", is_flag=True, help="Print only the verdict line (and errors); no progress."
@@ -235,6 +237,20 @@ def scan(
     if as_json:
         _print_summary_json(out)
     quarantined = sum(item.quarantined for item in result.inputs)
+    unrecognised = [i for i in result.inputs if i.kind == "events" and i.format == "unrecognised"]
+    unrecognised = [i for i in unrecognised if i.records_read == 0 and "empty file" not in i.note]
+    if strict and unrecognised:
+        # A log damaged at its start looks like a file of no format: --strict must not
+        # pass over it. Files that are not logs on purpose are skipped with --exclude.
+        _say(
+            console,
+            f"--strict: {len(unrecognised)} file(s) in the event inputs are not logs of any "
+            "format borderwatch reads (first: ",
+            unrecognised[0].path,
+            "); skip them on purpose with --exclude GLOB",
+            style="bold red",
+        )
+        sys.exit(EXIT_INPUT)
     if strict and result.warnings:
         _say(console, "--strict: warnings about the inputs (above)", style="bold red")
         sys.exit(EXIT_INPUT)
