@@ -22,23 +22,14 @@ from borderwatch.model.findings import Finding, Severity, Status
 from borderwatch.model.scan import ScanResult
 from borderwatch.registry import load_plugins
 from browser import chromium, watched_page
+from policykit import us_data_policy
 
 CASES = Path(__file__).parent / "cases"
 GAPS = CASES / "coverage-gaps"
 REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
 PANTHER_CLOUDTRAIL = REAL / "panther-analysis" / "rule-test-logs" / "AWS.CloudTrail.jsonl"
 
-POLICY = """\
-borderwatch: policy/v1
-name: coverage
-version: "1"
-data_classes:
-  us_user_data:
-    storage:
-      approved: [{country: US}]
-    access:
-      prohibited_countries: [dsp_countries_of_concern]
-"""
+POLICY = us_data_policy("coverage")
 
 
 def _run(args: list[str]) -> tuple[int, str]:

@@ -25,18 +25,9 @@ from borderwatch.cli import _guard, main
 from borderwatch.engine.leftovers import make_temp_dir, remove_stale_temp_dirs
 from borderwatch.engine.steps import ENVIRONMENT_VARIABLE, STEPS
 from borderwatch.report.outfolder import INCOMPLETE_FILE
+from policykit import us_data_policy
 
-POLICY = """\
-borderwatch: policy/v1
-name: crash-safety
-version: "1"
-data_classes:
-  us_user_data:
-    storage:
-      approved: [{country: US}]
-    access:
-      prohibited_countries: [dsp_countries_of_concern]
-"""
+POLICY = us_data_policy("crash-safety")
 INVENTORY = "store_id,provider,region,service,data_classes,records,copy_of\n"
 INVENTORY += "user-media,aws,us-east-1,s3,us_user_data,10,\n"
 # Callers: one in the US, one in China (a prohibited jurisdiction), one unlisted.

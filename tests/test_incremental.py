@@ -13,18 +13,9 @@ from click.testing import CliRunner
 
 from borderwatch.cli import main
 from borderwatch.sources.cloudtrail import CloudTrailSource
+from policykit import us_data_policy
 
-POLICY = """\
-borderwatch: policy/v1
-name: incremental
-version: "1"
-data_classes:
-  us_user_data:
-    storage:
-      approved: [{country: US}]
-    access:
-      prohibited_countries: [dsp_countries_of_concern]
-"""
+POLICY = us_data_policy("incremental")
 INVENTORY = "store_id,provider,region,service,data_classes,records,copy_of\n"
 INVENTORY += "user-media,aws,us-east-1,s3,us_user_data,10,\n"
 
