@@ -170,3 +170,26 @@ def test_the_rules_command_lists_the_crossing_rule() -> None:
     result = CliRunner().invoke(main, ["rules"], terminal_width=200)
     assert result.exit_code == 0
     assert "residency.copy-crosses-partition" in result.output
+
+
+def test_an_empty_approval_names_all_four_keys(tmp_path: Path) -> None:
+    text = str(_load(tmp_path, "{}"))
+    assert "needs provider, region, country or partition" in text
+    assert "give provider, region, country or partition" in text
+
+
+def test_an_azure_copy_into_the_china_cloud_crosses(tmp_path: Path) -> None:
+    inventory = "db,azure,westeurope,sql,eu_data,10,\ndb-cn,azure,chinanorth,sql,,10,db\n"
+    found = _scan(tmp_path, "{provider: azure}\n{partition: AzureChinaCloud}", inventory)
+    assert set(found) == {("residency.copy-crosses-partition", "db-cn")}
+    evidence = found[("residency.copy-crosses-partition", "db-cn")].evidence
+    assert (evidence["copied_from_partition"], evidence["partition"]) == (
+        "AzureCloud",
+        "AzureChinaCloud",
+    )
+
+
+def test_an_onprem_copy_crosses_nothing(tmp_path: Path) -> None:
+    inventory = "db,aws,us-gov-west-1,rds,eu_data,10,\ntape,onprem,vault-1,tape,,10,db\n"
+    found = _scan(tmp_path, "{partition: aws-us-gov}\n{provider: onprem}", inventory)
+    assert not any(rule == "residency.copy-crosses-partition" for rule, _ in found)

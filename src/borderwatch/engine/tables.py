@@ -106,8 +106,9 @@ def store_tables(resolved: Sequence[ResolvedStore]) -> dict[str, pa.Table]:
             "location": [r.location.location for r in resolved],
             "location_kind": [r.location.kind for r in resolved],
             "location_reason": [r.location.reason for r in resolved],
-            # Lower-cased, as the policy's partitions are (storage_approved).
-            "partition": [r.location.partition.lower() for r in resolved],
+            # As the registry spells it; the rules compare it lower-cased, as the
+            # policy's partitions are stored (storage_approved).
+            "partition": [r.location.partition for r in resolved],
             "default_partition": pa.array(
                 [in_default_partition(r.location) for r in resolved], pa.bool_()
             ),

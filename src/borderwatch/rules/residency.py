@@ -77,7 +77,7 @@ def _crossing(row: dict[str, Any]) -> str:
     """A note when a copy is in another partition than the store it copies."""
     evidence = row.get("evidence") or {}
     here, there = evidence.get("partition"), evidence.get("copied_from_partition")
-    if not here or not there or here == there:
+    if not here or not there or here.lower() == there.lower():
         return ""
     return (
         f" The copy crosses from partition {there} ({evidence.get('copied_from')}) to "
@@ -119,7 +119,7 @@ SELECT s.store_id AS resource, NULL AS principal, NULL AS person,
                 copy_kind := s.copy_kind, copy_path := s.copy_path,
                 declared_at := s.origin) AS evidence
 FROM stores s JOIN stores o ON o.store_id = s.copy_of
-WHERE s.partition <> '' AND o.partition <> '' AND s.partition <> o.partition
+WHERE s.partition <> '' AND o.partition <> '' AND lower(s.partition) <> lower(o.partition)
   AND EXISTS (SELECT 1 FROM protected_store_classes p WHERE p.store_id = s.store_id)
 """
 

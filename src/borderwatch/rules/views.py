@@ -33,7 +33,7 @@ GROUP BY store_id, principal, aliases_key, caller, day, provider, region
 """
 
 # Whether approval `a` covers the partition of store `s` (see residency_by_class).
-_SAME_PARTITION = """(CASE WHEN a.partition IS NOT NULL THEN a.partition = s.partition
+_SAME_PARTITION = """(CASE WHEN a.partition IS NOT NULL THEN a.partition = lower(s.partition)
           WHEN a.region IS NOT NULL THEN TRUE
           ELSE s.default_partition END)"""
 
