@@ -14,7 +14,7 @@ from borderwatch.inventory.classes import classes_by_pattern
 from borderwatch.inventory.diff import Change
 from borderwatch.inventory.legacy import LegacyHolding
 from borderwatch.inventory.locations import LocationRegistry
-from borderwatch.inventory.placement import ResolvedStore
+from borderwatch.inventory.placement import ResolvedStore, in_default_partition
 from borderwatch.inventory.stores import UnreadableStore
 from borderwatch.jurisdiction.covered import Coverage
 from borderwatch.model.inventory import Identity
@@ -27,7 +27,14 @@ def policy_tables(policy: Policy) -> dict[str, pa.Table]:
     """protected_classes, storage_approved and access_prohibited, one row per clause."""
     protected = policy.protected_classes()
     approved_rows = [
-        (dc.name, loc.provider, loc.region, loc.country, f"data_classes.{dc.name}.storage")
+        (
+            dc.name,
+            loc.provider,
+            loc.region,
+            loc.country,
+            loc.partition,
+            f"data_classes.{dc.name}.storage",
+        )
         for dc in protected
         for loc in dc.storage.approved
     ]
@@ -47,10 +54,14 @@ def policy_tables(policy: Policy) -> dict[str, pa.Table]:
                 "provider": [_lower(r[1]) for r in approved_rows],
                 "region": [_lower(r[2]) for r in approved_rows],
                 "country": [r[3] for r in approved_rows],
-                "clause": [r[4] for r in approved_rows],
+                "partition": [_lower(r[4]) for r in approved_rows],
+                "clause": [r[5] for r in approved_rows],
             },
             schema=pa.schema(
-                [(name, pa.string()) for name in ("data_class", "provider", "region", "country")]
+                [
+                    (name, pa.string())
+                    for name in ("data_class", "provider", "region", "country", "partition")
+                ]
                 + [("clause", pa.string())]
             ),
         ),
@@ -95,6 +106,12 @@ def store_tables(resolved: Sequence[ResolvedStore]) -> dict[str, pa.Table]:
             "location": [r.location.location for r in resolved],
             "location_kind": [r.location.kind for r in resolved],
             "location_reason": [r.location.reason for r in resolved],
+            # As the registry spells it; the rules compare it lower-cased, as the
+            # policy's partitions are stored (storage_approved).
+            "partition": [r.location.partition for r in resolved],
+            "default_partition": pa.array(
+                [in_default_partition(r.location) for r in resolved], pa.bool_()
+            ),
             "service": [r.store.service for r in resolved],
             "records": pa.array([r.store.records for r in resolved], pa.int64()),
             "copy_of": pa.array([r.store.copy_of for r in resolved], string),

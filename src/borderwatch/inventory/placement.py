@@ -4,10 +4,31 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 
 from borderwatch.inventory.graph import CopyInfo, resolve_copies
 from borderwatch.inventory.locations import Location, LocationRegistry
 from borderwatch.model.inventory import Store
+
+# Each provider's commercial partition: the one an approval covers when it names neither
+# a partition nor a region (docs/policy.md, "Partitions"). The others (GovCloud, China,
+# ISO, the European Sovereign Cloud, Azure's national clouds, OCI's realms other than
+# oc1) need separate accounts and credentials, so they are approved only by name.
+DEFAULT_PARTITIONS = MappingProxyType(
+    {"aws": "aws", "azure": "azurecloud", "gcp": "gcp", "oci": "oc1"}
+)
+
+
+def in_default_partition(location: Location) -> bool:
+    """Whether an approval naming no partition or region can cover `location`.
+
+    A location without a partition (an on-premises site, an unknown region) and one of a
+    provider whose partitions borderwatch does not know (a user-added provider) count as
+    in the default partition: there is no boundary to cross.
+    """
+    default = DEFAULT_PARTITIONS.get(location.provider)
+    partition = location.partition.strip().lower()
+    return default is None or not partition or partition == default
 
 
 def store_location(store: Store, registry: LocationRegistry) -> Location:

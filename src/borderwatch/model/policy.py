@@ -27,16 +27,22 @@ class ApprovedLocation(_Strict):
     `provider` alone approves all of a provider's regions; `country` alone approves any
     provider's location in that country; `provider` + `country` approves one provider's
     regions in one country (e.g. a trusted cloud's US regions only).
+
+    Partitions (AWS GovCloud, China, ISO and European Sovereign Cloud, Azure's national
+    clouds, OCI realms other than oc1) are hard boundaries: an approval covers only its
+    provider's commercial partition unless it names `partition` (e.g. `aws-eusc`) or a
+    `region`, which implies the region's own partition.
     """
 
     provider: str | None = None
     region: str | None = None
     country: str | None = Field(default=None, pattern=ISO_COUNTRY_PATTERN)
+    partition: str | None = None
 
     @model_validator(mode="after")
     def _needs_something(self) -> ApprovedLocation:
-        if self.provider is None and self.region is None and self.country is None:
-            raise ValueError("an approved location needs provider, region or country")
+        if (self.provider, self.region, self.country, self.partition) == (None,) * 4:
+            raise ValueError("an approved location needs provider, region, country or partition")
         return self
 
 

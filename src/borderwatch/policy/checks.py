@@ -26,7 +26,7 @@ from borderwatch.model.policy import (
     StorageRule,
 )
 from borderwatch.policy.countries import country_groups, iso_countries, unknown_country_hint
-from borderwatch.policy.regions import RegionLookup, unknown_region
+from borderwatch.policy.regions import RegionLookup, partition_problem, unknown_region
 from borderwatch.policy.yamldoc import Loc, YamlDocument, to_plain
 
 __all__ = [
@@ -205,6 +205,7 @@ class _Checker:
                     self.check_single_country((*loc, "storage", "approved", index, "country"))
                 if isinstance(item, Mapping):
                     self.check_region((*loc, "storage", "approved", index), item)
+                    self.check_partition((*loc, "storage", "approved", index), item)
         access = raw.get("access")
         if isinstance(access, Mapping):
             for key in ("prohibited_countries", "allowed_countries", "covered_person_countries"):
@@ -241,6 +242,19 @@ class _Checker:
         unknown = unknown_region(self.locations, provider, region)
         if unknown is not None:
             self.report((*loc, "region"), *unknown)
+
+    def check_partition(self, loc: Loc, place: Mapping[str, Any]) -> None:
+        """An approval's partition must be known, its provider's, and its region's."""
+        partition, provider, region = (place.get(k) for k in ("partition", "provider", "region"))
+        if self.locations is None or not isinstance(partition, str) or not partition.strip():
+            return  # not checked here, absent, or the wrong type (the model reports it)
+        if not isinstance(provider, (str, type(None))) or not isinstance(region, (str, type(None))):
+            return  # the model reports the wrong type
+        if region is not None and unknown_region(self.locations, provider, region) is not None:
+            region = None  # already reported by check_region; judge the partition alone
+        problem = partition_problem(self.locations, provider, region, partition)
+        if problem is not None:
+            self.report((*loc, "partition"), *problem)
 
     def expand_country_list(self, loc: Loc) -> None:
         raw = self.doc.get(loc)

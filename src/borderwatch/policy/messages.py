@@ -189,7 +189,7 @@ def _value_error(doc: YamlDocument, loc: Loc, error: ErrorDetails) -> Problem:
     context, model = _context(doc, loc)
     message = str(error["msg"]).removeprefix("Value error, ")
     hint = (
-        "give provider, region or country, e.g. {provider: oci, country: US}"
+        "give provider, region, country or partition, e.g. {provider: oci, country: US}"
         if model is ApprovedLocation
         else "see docs/policy.md"
     )

@@ -14,7 +14,7 @@ import difflib
 from collections.abc import Iterable
 from typing import Any, Protocol
 
-__all__ = ["RegionLookup", "unknown_region"]
+__all__ = ["RegionLookup", "partition_problem", "unknown_region"]
 
 # The company's own sites are named by the inventory (site ids), not by the registry.
 _SITE_PROVIDERS = ("onprem",)
@@ -26,6 +26,9 @@ class _Located(Protocol):
 
     @property
     def location(self) -> str: ...
+
+    @property
+    def partition(self) -> str: ...
 
 
 class RegionLookup(Protocol):
@@ -69,3 +72,43 @@ def unknown_region(
         hint = "use a region id as the provider writes it (e.g. us-east-1)."
     hint += " docs/locations.md says where the known locations are listed and how to add one"
     return message, hint
+
+
+def partition_problem(
+    locations: RegionLookup, provider: str | None, region: str | None, partition: str
+) -> tuple[str, str] | None:
+    """(message, hint) when an approval's `partition` is not a known partition, is not one
+    of its provider's, or is not the partition of its region; None when it fits.
+
+    Partitions are compared case-insensitively (`AzureUSGovernment`, `azureusgovernment`).
+    """
+    rows = list(locations.all_locations())
+    known = {row.partition.lower(): row.partition for row in rows if row.partition}
+    wanted = partition.strip().lower()
+    if wanted not in known:
+        close = difflib.get_close_matches(wanted, sorted(known), n=3, cutoff=0.6)
+        quoted = [f"'{known[name]}'" for name in close]
+        named = ", ".join(quoted[:-1]) + " or " + quoted[-1] if len(quoted) > 1 else "".join(quoted)
+        hint = f"did you mean {named}?" if close else "use a partition the registry knows."
+        return (
+            f"partition '{partition}' is not a known partition",
+            f"{hint} Known: {', '.join(sorted(known.values(), key=str.lower))} (docs/locations.md)",
+        )
+    if provider is not None:
+        canonical = str(locations.resolve(provider, None).provider)
+        owners = {row.provider for row in rows if row.partition.lower() == wanted}
+        if canonical not in owners:
+            return (
+                f"partition '{partition}' is not a partition of provider '{provider}'",
+                f"it belongs to {', '.join(sorted(owners))}; fix the provider or the partition",
+            )
+    if region is not None and region.strip():
+        names = [provider] if provider is not None else list(locations.providers())
+        for name in names:
+            found = locations.resolve(name, region)
+            if found.kind != "unknown" and str(found.partition).lower() != wanted:
+                return (
+                    f"region '{region}' is in partition '{found.partition}', not '{partition}'",
+                    "a region implies its partition: drop 'partition' or fix it",
+                )
+    return None

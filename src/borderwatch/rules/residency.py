@@ -30,6 +30,8 @@ def _residency_sql(verdict: str, copies: bool | None) -> str:
             location := any_value(s.location),
             location_kind := any_value(s.location_kind),
             location_reason := any_value(s.location_reason),
+            partition := nullif(any_value(s.partition), ''),
+            partition_not_approved := bool_or(r.partition_blocked),
             countries := (SELECT list(c.country ORDER BY c.country) FROM store_countries c
                           WHERE c.store_id = r.store_id),
             outside_countries := list_sort(list_distinct(flatten(list(r.outside_countries)))),
@@ -38,9 +40,12 @@ def _residency_sql(verdict: str, copies: bool | None) -> str:
             copy_path := any_value(s.copy_path),
             copy_kind := any_value(s.copy_kind),
             copy_problem := any_value(s.copy_problem),
+            copied_from := any_value(s.copy_of),
+            copied_from_partition := nullif(any_value(o.partition), ''),
             declared_at := any_value(s.origin)
         ) AS evidence
     FROM residency_by_class r JOIN stores s USING (store_id)
+        LEFT JOIN stores o ON o.store_id = s.copy_of
     WHERE r.verdict = '{verdict}' AND {copy_filter}
     GROUP BY r.store_id
     """
@@ -56,10 +61,35 @@ def _where(row: dict[str, Any]) -> str:
     return f"{place} ({countries})"
 
 
+def _why_outside(row: dict[str, Any]) -> str:
+    """Why the place is not approved, when the reason is its partition (else nothing)."""
+    evidence = row.get("evidence") or {}
+    if not evidence.get("partition_not_approved"):
+        return ""
+    return (
+        f": partition {evidence.get('partition')} is not approved (an approval covers "
+        "only its provider's commercial partition unless it names the partition or a "
+        "region of it)"
+    )
+
+
+def _crossing(row: dict[str, Any]) -> str:
+    """A note when a copy is in another partition than the store it copies."""
+    evidence = row.get("evidence") or {}
+    here, there = evidence.get("partition"), evidence.get("copied_from_partition")
+    if not here or not there or here.lower() == there.lower():
+        return ""
+    return (
+        f" The copy crosses from partition {there} ({evidence.get('copied_from')}) to "
+        f"{here}: an export, or a misdeclared inventory."
+    )
+
+
 def _describe_store(row: dict[str, Any]) -> str:
     classes = ", ".join(row.get("data_classes") or [])
     return (
-        f"Store {row['resource']} holds {classes} in {_where(row)}, outside the approved locations."
+        f"Store {row['resource']} holds {classes} in {_where(row)}, outside the approved "
+        f"locations{_why_outside(row)}."
     )
 
 
@@ -67,7 +97,46 @@ def _describe_copy(row: dict[str, Any]) -> str:
     evidence = row.get("evidence") or {}
     path = " → ".join(evidence.get("copy_path") or [row["resource"]])
     classes = ", ".join(row.get("data_classes") or [])
-    return f"Copy {path} carries {classes} to {_where(row)}, outside the approved locations."
+    return (
+        f"Copy {path} carries {classes} to {_where(row)}, outside the approved "
+        f"locations{_why_outside(row)}.{_crossing(row)}"
+    )
+
+
+# A copy and the store it copies in different partitions: no provider replicates across
+# a partition (separate accounts, credentials, endpoints), so the data was exported, or
+# the inventory declares the copy or its region wrongly. Judged whether or not both
+# places are approved. A partition left empty (on-premises, unknown) is no boundary.
+_CROSSES_PARTITION_SQL = """
+SELECT s.store_id AS resource, NULL AS principal, NULL AS person,
+    (SELECT min(c.country) FROM store_countries c WHERE c.store_id = s.store_id) AS country,
+    (SELECT list(DISTINCT p.data_class ORDER BY p.data_class)
+     FROM protected_store_classes p WHERE p.store_id = s.store_id) AS data_classes,
+    1 AS count, NULL::TIMESTAMPTZ AS first_seen, NULL::TIMESTAMPTZ AS last_seen,
+    struct_pack(provider := s.provider, region := s.region, partition := s.partition,
+                copied_from := o.store_id, copied_from_provider := o.provider,
+                copied_from_region := o.region, copied_from_partition := o.partition,
+                copy_kind := s.copy_kind, copy_path := s.copy_path,
+                declared_at := s.origin) AS evidence
+FROM stores s JOIN stores o ON o.store_id = s.copy_of
+WHERE s.partition <> '' AND o.partition <> '' AND lower(s.partition) <> lower(o.partition)
+  AND EXISTS (SELECT 1 FROM protected_store_classes p WHERE p.store_id = s.store_id)
+"""
+
+
+def _describe_crossing(row: dict[str, Any]) -> str:
+    evidence = row.get("evidence") or {}
+    classes = ", ".join(row.get("data_classes") or [])
+    kind = evidence.get("copy_kind") or "copy"
+    return (
+        f"Copy {row['resource']} ({kind} of {evidence.get('copied_from')}) holds {classes} "
+        f"in {evidence.get('provider')} {evidence.get('region')} (partition "
+        f"{evidence.get('partition')}), but the store it copies is in "
+        f"{evidence.get('copied_from_provider')} {evidence.get('copied_from_region')} "
+        f"(partition {evidence.get('copied_from_partition')}): a copy across a partition "
+        "needs separate accounts and credentials, so it is an export or a misdeclared "
+        "inventory."
+    )
 
 
 def _describe_unknown(row: dict[str, Any]) -> str:
@@ -189,6 +258,18 @@ def rules() -> list[Rule]:
             references=_REFERENCES,
             sql=_residency_sql("outside", copies=True),
             describe=_describe_copy,
+        ),
+        Rule(
+            id="residency.copy-crosses-partition",
+            title="A copy of protected data is in another partition than its original",
+            severity=Severity.MEDIUM,
+            rationale="Partitions (AWS GovCloud, China, ISO, European Sovereign Cloud; "
+            "Azure's national clouds; OCI realms) are hard boundaries with separate "
+            "accounts and credentials: no replication crosses one, so such a copy is an "
+            "export nobody declared as one, or the inventory is wrong.",
+            references=(*_REFERENCES, "Input: the copy_of and region of both stores"),
+            sql=_CROSSES_PARTITION_SQL,
+            describe=_describe_crossing,
         ),
         Rule(
             id="residency.location-unknown",

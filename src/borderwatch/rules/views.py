@@ -32,6 +32,36 @@ FROM access_parts
 GROUP BY store_id, principal, aliases_key, caller, day, provider, region
 """
 
+# Whether approval `a` covers the partition of store `s` (see residency_by_class).
+_SAME_PARTITION = """(CASE WHEN a.partition IS NOT NULL THEN a.partition = lower(s.partition)
+          WHEN a.region IS NOT NULL THEN TRUE
+          ELSE s.default_partition END)"""
+
+
+def _outside_countries(partition_check: str) -> str:
+    """SQL: the store's countries no approval of the class covers, in order."""
+    return f"""(SELECT list(c.country ORDER BY c.country)
+             FROM store_countries c
+             WHERE c.store_id = p.store_id
+               AND NOT EXISTS (
+                   SELECT 1 FROM storage_approved a
+                   WHERE a.data_class = p.data_class
+                     AND (a.provider IS NULL OR a.provider = s.provider)
+                     AND (a.region IS NULL OR a.region = s.location)
+                     AND (a.country IS NULL OR a.country = c.country)
+                     AND {partition_check}))"""
+
+
+def _approved_anywhere(partition_check: str) -> str:
+    """SQL: whether an approval naming no country covers the store (for global ones)."""
+    return f"""EXISTS (
+                SELECT 1 FROM storage_approved a
+                WHERE a.data_class = p.data_class AND a.country IS NULL
+                  AND (a.provider IS NULL OR a.provider = s.provider)
+                  AND (a.region IS NULL OR a.region = s.location)
+                  AND {partition_check})"""
+
+
 # Order matters: later views use earlier ones.
 VIEWS: tuple[str, ...] = (
     """
@@ -42,39 +72,37 @@ VIEWS: tuple[str, ...] = (
     # One row per (protected store, protected class): is its location approved?
     # A location in several countries (multi-region) is approved only if every country
     # is; a global location only by an approval that names no country; an unknown one
-    # never.
-    """
+    # never. Partitions are hard boundaries: an approval covers a store's partition when
+    # it names it, names the store's region (which implies it), or names neither and the
+    # store is in its provider's default partition. `partition_blocked` says the store
+    # would be approved if partitions were ignored, so the finding can say why.
+    f"""
     CREATE OR REPLACE TEMP VIEW residency_by_class AS
     WITH checked AS (
         SELECT p.store_id, p.data_class, s.provider, s.location, s.location_kind,
-            (SELECT list(c.country ORDER BY c.country)
-             FROM store_countries c
-             WHERE c.store_id = p.store_id
-               AND NOT EXISTS (
-                   SELECT 1 FROM storage_approved a
-                   WHERE a.data_class = p.data_class
-                     AND (a.provider IS NULL OR a.provider = s.provider)
-                     AND (a.region IS NULL OR a.region = s.location)
-                     AND (a.country IS NULL OR a.country = c.country))
-            ) AS outside_countries,
-            EXISTS (
-                SELECT 1 FROM storage_approved a
-                WHERE a.data_class = p.data_class AND a.country IS NULL
-                  AND (a.provider IS NULL OR a.provider = s.provider)
-                  AND (a.region IS NULL OR a.region = s.location)
-            ) AS approved_anywhere
+            {_outside_countries(_SAME_PARTITION)} AS outside_countries,
+            {_outside_countries("TRUE")} AS outside_any_partition,
+            {_approved_anywhere(_SAME_PARTITION)} AS approved_anywhere,
+            {_approved_anywhere("TRUE")} AS approved_anywhere_any_partition
         FROM protected_store_classes p JOIN stores s USING (store_id)
+    ), judged AS (
+        SELECT *,
+            CASE
+                WHEN location_kind = 'unknown' THEN 'unknown'
+                WHEN location_kind = 'global' THEN
+                    CASE WHEN approved_anywhere THEN 'approved' ELSE 'outside' END
+                WHEN len(coalesce(outside_countries, [])) = 0 THEN 'approved'
+                ELSE 'outside'
+            END AS verdict
+        FROM checked
     )
     SELECT store_id, data_class, location_kind,
-        coalesce(outside_countries, []) AS outside_countries,
-        CASE
-            WHEN location_kind = 'unknown' THEN 'unknown'
-            WHEN location_kind = 'global' THEN
-                CASE WHEN approved_anywhere THEN 'approved' ELSE 'outside' END
-            WHEN len(coalesce(outside_countries, [])) = 0 THEN 'approved'
-            ELSE 'outside'
-        END AS verdict
-    FROM checked
+        coalesce(outside_countries, []) AS outside_countries, verdict,
+        verdict = 'outside' AND CASE
+            WHEN location_kind = 'global' THEN approved_anywhere_any_partition
+            ELSE len(coalesce(outside_any_partition, [])) < len(outside_countries)
+        END AS partition_blocked
+    FROM judged
     """,
     ACCESS_GROUPS,
     """
