@@ -24,7 +24,7 @@ from rich.console import Console
 from borderwatch.cli import _guard, main
 from borderwatch.engine.leftovers import make_temp_dir, remove_stale_temp_dirs
 from borderwatch.engine.steps import ENVIRONMENT_VARIABLE, STEPS
-from borderwatch.report.outfolder import INCOMPLETE_FILE
+from borderwatch.report.outfolder import UNFINISHED_FILE
 from policykit import us_data_policy
 
 POLICY = us_data_policy("crash-safety")
@@ -188,7 +188,7 @@ def test_a_scan_killed_at_any_step_then_run_again_equals_a_full_scan(
     # What a reader of the folder sees now: the scan is marked unfinished, and the
     # outputs are one whole scan's (summary.json agrees with findings.json) or there is
     # no summary at all.
-    assert (out / INCOMPLETE_FILE).exists()
+    assert (out / UNFINISHED_FILE).exists()
     if (out / "summary.json").exists():
         summary = _json(out / "summary.json")
         assert isinstance(summary, dict)
@@ -206,7 +206,7 @@ def test_a_scan_killed_at_any_step_then_run_again_equals_a_full_scan(
     assert _comparable(_json(out / "summary.json")) == _comparable(
         _json(company / "full" / "summary.json")
     )
-    assert not (out / INCOMPLETE_FILE).exists()
+    assert not (out / UNFINISHED_FILE).exists()
     assert _left_behind(temp, out) == []
 
 
@@ -236,11 +236,11 @@ def test_ctrl_c_and_sigterm_exit_130_with_one_line_and_leave_whole_outputs(
     if step == "outputs-half-swapped":
         # The swap had begun: it finished before the signal took effect.
         assert _json(out / "findings.json") == _json(company / "full" / "findings.json")
-        assert not (out / INCOMPLETE_FILE).exists()
+        assert not (out / UNFINISHED_FILE).exists()
     else:
         # Nothing replaced; the old outputs are whole and marked as not current.
         assert summary == _json(company / "first" / "summary.json")
-        assert (out / INCOMPLETE_FILE).exists()
+        assert (out / UNFINISHED_FILE).exists()
     again = _run(_incremental(company, out), _environment(temp))
     assert again.returncode == 1, again.stderr
     assert _json(out / "findings.json") == _json(company / "full" / "findings.json")

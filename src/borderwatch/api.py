@@ -163,7 +163,7 @@ def scan(
     # One scan at a time per output folder, marked incomplete until its outputs are in
     # (report/outfolder.py).
     with OutputFolder(Path(out), ctx.stops) as folder:
-        folder.mark_incomplete()
+        folder.mark_unfinished()
         state_path = _state_path(out, incremental, full)
         result = run_scan(replace(request, state_path=state_path), ctx)
         ctx.stops.reached("evaluated")
@@ -232,5 +232,5 @@ def write_outputs(result: ScanResult, out: Path, registry: Registry) -> list[Pat
     swapping leaves no summary.json and the folder marked incomplete (report/outfolder.py).
     """
     with OutputFolder(out) as folder:
-        folder.mark_incomplete()
+        folder.mark_unfinished()
         return folder.replace_outputs(rendered_outputs(result, registry))

@@ -2,13 +2,13 @@
 
 A reader of the folder must never take old outputs for current ones, nor mix two scans:
 
-- While a scan runs (and after one that was killed), the folder holds `INCOMPLETE`, a
+- While a scan runs (and after one that was killed), the folder holds `SCAN-UNFINISHED`, a
   short text saying a scan started and did not finish: the other files are from an
   earlier scan. A scan that finishes removes it last.
 - New outputs are written in full (and flushed to disk) in a hidden folder inside the
   output folder, then moved in. `summary.json` is removed first and moved in last, so
   whenever `summary.json` is there, every other output is of the same scan as it: a
-  kill between two moves leaves no summary (and `INCOMPLETE`), never a summary that
+  kill between two moves leaves no summary (and `SCAN-UNFINISHED`), never a summary that
   disagrees with `findings.json`. Ctrl-C and SIGTERM wait until the moves are done.
 - A lock (`.borderwatch.lock`, held for the whole scan) refuses a second
   scan on the same folder with a message, instead of two scans writing the same state
@@ -34,7 +34,8 @@ from borderwatch.engine.steps import StepStop
 from borderwatch.errors import UsageError
 
 LOCK_FILE = ".borderwatch.lock"
-INCOMPLETE_FILE = "INCOMPLETE"
+# Not "INCOMPLETE": that is a verdict (coverage not complete), this a scan that stopped.
+UNFINISHED_FILE = "SCAN-UNFINISHED"
 # Moved in last and removed first: its presence says the other outputs match it.
 LAST_OUTPUT = "summary.json"
 _NEW_PREFIX = ".borderwatch-new-"
@@ -64,7 +65,7 @@ class OutputFolder:
             os.close(self._lock)  # closing releases the lock
             self._lock = None
 
-    def mark_incomplete(self) -> None:
+    def mark_unfinished(self) -> None:
         """Say in the folder that a scan started and has not finished."""
         now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
         text = (
@@ -75,7 +76,7 @@ class OutputFolder:
             "describe the inputs now. Without summary.json they are not a whole set.\n"
             "A scan that finishes removes this file; run the scan again.\n"
         )
-        _write_replacing(self.path / INCOMPLETE_FILE, text.encode())
+        _write_replacing(self.path / UNFINISHED_FILE, text.encode())
 
     def replace_outputs(self, outputs: Sequence[tuple[str, bytes]]) -> list[Path]:
         """Write `outputs` (file name, content) and swap them in together."""
@@ -102,7 +103,7 @@ class OutputFolder:
                         self.stops.reached("outputs-half-swapped")
                 _sync_folder(self.path)
                 self.stops.reached("outputs-swapped")
-                (self.path / INCOMPLETE_FILE).unlink(missing_ok=True)
+                (self.path / UNFINISHED_FILE).unlink(missing_ok=True)
                 _sync_folder(self.path)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
