@@ -9,6 +9,7 @@ no fewer.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -42,6 +43,19 @@ def _scan_args(folder: Path, out: Path) -> list[str]:
     return args
 
 
+SNAPSHOT = "findings.snapshot.json"
+UPDATE = "BORDERWATCH_UPDATE_SNAPSHOTS"
+
+
+def _normalised(path: Path, folder: Path, out: Path) -> str:
+    """The file's text with the machine's own paths replaced by placeholders."""
+    return path.read_text().replace(str(folder), "<CASE>").replace(str(out), "<OUT>")
+
+
+def _snapshot(folder: Path) -> str:
+    return (folder / SNAPSHOT).read_text()
+
+
 def _comparable(finding: dict) -> dict:
     row = {k: finding[k] for k in ("rule", "resource", "principal", "country", "status", "count")}
     if finding["exception"]:
@@ -66,10 +80,18 @@ def test_golden_case(name: str, tmp_path: Path) -> None:
         + [str(a).replace("{REAL}", str(REAL)) for a in case.get("args") or []],
     )
     assert result.exit_code == case["exit_code"], result.output
+    if os.environ.get(UPDATE) == "1":
+        (folder / SNAPSHOT).write_text(_normalised(out / "findings.json", folder, out))
     findings = json.loads((out / "findings.json").read_text())
     got = sorted((_comparable(f) for f in findings), key=_key)
     expected = sorted(json.loads((folder / "expected.json").read_text()), key=_key)
     assert got == expected
+    # The whole findings.json, byte for byte, as it was when the snapshot was taken:
+    # moving code between rooms must not change one byte of what a scan reports.
+    assert _normalised(out / "findings.json", folder, out) == _snapshot(folder), (
+        f"findings.json of case {name} differs from {folder.name}/{SNAPSHOT}; if the change "
+        f"is intended, rewrite the snapshot with {UPDATE}=1"
+    )
     # Every finding explains itself and carries its provenance.
     for finding in findings:
         assert finding["id"].startswith("BW-")
