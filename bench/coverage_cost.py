@@ -1,7 +1,7 @@
 """What counting coverage while reading costs, next to building the access digest.
 
 Every batch a digester digests is also counted per (source, provider, account, region,
-day) and per protected store named (engine/coverage.py). This prints the time of both
+day) and per protected store named (ingest/coverage.py). This prints the time of both
 on the same batches of demo CloudTrail events, and their ratio, measured in one run.
 
     .venv/bin/python bench/coverage_cost.py --events 300000
@@ -20,11 +20,11 @@ import pyarrow as pa
 
 from borderwatch.demo.company import PROTECTED_STORES, STORES
 from borderwatch.demo.run import write_inputs
-from borderwatch.engine.coverage import coverage_rows
-from borderwatch.engine.digest import ProtectedKeys, access_rows
-from borderwatch.engine.events import DIGEST_EVENTS
+from borderwatch.ingest.coverage import coverage_rows
+from borderwatch.ingest.digest import ProtectedKeys, access_rows
+from borderwatch.ingest.events import DIGEST_EVENTS
+from borderwatch.ingest.expansion import expand_inputs
 from borderwatch.sources.cloudtrail import CloudTrailSource
-from borderwatch.sources.inputs import expand_inputs
 
 
 def _events(count: int) -> tuple[pa.Table, float]:

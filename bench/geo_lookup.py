@@ -18,9 +18,9 @@ import maxminddb
 import numpy as np
 import pyarrow as pa
 
-from borderwatch.geo import SourceSpec, compile_source, lookup
-from borderwatch.geo.sources import CompiledSource
-from borderwatch.geo.table import search_128
+from borderwatch.enrich.geo import SourceSpec, compile_source, lookup
+from borderwatch.enrich.geo.sources import CompiledSource
+from borderwatch.enrich.geo.table import search_128
 from borderwatch.inventory.locations import LocationRegistry
 
 DEFAULT_DB = (

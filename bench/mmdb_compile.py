@@ -17,8 +17,8 @@ from pathlib import Path
 
 import maxminddb
 
-from borderwatch.geo.mmdb import _record, read_mmdb
-from borderwatch.geo.table import Interval
+from borderwatch.enrich.geo.mmdb import _record, read_mmdb
+from borderwatch.enrich.geo.table import Interval
 
 DEFAULT_DB = (
     Path(__file__).resolve().parents[2]

@@ -119,7 +119,7 @@ def generate(root: Path, events: int, seed: int = 7) -> Path:
 
 
 def event_paths(target: Path, form: str) -> list[Path]:
-    from borderwatch.sources.inputs import expand_inputs
+    from borderwatch.ingest.expansion import expand_inputs
 
     return [f.path for f in expand_inputs([target / form])]
 

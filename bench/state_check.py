@@ -1,4 +1,4 @@
-"""What checking the incremental state at start costs (engine/state.py, open_state).
+"""What checking the incremental state at start costs (ingest/state.py, open_state).
 
 A damaged state.duckdb must be refused when the scan opens it, not halfway through, so
 open_state reads every stored table once (DuckDB checks each block it reads). This
@@ -19,8 +19,8 @@ from pathlib import Path
 
 import duckdb
 
-from borderwatch.engine.duckdb_engine import DuckDBEngine
-from borderwatch.engine.state import open_state
+from borderwatch.evaluate.duckdb_engine import DuckDBEngine
+from borderwatch.ingest.state import open_state
 
 # A digest row much like a real one: store, principal, caller, day, counts, samples.
 _FILL = """

@@ -12,8 +12,8 @@ from typing import Any
 
 import pyarrow as pa
 
-from borderwatch.engine.digest import ProtectedKeys
-from borderwatch.engine.duckdb_engine import DuckDBEngine
+from borderwatch.evaluate.duckdb_engine import DuckDBEngine
+from borderwatch.ingest.digest import ProtectedKeys
 
 MERGED = """
     SELECT store_id, principal, any_value(principal_aliases), caller, day, provider, region,

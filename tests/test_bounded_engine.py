@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from borderwatch import api
-from borderwatch.engine import duckdb_engine, events
+from borderwatch.evaluate import duckdb_engine
+from borderwatch.ingest import events
 
 CASE = Path(__file__).parent / "cases" / "access-jurisdiction"
 

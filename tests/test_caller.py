@@ -6,7 +6,7 @@ import pyarrow as pa
 from hypothesis import given
 from hypothesis import strategies as st
 
-from borderwatch.jurisdiction import caller as c
+from borderwatch.enrich import caller as c
 
 
 def _classify(values: list[str | None]) -> list[dict]:

@@ -13,10 +13,10 @@ import pytest
 from click.testing import CliRunner
 
 from borderwatch.cli import main
-from borderwatch.engine.coverage import COVERAGE_SCHEMA, coverage_rows, merge_coverage
-from borderwatch.engine.digest import ProtectedKeys
-from borderwatch.engine.duckdb_engine import DuckDBEngine
-from borderwatch.engine.events import load_events
+from borderwatch.evaluate.duckdb_engine import DuckDBEngine
+from borderwatch.ingest.coverage import COVERAGE_SCHEMA, coverage_rows, merge_coverage
+from borderwatch.ingest.digest import ProtectedKeys
+from borderwatch.ingest.events import load_events
 from borderwatch.model.events import EVENT_SCHEMA
 from borderwatch.model.findings import Finding, Severity, Status
 from borderwatch.model.scan import ScanResult
@@ -325,7 +325,7 @@ def _merged_coverage(root: Path, workers: int) -> list[tuple[Any, ...]]:
 def test_workers_gather_the_same_coverage_as_a_serial_read(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from borderwatch.engine import events as loading
+    from borderwatch.ingest import events as loading
 
     monkeypatch.setattr(loading, "TASK_FILES", 3)  # several tasks, each its own counts
     root = _coverage_tree(tmp_path / "logs")

@@ -2,7 +2,7 @@
 folder, a damaged state file, temporary folders of killed scans, output permissions.
 
 The kill tests run the real command line in a subprocess, stop it at a named step
-(BORDERWATCH_TEST_STOP_AT, engine/steps.py), kill it with SIGKILL and run it again.
+(BORDERWATCH_TEST_STOP_AT, runtime/steps.py), kill it with SIGKILL and run it again.
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ from click.testing import CliRunner
 from rich.console import Console
 
 from borderwatch.cli import _guard, main
-from borderwatch.engine.leftovers import make_temp_dir, remove_stale_temp_dirs
-from borderwatch.engine.steps import ENVIRONMENT_VARIABLE, STEPS
 from borderwatch.report.outfolder import UNFINISHED_FILE
+from borderwatch.runtime.leftovers import make_temp_dir, remove_stale_temp_dirs
+from borderwatch.runtime.steps import ENVIRONMENT_VARIABLE, STEPS
 from policykit import us_data_policy
 
 POLICY = us_data_policy("crash-safety")
@@ -32,7 +32,7 @@ INVENTORY = "store_id,provider,region,service,data_classes,records,copy_of\n"
 INVENTORY += "user-media,aws,us-east-1,s3,us_user_data,10,\n"
 # Callers: one in the US, one in China (a prohibited jurisdiction), one unlisted.
 CALLERS = (("alice", "3.5.140.2"), ("mallory", "36.110.0.1"), ("bob", "8.8.8.8"))
-# Enough files for the scan to read them with worker processes (engine/events.py).
+# Enough files for the scan to read them with worker processes (ingest/events.py).
 LATER_FILES = 260
 OUTPUTS = ("findings.json", "summary.json", "quarantine.jsonl", "report.html", "findings.sarif")
 

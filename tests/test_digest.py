@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from borderwatch.engine.digest import (
+from borderwatch.ingest.digest import (
     DIGEST_SCHEMA,
     ProtectedKeys,
     _list_key,

@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from borderwatch.commands.geo import geo
-from borderwatch.geo import SourceSpec, load_source, lookup, lookup_all, parse_addresses
-from borderwatch.geo.sources import IptoccSource
+from borderwatch.enrich.geo import SourceSpec, load_source, lookup, lookup_all, parse_addresses
+from borderwatch.enrich.geo.sources import IptoccSource
 
 REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
 COUNTRY_DB = REAL / "maxmind-test-db" / "test-data" / "GeoIP2-Country-Test.mmdb"
@@ -144,7 +144,7 @@ def test_cli_broken_database_exits_2(tmp_path: Path) -> None:
 def test_long_columns_are_parsed_in_slices_with_the_same_result() -> None:
     import random
 
-    from borderwatch.geo.addresses import _SLICE_ROWS
+    from borderwatch.enrich.geo.addresses import _SLICE_ROWS
 
     rng = random.Random(5)
     values: list[str | None] = []

@@ -9,9 +9,9 @@ from pathlib import Path
 import maxminddb
 import pytest
 
+from borderwatch.enrich.geo import SourceSpec, compile_source, lookup
+from borderwatch.enrich.geo.sources import CompiledSource
 from borderwatch.errors import InputError
-from borderwatch.geo import SourceSpec, compile_source, lookup
-from borderwatch.geo.sources import CompiledSource
 
 REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
 TEST_DATA = REAL / "maxmind-test-db" / "test-data"

@@ -10,9 +10,9 @@ from pathlib import Path
 import iptocc
 import pytest
 
+from borderwatch.enrich.geo import SourceSpec, compile_source, lookup
+from borderwatch.enrich.geo.sources import CompiledSource
 from borderwatch.errors import InputError
-from borderwatch.geo import SourceSpec, compile_source, lookup
-from borderwatch.geo.sources import CompiledSource
 
 REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
 RIR = REAL / "rir-delegated" / "rir-mirror"

@@ -137,7 +137,7 @@ def test_a_changed_old_file_is_reported_not_recounted(tmp_path: Path, reads: lis
 def test_a_touched_unchanged_file_is_hashed_once_not_every_day(
     tmp_path: Path, reads: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from borderwatch.engine import state
+    from borderwatch.ingest import state
 
     _company(tmp_path)
     (tmp_path / "logs").mkdir()
@@ -352,7 +352,7 @@ def test_a_full_disk_while_reading_exits_2_and_says_where(
 ) -> None:
     """A worker that cannot write its spill file stops the scan with a message and a
     hint, not a traceback."""
-    from borderwatch.engine import events as loading
+    from borderwatch.ingest import events as loading
 
     _company(tmp_path)
     (tmp_path / "logs").mkdir()

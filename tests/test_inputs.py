@@ -10,14 +10,8 @@ from pathlib import Path
 import pytest
 import zstandard
 
-from borderwatch.sources.inputs import (
-    CorruptInputError,
-    InputFile,
-    expand_inputs,
-    head_bytes,
-    iter_lines,
-    read_all,
-)
+from borderwatch.ingest.expansion import InputFile, expand_inputs
+from borderwatch.sources.inputs import CorruptInputError, head_bytes, iter_lines, read_all
 
 LINES = [f'{{"n": {i}}}'.encode() for i in range(5000)]
 PAYLOAD = b"\n".join(LINES)
@@ -109,8 +103,8 @@ def _written(folder: Path, contents: dict[str, bytes]) -> list[InputFile]:
 
 
 def _names_hashed_by(monkeypatch: pytest.MonkeyPatch, function: str) -> list[str]:
-    """The names of the files borderwatch.sources.inputs.<function> hashes from now on."""
-    from borderwatch.sources import inputs
+    """The names of the files borderwatch.ingest.copies.<function> hashes from now on."""
+    from borderwatch.ingest import copies as inputs
 
     names: list[str] = []
     original = getattr(inputs, function)
@@ -126,7 +120,7 @@ def _names_hashed_by(monkeypatch: pytest.MonkeyPatch, function: str) -> list[str
 def test_content_copies_hashes_only_files_of_equal_size(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from borderwatch.sources import inputs
+    from borderwatch.ingest import copies as inputs
 
     names = {
         "a.json": b'{"x": 1}',
@@ -154,7 +148,7 @@ def test_a_gzip_file_and_a_plain_file_with_the_same_content_are_copies(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Logs beside the same logs unpacked count once; gzip trailers pick the candidates."""
-    from borderwatch.sources import inputs
+    from borderwatch.ingest import copies as inputs
 
     content = b'{"x": 1}\n' * 100
     other = b'{"x": 2}\n' * 100  # the same size unpacked, other content

@@ -9,8 +9,8 @@ import pytest
 from borderwatch.errors import InputError
 from borderwatch.inventory.graph import resolve_copies
 from borderwatch.inventory.stores import read_inventory
-from borderwatch.jurisdiction.identities import read_identities
 from borderwatch.model.inventory import Store
+from borderwatch.tables.identities import read_identities
 
 
 def test_csv_inventory_with_bad_rows(tmp_path: Path) -> None:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from borderwatch.jurisdiction.covered import covered_status
-from borderwatch.jurisdiction.identities import read_identities
-from borderwatch.jurisdiction.people import read_entities, read_travel
+from borderwatch.enrich.covered import covered_status
 from borderwatch.model.inventory import Identity
 from borderwatch.model.people import Entity, Owner
+from borderwatch.tables.identities import read_identities
+from borderwatch.tables.people import read_entities, read_travel
 
 CONCERN = {"CN", "HK", "MO", "CU", "IR", "KP", "RU", "VE"}
 

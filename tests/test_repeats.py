@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from borderwatch.engine.duckdb_engine import DuckDBEngine
-from borderwatch.engine.repeats import (
+from borderwatch.evaluate.duckdb_engine import DuckDBEngine
+from borderwatch.ingest.repeats import (
     SAMPLE_SCHEMA,
     TABLE,
     Repeats,

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from borderwatch.geo import SourceSpec, load_sources
+from borderwatch.enrich.geo import SourceSpec, load_sources
+from borderwatch.enrich.signals import caller_signals, egress_source
 from borderwatch.inventory.locations import LocationRegistry
-from borderwatch.jurisdiction.signals import caller_signals, egress_source
 from borderwatch.model.policy import EgressRange
 
 REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "real"

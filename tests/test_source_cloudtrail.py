@@ -12,11 +12,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from borderwatch.ingest.expansion import expand_inputs
 from borderwatch.model.events import QuarantinedRecord
 from borderwatch.sources.base import SourceBatch
 from borderwatch.sources.cloudtrail import CloudTrailSource
 from borderwatch.sources.cloudtrail_record import normalise, resource_keys
-from borderwatch.sources.inputs import expand_inputs, head_bytes
+from borderwatch.sources.inputs import head_bytes
 from borderwatch.sources.record import RecordError
 
 REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "real"

@@ -23,13 +23,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from borderwatch.demo.traffic import generate, to_record
-from borderwatch.engine.digest import ProtectedKeys
-from borderwatch.engine.duckdb_engine import DuckDBEngine
-from borderwatch.engine.events import EventLoad, load_events
+from borderwatch.evaluate.duckdb_engine import DuckDBEngine
+from borderwatch.ingest.digest import ProtectedKeys
+from borderwatch.ingest.events import EventLoad, load_events
+from borderwatch.ingest.expansion import expand_inputs
 from borderwatch.registry import load_plugins
 from borderwatch.sources.base import SourceBatch
 from borderwatch.sources.cloudtrail import CloudTrailSource
-from borderwatch.sources.inputs import expand_inputs, head_bytes
+from borderwatch.sources.inputs import head_bytes
 from digestkit import MERGED, groups_at_once
 
 REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
@@ -226,7 +227,7 @@ def _keys_for(events: pa.Table) -> ProtectedKeys:
 
 
 def test_parallel_loading_equals_serial(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from borderwatch.engine import events as loading
+    from borderwatch.ingest import events as loading
 
     monkeypatch.setattr(loading, "TASK_FILES", 3)  # several tasks, each merged in a worker
     root = _tree(tmp_path / "logs")
@@ -247,7 +248,7 @@ def test_parallel_loading_equals_serial(tmp_path: Path, monkeypatch: pytest.Monk
     for summary in serial.inputs:
         assert summary.records_read == summary.accepted + summary.quarantined
     assert any(q.input_path.endswith("broken.json") for q in serial.quarantined)
-    # The sample of event ids (engine/repeats.py) travels back from the workers whole.
+    # The sample of event ids (ingest/repeats.py) travels back from the workers whole.
     expected = sorted(
         (event_id, path)
         for event_id, path in zip(
@@ -265,7 +266,7 @@ def test_digests_handed_over_through_spill_files_equal_serial(
 ) -> None:
     """Workers that hand over merged digests while reading (through spill files the
     main process reads back and deletes) give the same groups as a serial read."""
-    from borderwatch.engine import events as loading
+    from borderwatch.ingest import events as loading
 
     root = _tree(tmp_path / "logs")
     events = _all_events(root)
@@ -297,8 +298,8 @@ def test_exact_repeats_count_each_event_once_read_in_parallel_or_not(
 ) -> None:
     """With exact=True every access row reaches the engine unmerged, and count_once
     leaves one per (event, store): files read twice give the groups of reading them once."""
-    from borderwatch.engine import events as loading
-    from borderwatch.engine.repeats import count_once, find_repeats
+    from borderwatch.ingest import events as loading
+    from borderwatch.ingest.repeats import count_once, find_repeats
 
     monkeypatch.setattr(loading, "TASK_FILES", 3)
     # Workers spill sampled ids as soon as 100 have gathered (every id is sampled here).
@@ -438,7 +439,7 @@ def test_one_odd_arn_per_record_gives_the_keys_of_the_forgiving_path(
 
 
 def test_user_registered_sources_are_read_serially(tmp_path: Path) -> None:
-    from borderwatch.engine import events
+    from borderwatch.ingest import events
 
     registry = load_plugins()
     files = expand_inputs([_tree(tmp_path / "logs")])

@@ -16,11 +16,11 @@ from click.testing import CliRunner
 
 from borderwatch.api import new_context, scan
 from borderwatch.cli import main
-from borderwatch.engine.pipeline import ScanContext
-from borderwatch.geo import SourceSpec, load_sources, lookup_all
-from borderwatch.geo.table import Interval, Record, flatten, underlay
+from borderwatch.enrich.geo import SourceSpec, load_sources, lookup_all
+from borderwatch.enrich.geo.table import Interval, Record, flatten, underlay
+from borderwatch.enrich.signals import caller_signals
 from borderwatch.inventory.locations import LocationRegistry
-from borderwatch.jurisdiction.signals import caller_signals
+from borderwatch.pipeline import ScanContext
 
 REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
 RANGES = REAL / "cloud-ip-ranges"
@@ -195,7 +195,7 @@ def test_every_regional_prefix_of_the_provider_files_resolves_to_a_country(
     come back with a country (figures printed; docs/geo.md quotes them)."""
     import ipaddress
 
-    from borderwatch.geo.providers import FORMATS
+    from borderwatch.enrich.geo.providers import FORMATS
 
     doc = json.loads((RANGES / name).read_text(encoding="utf-8"))
     entries = [

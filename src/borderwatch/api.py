@@ -15,19 +15,19 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from borderwatch.engine.events import ProgressCallback
-from borderwatch.engine.pipeline import ScanContext, ScanRequest, run_scan
-from borderwatch.engine.state import STATE_FILE
-from borderwatch.engine.steps import StepStop
+from borderwatch.enrich.geo import KINDS, SourceSpec
 from borderwatch.errors import UsageError
-from borderwatch.geo import KINDS, SourceSpec
+from borderwatch.ingest.events import ProgressCallback
+from borderwatch.ingest.state import STATE_FILE
 from borderwatch.inventory.locations import LocationRegistry
 from borderwatch.model.findings import Severity
 from borderwatch.model.policy import Policy
 from borderwatch.model.scan import ScanResult
+from borderwatch.pipeline import ScanContext, ScanRequest, run_scan
 from borderwatch.policy import load_policy as _load_policy
 from borderwatch.registry import Registry, load_plugins
 from borderwatch.report.outfolder import OutputFolder
+from borderwatch.runtime.steps import StepStop
 
 __all__ = [
     "add_mapping",
@@ -47,7 +47,7 @@ def new_context(progress: ProgressCallback | None = None) -> ScanContext:
         registry=load_plugins(),
         locations=LocationRegistry.load_builtin(),
         progress=progress,
-        stops=StepStop.from_environment(),  # test-only (engine/steps.py); unset: none
+        stops=StepStop.from_environment(),  # test-only (runtime/steps.py); unset: none
     )
 
 

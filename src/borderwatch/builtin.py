@@ -7,7 +7,7 @@ from borderwatch.registry import Registry
 
 def register(registry: Registry) -> None:
     """Entry point `borderwatch.plugins:builtin`: sources, rules and reporters."""
-    from borderwatch.engine.duckdb_engine import DuckDBEngine
+    from borderwatch.evaluate.duckdb_engine import DuckDBEngine
     from borderwatch.report.html import HtmlReporter
     from borderwatch.report.jsonfiles import (
         FindingsJsonReporter,

@@ -23,9 +23,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from borderwatch import __version__, api
-from borderwatch.engine.events import ProgressCallback
 from borderwatch.errors import BorderwatchError, InputError, system_refusal
 from borderwatch.evidence.lookalike import EVIDENCE_KEY as LOOKALIKE_KEY
+from borderwatch.ingest.events import ProgressCallback
 from borderwatch.model.findings import Severity
 from borderwatch.model.scan import ScanResult
 from borderwatch.report.terminal import safe_line

@@ -14,11 +14,11 @@ import pyarrow as pa
 from rich.console import Console
 from rich.table import Table
 
+from borderwatch.enrich.geo import SourceSpec, load_sources, lookup_all
+from borderwatch.enrich.geo.sources import CompiledSource, GeoSource, IptoccSource
+from borderwatch.enrich.signals import caller_signals
 from borderwatch.errors import BorderwatchError, InputError, system_refusal
-from borderwatch.geo import SourceSpec, load_sources, lookup_all
-from borderwatch.geo.sources import CompiledSource, GeoSource, IptoccSource
 from borderwatch.inventory.locations import LocationRegistry
-from borderwatch.jurisdiction.signals import caller_signals
 from borderwatch.report.terminal import error_lines, safe_line
 
 EXIT_INPUT = 2

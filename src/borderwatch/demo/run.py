@@ -14,7 +14,7 @@ import msgspec
 from borderwatch import api
 from borderwatch.demo import company as co
 from borderwatch.demo.traffic import Access, generate, to_record
-from borderwatch.engine.events import ProgressCallback
+from borderwatch.ingest.events import ProgressCallback
 from borderwatch.model.scan import ScanResult
 
 

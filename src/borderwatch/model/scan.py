@@ -110,7 +110,7 @@ class StoreCoverage:
 
 @dataclass(frozen=True)
 class Coverage:
-    """What the logs of the scan window cover (engine/coverage.py); the coverage rules
+    """What the logs of the scan window cover (ingest/coverage.py); the coverage rules
     judge it, the report shows it."""
 
     first_day: str | None = None  # the window, ISO dates (None: no events)

@@ -44,7 +44,7 @@ class SummaryJsonReporter:
                 "fail_on": result.fail_on.value,
                 "failing_findings": len(result.failing()),
                 # What the verdict rests on: the window, days with logs per place, and
-                # which sources reached each protected store (engine/coverage.py).
+                # which sources reached each protected store (ingest/coverage.py).
                 "coverage": {
                     "complete": not result.coverage_gaps(),
                     "open_findings": len(result.coverage_gaps()),

@@ -30,8 +30,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 
-from borderwatch.engine.steps import StepStop
 from borderwatch.errors import UsageError
+from borderwatch.runtime.steps import StepStop
 
 LOCK_FILE = ".borderwatch.lock"
 # Not "INCOMPLETE": that is a verdict (coverage not complete), this a scan that stopped.

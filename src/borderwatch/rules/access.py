@@ -9,7 +9,7 @@ from borderwatch.model.findings import Severity
 from borderwatch.rules.base import Rule
 
 # Rules read `protected_access`: one row per group of accesses sharing every signal
-# (rules/views.py), with `events` counted and `sample_event_ids`/`actions` kept per group.
+# (evaluate/views.py), with `events` counted and `sample_event_ids`/`actions` kept per group.
 # {span:...}, {samples:...} and {flat:x} below are shared snippets (see _expand).
 _PROHIBITED_SQL = """
 WITH signals AS (

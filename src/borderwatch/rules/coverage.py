@@ -1,6 +1,6 @@
 """Coverage rules: what the scan could not see. A PASS needs none of them open.
 
-They read `coverage_parts` (engine/coverage.py): events per (source format, provider,
+They read `coverage_parts` (ingest/coverage.py): events per (source format, provider,
 account, region, day), and per protected store the events naming it. The scan window
 is the first to the last day with events, or the days asked for (`--from`/`--to`).
 Their severity comes from the policy (`coverage:`, one-row table `coverage_policy`); a

@@ -12,7 +12,7 @@ import pyarrow as pa
 
 from borderwatch.model.events import EVENT_SCHEMA, QuarantinedRecord, excerpt_of
 from borderwatch.sources.base import SourceBatch
-from borderwatch.sources.expansion import display_name
+from borderwatch.sources.names import display_name
 
 # Columns a reader fills; the builder adds source_format, input_path and input_record.
 READER_COLUMNS: tuple[str, ...] = tuple(

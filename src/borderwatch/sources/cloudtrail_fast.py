@@ -35,7 +35,6 @@ from borderwatch.sources.cloudtrail_record import (
     principal_of,
     resource_keys,
 )
-from borderwatch.sources.expansion import display_name
 from borderwatch.sources.inputs import (
     CorruptInputError,
     LongLine,
@@ -49,6 +48,7 @@ from borderwatch.sources.inputs import (
     too_long,
 )
 from borderwatch.sources.jsondoc import add_record
+from borderwatch.sources.names import display_name
 from borderwatch.sources.record import RecordError, text
 
 # RecursionError: msgspec follows about 1,000 levels of nesting (even in skipped fields).

@@ -1,1 +1,0 @@
-"""Engines run rule SQL over the canonical tables. DuckDB is the embedded default."""

@@ -1,0 +1,2 @@
+"""Enrich: where each caller was (IP data, provider ranges, anonymisers), who the
+person was, and whether they are a covered person."""

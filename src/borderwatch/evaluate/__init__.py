@@ -1,0 +1,1 @@
+"""Evaluate: the engine that holds the tables, the shared views, and rules run over them."""

@@ -1,1 +1,0 @@
-"""Where was the caller: IP classification and country, identities, covered persons."""

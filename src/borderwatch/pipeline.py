@@ -1,0 +1,238 @@
+"""One scan, left to right: ingest, enrich, evaluate, evidence.
+
+Each step is a stage's room (ingest/, enrich/, evaluate/, evidence/); this module only
+orders them. Nothing flows backwards: rules read the loaded tables, reporters read the
+ScanResult.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from borderwatch import __version__
+from borderwatch.enrich.callers import load_callers
+from borderwatch.enrich.covered import covered_status
+from borderwatch.enrich.geo import SourceSpec, load_sources
+from borderwatch.enrich.signals import ip_country_precedence, signal_versions
+from borderwatch.evaluate import tables
+from borderwatch.evaluate.duckdb_engine import DuckDBEngine
+from borderwatch.evaluate.reference import (
+    coverage_policy,
+    load_reference_tables,
+    protected_keys,
+)
+from borderwatch.evaluate.summaries import access_by_country, residency_rows, scalar
+from borderwatch.evaluate.views import ACCESS_GROUPS, VIEWS
+from borderwatch.evidence.exceptions import apply_exceptions
+from borderwatch.evidence.findings import finding, finding_order
+from borderwatch.evidence.lookalike import mark_lookalike_principals
+from borderwatch.ingest.coverage import coverage_of
+from borderwatch.ingest.events import TABLE as ACCESS_TABLE
+from borderwatch.ingest.events import ProgressCallback, skipped_note, skipped_summaries
+from borderwatch.ingest.expansion import Expansion, expand_all
+from borderwatch.ingest.load import load_inputs
+from borderwatch.ingest.reference import classified, read_reference, read_snapshots, read_stores
+from borderwatch.ingest.state import open_state
+from borderwatch.inventory.history import inventory_history
+from borderwatch.inventory.locations import LocationRegistry
+from borderwatch.inventory.placement import resolve_stores
+from borderwatch.inventory.stores import UnreadableStore
+from borderwatch.model.events import QuarantinedRecord
+from borderwatch.model.findings import Finding, Severity
+from borderwatch.model.policy import Policy
+from borderwatch.model.scan import COVERAGE_FAMILY, InputSummary, ScanResult
+from borderwatch.registry import Registry
+from borderwatch.rules.base import Rule
+from borderwatch.runtime.leftovers import remove_stale_temp_dirs
+from borderwatch.runtime.steps import StepStop
+from borderwatch.tables.identities import read_identities
+from borderwatch.tables.people import read_entities, read_travel
+
+
+@dataclass(frozen=True)
+class ScanRequest:
+    """The inputs of one scan. Paths are files, directories or globs."""
+
+    policy: Policy
+    inventory: Sequence[Path] = ()
+    # Earlier inventories (snapshots), for changes and migration progress.
+    previous_inventory: Sequence[Path] = ()
+    identities: Sequence[Path] = ()
+    entities: Sequence[Path] = ()
+    travel: Sequence[Path] = ()
+    events: Sequence[str | Path] = ()
+    fail_on: Severity = Severity.HIGH
+    # The day exceptions are judged on; fixed in tests so expiry is reproducible.
+    as_of: dt.date | None = None
+    event_format: str | None = None
+    # IP data beyond the embedded default, in precedence order (borderwatch.enrich.geo).
+    ip_data: Sequence[SourceSpec] = ()
+    database: str = ":memory:"
+    # Incremental scans: the DuckDB file that keeps what earlier scans read (None: off).
+    state_path: Path | None = None
+    # Count an event read more than once (same event id) once: every access's id is kept
+    # (full scans only; ingest/repeats.py).
+    exact_repeats: bool = False
+    # Judge what the logs cover (rules/coverage.py); off for checks that read no logs by
+    # design, such as a Terraform plan check.
+    coverage: bool = True
+    # The days coverage is judged over (inclusive); None: the first or last day with events.
+    window_from: dt.date | None = None
+    window_to: dt.date | None = None
+    # Glob patterns of files in the event inputs to skip, and the output folder (never
+    # read as input even inside an events folder).
+    exclude: Sequence[str] = ()
+    out: Path | None = None
+
+
+@dataclass
+class ScanContext:
+    """Everything a scan needs besides its inputs: plug-ins, reference data, progress."""
+
+    registry: Registry
+    locations: LocationRegistry
+    progress: ProgressCallback | None = None
+    data_versions: dict[str, str] = field(default_factory=dict)
+    # Where compiled IP data is cached (None: BORDERWATCH_CACHE_DIR or ~/.cache).
+    cache_dir: Path | None = None
+    # Test-only: a step at which the process stops itself (runtime/steps.py).
+    stops: StepStop = field(default_factory=StepStop)
+
+
+def run_scan(request: ScanRequest, ctx: ScanContext) -> ScanResult:
+    """Run every rule over the inputs and return the explained result."""
+    started = _now()
+    remove_stale_temp_dirs()  # of scans killed before they could remove them
+    as_of = request.as_of or dt.datetime.now(dt.UTC).date()
+    expansion = (
+        expand_all(list(request.events), exclude=request.exclude, out=request.out)
+        if request.events
+        else Expansion()
+    )
+    files = expansion.files
+    engine = _engine_for(request)
+    try:
+        inputs: list[InputSummary] = []
+        quarantined: list[QuarantinedRecord] = []
+        unreadable: list[UnreadableStore] = []
+        stores = classified(
+            read_stores(request.inventory, inputs, quarantined, unreadable, request.policy),
+            request.policy,
+        )
+        identities = read_reference(request.identities, read_identities, inputs, quarantined)
+        entities = read_reference(request.entities, read_entities, inputs, quarantined)
+        trips = read_reference(request.travel, read_travel, inputs, quarantined)
+        coverage = covered_status(entities, identities, _covered_countries(request.policy))
+        resolved = resolve_stores(stores, ctx.locations)
+        history = inventory_history(
+            resolved,
+            read_snapshots(request.previous_inventory, request.policy, inputs, quarantined),
+            request.policy,
+            ctx.locations,
+            as_of,
+        )
+        load_reference_tables(engine, request.policy, resolved, ctx.locations)
+        engine.create_table("inventory_changes", tables.changes_table(history.changes))
+        engine.create_table("legacy_holdings", tables.legacy_table(history.holdings, as_of))
+        engine.create_table("identities", tables.identity_table(identities, coverage.identities))
+        engine.create_table("travel", tables.travel_table(trips))
+        engine.create_table(
+            "unreadable_stores",
+            tables.unreadable_table(unreadable, request.policy.store_classes),
+        )
+        load = load_inputs(
+            engine,
+            files,
+            protected_keys(engine),
+            ctx.registry.sources,
+            state_path=request.state_path,
+            event_format=request.event_format,
+            exact_repeats=request.exact_repeats,
+            progress=ctx.progress,
+            stops=ctx.stops,
+        )
+        inputs.extend(load.inputs)
+        inputs.extend(skipped_summaries(expansion.skipped))
+        load.notes.extend(skipped_note(inputs))
+        quarantined.extend(load.quarantined)
+        geo_sources = load_sources(request.ip_data, cache_dir=ctx.cache_dir)
+        load_callers(engine, geo_sources, ctx.locations, request.policy)
+        for statement in VIEWS:
+            engine.execute(statement)
+            if statement is ACCESS_GROUPS and request.state_path is None:
+                # Merged into access_groups, the pieces take memory the next views need;
+                # an incremental scan keeps them (they are its state).
+                engine.execute(f"DROP TABLE {ACCESS_TABLE}")
+        versions = {
+            "borderwatch": __version__,
+            "policy": f"{request.policy.name} {request.policy.version} "
+            f"sha256:{request.policy.sha256[:12]}",
+            "locations": ctx.locations.version,
+            "ip_country": ip_country_precedence(geo_sources),
+            **signal_versions(geo_sources),
+            **ctx.data_versions,
+        }
+        engine.create_table(
+            "coverage_policy",
+            coverage_policy(request.policy, request.window_from, request.window_to),
+        )
+        rules = [
+            rule
+            for rule in ctx.registry.rules
+            if request.coverage or not rule.id.startswith(COVERAGE_FAMILY)
+        ]
+        findings = [found for rule in rules for found in _evaluate(engine, rule, versions)]
+        findings = apply_exceptions(findings, request.policy.exceptions, as_of)
+        findings = mark_lookalike_principals(findings)
+        findings.sort(key=finding_order)
+        return ScanResult(
+            policy_name=request.policy.name,
+            policy_version=request.policy.version,
+            policy_sha256=request.policy.sha256,
+            started_at=started,
+            finished_at=_now(),
+            fail_on=request.fail_on,
+            findings=tuple(findings),
+            inputs=tuple(inputs),
+            residency=tuple(residency_rows(engine, resolved)),
+            access_by_country=tuple(access_by_country(engine)),
+            quarantined=tuple(quarantined),
+            data_versions=versions,
+            events_total=sum(i.accepted for i in inputs if i.kind == "events"),
+            warnings=tuple(load.warnings),
+            notes=tuple(load.notes),
+            protected_accesses=scalar(
+                engine, "SELECT coalesce(sum(events), 0) FROM protected_access"
+            ),
+            changes=tuple(history.changes),
+            legacy=tuple(history.progress),
+            coverage=coverage_of(engine),
+        )
+    finally:
+        engine.close()
+
+
+def _engine_for(request: ScanRequest) -> DuckDBEngine:
+    """The state file for incremental scans, else the requested database (memory).
+
+    Large inputs get a memory limit when they are loaded (events.load_events).
+    """
+    if request.state_path is not None:
+        return open_state(request.state_path)
+    return DuckDBEngine(request.database)
+
+
+def _covered_countries(policy: Policy) -> set[str]:
+    return {c for dc in policy.protected_classes() for c in dc.access.covered_person_countries}
+
+
+def _evaluate(engine: DuckDBEngine, rule: Rule, versions: dict[str, str]) -> list[Finding]:
+    rows = engine.query(rule.sql).to_pylist()
+    return [finding(rule, row, versions) for row in rows]
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")

@@ -1,0 +1,2 @@
+"""Process-level plumbing every stage shares: temporary folders, test stop points,
+tuning options."""
