@@ -11,40 +11,91 @@ from __future__ import annotations
 import datetime as dt
 import os
 import tempfile
-from collections.abc import Sequence
-from dataclasses import replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from borderwatch.enrich.geo import KINDS, SourceSpec
-from borderwatch.errors import UsageError
+import pyarrow as pa
+
+from borderwatch.builtin import register as register_builtins
+from borderwatch.collect.exports.azure_arm import read_arm
+from borderwatch.collect.exports.common import (
+    ClassesMap,
+    ExportResult,
+    dedupe,
+    relink,
+    write_inventory,
+)
+from borderwatch.collect.exports.gcp_cai import read_cai
+from borderwatch.collect.exports.oci_search import read_oci
+from borderwatch.collect.exports.terraform import PlanResult, read_plan
+from borderwatch.enrich.geo import KINDS, SourceSpec, load_sources, lookup_all
+from borderwatch.enrich.geo.sources import CompiledSource, GeoSource, IptoccSource
+from borderwatch.enrich.signals import caller_signals
+from borderwatch.errors import InputError, UsageError
 from borderwatch.ingest.events import ProgressCallback
 from borderwatch.ingest.state import STATE_FILE
+from borderwatch.inventory.diff import diff_inventories
 from borderwatch.inventory.locations import LocationRegistry
-from borderwatch.model.findings import Severity
+from borderwatch.inventory.stores import InventoryRead
+from borderwatch.inventory.stores import read_inventory as _read_inventory
+from borderwatch.model.findings import Finding, Severity
+from borderwatch.model.inventory import Change, Store
 from borderwatch.model.policy import Policy
 from borderwatch.model.scan import ScanResult
 from borderwatch.pipeline import ScanContext, ScanRequest, run_scan
 from borderwatch.policy import load_policy as _load_policy
 from borderwatch.registry import Registry, load_plugins
 from borderwatch.report.outfolder import OutputFolder
+from borderwatch.report.sarif import Where, to_sarif
 from borderwatch.runtime.steps import StepStop
 
+if TYPE_CHECKING:  # the AWS collector needs boto3, an optional dependency
+    from borderwatch.collect.aws.runner import Collection
+
 __all__ = [
+    "EXPORT_KINDS",
+    "CompiledSource",
+    "GeoSource",
+    "IptoccSource",
+    "PlanCheck",
+    "ProgressCallback",
+    "SourceSpec",
     "add_mapping",
+    "aws_services",
     "check_output_folder",
+    "check_plan",
+    "collect_aws",
+    "import_exports",
+    "inventory_changes",
     "ip_data_spec",
+    "load_classes_map",
+    "load_ip_sources",
     "load_policy",
+    "lookup_ips",
     "new_context",
+    "plan_artifact_uri",
+    "plugins",
+    "read_inventory",
     "rendered_outputs",
     "scan",
+    "unknown_locations",
     "write_outputs",
+    "write_store_inventory",
 ]
+
+
+def plugins() -> Registry:
+    """A registry of every installed plug-in; the built-ins when no package metadata is
+    installed (a source tree)."""
+    return load_plugins(fallback=register_builtins)
 
 
 def new_context(progress: ProgressCallback | None = None) -> ScanContext:
     """A scan context with every installed plug-in and the built-in reference data."""
     return ScanContext(
-        registry=load_plugins(),
+        registry=plugins(),
         locations=LocationRegistry.load_builtin(),
         progress=progress,
         stops=StepStop.from_environment(),  # test-only (runtime/steps.py); unset: none
@@ -81,7 +132,7 @@ def load_policy(
 ) -> Policy:
     """Load a policy file or built-in pack, checking exception rule ids against the rules
     and approved regions against the location registry (the built-in one by default)."""
-    registry = registry or load_plugins()
+    registry = registry or plugins()
     return _load_policy(
         ref,
         known_rules=set(registry.rules.names()),
@@ -234,3 +285,189 @@ def write_outputs(result: ScanResult, out: Path, registry: Registry) -> list[Pat
     with OutputFolder(out) as folder:
         folder.mark_unfinished()
         return folder.replace_outputs(rendered_outputs(result, registry))
+
+
+# What the commands need beyond a scan. The command line and borderwatch.commands reach
+# inventories, exports, collectors and IP data only through these functions (an
+# import-linter contract, docs/architecture.md), so each stage can change behind them.
+
+
+def read_inventory(path: Path) -> InventoryRead:
+    """The stores of one inventory file, and its rows that could not be read."""
+    return _read_inventory(path)
+
+
+def inventory_changes(previous: Sequence[Store], current: Sequence[Store]) -> list[Change]:
+    """What changed from `previous` to `current` stores, places resolved through the
+    built-in location registry (inventory/diff.py)."""
+    return diff_inventories(previous, current, LocationRegistry.load_builtin())
+
+
+def unknown_locations(stores: Sequence[Store]) -> dict[str, int]:
+    """How many stores sit in each region (as written) whose location cannot be
+    established: no region, or one the location registry does not know."""
+    registry = LocationRegistry.load_builtin()
+    unknown: dict[str, int] = {}
+    for store in stores:
+        if not store.region or registry.resolve(store.provider, store.region).kind == "unknown":
+            where = store.region or "(none)"
+            unknown[where] = unknown.get(where, 0) + 1
+    return unknown
+
+
+def load_classes_map(path: Path) -> ClassesMap:
+    """A --classes-map file: data classes by glob over store ids and names."""
+    return ClassesMap.load(path)
+
+
+def write_store_inventory(stores: Sequence[Store], path: Path) -> None:
+    """Write stores as an inventory YAML file a scan reads."""
+    write_inventory(stores, path)
+
+
+# Export kind (as given to `inventory import`) -> reader of one file.
+_EXPORT_READERS: dict[str, Callable[[Path, str | None], ExportResult]] = {
+    "gcp-cai": lambda path, region: read_cai(path),
+    "azure-arm": lambda path, region: read_arm(path),
+    "oci-search": lambda path, region: read_oci(path, region=region),
+}
+EXPORT_KINDS = tuple(_EXPORT_READERS)
+
+
+def import_exports(
+    kind: str,
+    files: Sequence[Path],
+    *,
+    region: str | None = None,
+    classes_map: ClassesMap | None = None,
+) -> tuple[ExportResult, list[InputError]]:
+    """Stores of all `files` (relinked across files, deduplicated) and the unreadable files."""
+    try:
+        reader = _EXPORT_READERS[kind]
+    except KeyError:
+        raise ValueError(f"unknown export kind {kind!r}") from None
+    merged = ExportResult()
+    errors: list[InputError] = []
+    for path in files:
+        try:
+            part = reader(path, region)
+        except InputError as exc:
+            errors.append(exc)
+            continue
+        merged.extend(part)
+    stores = dedupe(merged.stores, merged.problems)
+    if classes_map is not None:
+        stores = classes_map.apply(stores)
+    merged.stores = relink(stores)
+    return merged, errors
+
+
+def aws_services() -> list[str]:
+    """The services the AWS collector knows; ImportError when boto3 is not installed."""
+    from borderwatch.collect.aws.clients import Boto3Clients  # noqa: F401
+    from borderwatch.collect.aws.runner import SERVICES
+    from borderwatch.collect.writer import write_inventory as write_collection  # noqa: F401
+
+    return list(SERVICES)
+
+
+def collect_aws(
+    out: Path,
+    *,
+    regions: Sequence[str] = (),
+    services: Sequence[str] = (),
+    profile: str | None = None,
+    endpoint_url: str | None = None,
+    history: Path | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> tuple[Collection, list[Path]]:
+    """Collect the data stores of an AWS account and write them as an inventory to `out`
+    (and a timestamped copy into `history`); returns the collection and the files written."""
+    from borderwatch.collect.aws.clients import Boto3Clients
+    from borderwatch.collect.aws.runner import collect_aws as collect
+    from borderwatch.collect.writer import write_inventory as write_collection
+
+    clients = Boto3Clients(profile=profile, endpoint_url=endpoint_url)
+    collection = collect(clients, regions=regions, services=services, progress=progress)
+    return collection, write_collection(collection, out, history)
+
+
+def load_ip_sources(
+    specs: Sequence[SourceSpec], cache_dir: Path | None = None, *, with_default: bool = True
+) -> list[GeoSource]:
+    """Compile (or read from the cache) each IP data source, plus the embedded one if asked."""
+    return load_sources(specs, cache_dir, with_default=with_default)
+
+
+def lookup_ips(
+    values: Sequence[str], sources: Sequence[GeoSource]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Every source's answer for each value, and the caller signals a scan would derive."""
+    registry = LocationRegistry.load_builtin()
+    answers = lookup_all(list(values), sources, registry).to_pylist()
+    signals = caller_signals(pa.array(list(values), pa.string()), sources, registry).to_pylist()
+    return answers, signals
+
+
+@dataclass(frozen=True)
+class PlanCheck:
+    """A parsed Terraform plan, the scan of its stores, and the SARIF log of the findings."""
+
+    plan: PlanResult
+    result: ScanResult
+    sarif: dict[str, object]
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.result.failing() else 0
+
+
+def plan_artifact_uri(path: Path) -> str:
+    """A SARIF URI for the plan: relative to the working directory when inside it."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return path.resolve().as_uri()
+
+
+def check_plan(
+    plan_path: Path,
+    *,
+    policy: str | Path,
+    classes_map: Path | None = None,
+    fail_on: Severity | str = Severity.HIGH,
+    only_changes: bool = False,
+) -> PlanCheck:
+    """Parse the plan, scan its stores against the policy, and build the SARIF log."""
+    plan = read_plan(plan_path, only_changes=only_changes)
+    stores = plan.stores
+    if classes_map is not None:
+        stores = ClassesMap.load(classes_map).apply(stores)
+        plan.stores = stores
+    with tempfile.TemporaryDirectory(prefix="borderwatch-plan-") as folder:
+        inventory = Path(folder) / "planned-stores.yaml"
+        write_inventory(stores, inventory)
+        # A plan has no logs: what a scan of the deployed estate could not see is not
+        # the plan's business (no coverage rules).
+        result = scan(
+            policy=policy, inventory=[inventory], out=None, fail_on=fail_on, coverage=False
+        )
+    uri = plan_artifact_uri(plan_path)
+
+    def locate(finding: Finding) -> Where:
+        address = (finding.resource or "").split("#", 1)[0] or None
+        return Where(uri=uri, logical=address)
+
+    sarif = to_sarif(
+        result.findings,
+        artifact_uri=uri,
+        locate=locate,
+        rules=result.rules,
+        properties={
+            "policy": result.policy_name,
+            "policyVersion": result.policy_version,
+            "terraformVersion": plan.terraform_version,
+            "verdict": result.verdict,
+        },
+    )
+    return PlanCheck(plan, result, sarif)

@@ -23,12 +23,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from borderwatch import __version__, api
+from borderwatch.api import ProgressCallback
 from borderwatch.errors import BorderwatchError, InputError, system_refusal
-from borderwatch.evidence.lookalike import EVIDENCE_KEY as LOOKALIKE_KEY
-from borderwatch.ingest.events import ProgressCallback
 from borderwatch.model.findings import Severity
 from borderwatch.model.scan import ScanResult
-from borderwatch.report.terminal import safe_line
+from borderwatch.report.terminal import finding_place, is_lookalike, safe_line
 
 SEVERITIES = [s.value for s in Severity]
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
@@ -271,13 +270,12 @@ def scan(
 def validate(policy_ref: str) -> None:
     """Check a policy file (or pack) and print every problem with its line and column."""
     from borderwatch.policy import validate_policy
-    from borderwatch.registry import load_plugins
 
     console = _console()
     with _guard(console):
         problems = validate_policy(
             policy_ref,
-            known_rules=set(load_plugins().rules.names()),
+            known_rules=set(api.plugins().rules.names()),
             locations=api.new_context().locations,
         )
     if problems:
@@ -291,14 +289,12 @@ def validate(policy_ref: str) -> None:
 @main.command("rules")
 def list_rules() -> None:
     """List the rules with id, severity and a one-line rationale."""
-    from borderwatch.registry import load_plugins
-
     table = Table(show_lines=False)
     # Rule ids are a public interface: never wrap them, whatever the terminal width.
     table.add_column("id", no_wrap=True)
     table.add_column("severity", no_wrap=True)
     table.add_column("rationale")
-    for rule in load_plugins().rules:
+    for rule in api.plugins().rules:
         table.add_row(rule.id, rule.severity.value, rule.rationale)
     Console(highlight=False).print(table)
 
@@ -427,13 +423,8 @@ def _print_findings(console: Console, result: ScanResult) -> None:
     console.print("Findings", style="bold")
     for f in result.findings[:MAX_FINDINGS_SHOWN]:
         status = "" if f.status.value == "open" else f" ({f.status.value})"
-        if f.rule == "access.covered-person":
-            where = f"by a person covered with respect to {f.country}"
-        elif f.country:
-            where = f"from {f.country}" if f.rule.startswith("access.") else f"in {f.country}"
-        else:
-            where = "country -"
-        lookalike = "  LOOK-ALIKE principal" if LOOKALIKE_KEY in f.evidence else ""
+        where = finding_place(f)
+        lookalike = "  LOOK-ALIKE principal" if is_lookalike(f) else ""
         line = safe_line(
             f"  {f.severity.value.upper():8} ", style=_SEVERITY_STYLE.get(f.severity.value, "")
         )

@@ -43,7 +43,7 @@ from borderwatch.inventory.stores import UnreadableStore
 from borderwatch.model.events import QuarantinedRecord
 from borderwatch.model.findings import Finding, Severity
 from borderwatch.model.policy import Policy
-from borderwatch.model.scan import COVERAGE_FAMILY, InputSummary, ScanResult
+from borderwatch.model.scan import COVERAGE_FAMILY, InputSummary, RuleInfo, ScanResult
 from borderwatch.registry import Registry
 from borderwatch.rules.base import Rule
 from borderwatch.runtime.leftovers import remove_stale_temp_dirs
@@ -210,6 +210,7 @@ def run_scan(request: ScanRequest, ctx: ScanContext) -> ScanResult:
             changes=tuple(history.changes),
             legacy=tuple(history.progress),
             coverage=coverage_of(engine),
+            rules=tuple(_rule_info(rule) for rule in rules),
         )
     finally:
         engine.close()
@@ -232,6 +233,11 @@ def _covered_countries(policy: Policy) -> set[str]:
 def _evaluate(engine: DuckDBEngine, rule: Rule, versions: dict[str, str]) -> list[Finding]:
     rows = engine.query(rule.sql).to_pylist()
     return [finding(rule, row, versions) for row in rows]
+
+
+def _rule_info(rule: Rule) -> RuleInfo:
+    """A rule's public metadata, for reporters (which never see the rule itself)."""
+    return RuleInfo(rule.id, rule.title, rule.severity, rule.rationale, tuple(rule.references))
 
 
 def _now() -> str:

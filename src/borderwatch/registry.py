@@ -64,19 +64,20 @@ class Registry:
     engines: Kind[Any] = field(default_factory=lambda: Kind("engine"))
 
 
-def load_plugins(registry: Registry | None = None) -> Registry:
+def load_plugins(
+    registry: Registry | None = None, fallback: Callable[[Registry], None] | None = None
+) -> Registry:
     """Fill a registry from every installed `borderwatch.plugins` entry point.
 
     Each entry point is a callable taking the registry. If the package metadata is not
-    installed (running from a source tree), the built-ins are registered directly so the
-    tool still works.
+    installed (running from a source tree), `fallback` is called instead: `borderwatch.api`
+    passes the built-ins' hook, so the tool still works. (The registry stands below the
+    plug-ins it holds and does not import them: docs/architecture.md.)
     """
     registry = registry or Registry()
     hooks: list[Callable[[Registry], None]] = [ep.load() for ep in entry_points(group=PLUGIN_GROUP)]
-    if not hooks:
-        from borderwatch.builtin import register
-
-        hooks = [register]
+    if not hooks and fallback is not None:
+        hooks = [fallback]
     for hook in hooks:
         hook(registry)
     return registry

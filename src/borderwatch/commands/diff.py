@@ -10,11 +10,9 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from borderwatch import api
 from borderwatch.errors import BorderwatchError
-from borderwatch.inventory.diff import Change, diff_inventories
-from borderwatch.inventory.locations import LocationRegistry
-from borderwatch.inventory.stores import read_inventory
-from borderwatch.model.inventory import Store
+from borderwatch.model.inventory import Change, Store
 from borderwatch.report.terminal import error_lines, safe_line
 
 
@@ -26,7 +24,7 @@ def diff_command(old: Path, new: Path, as_json: bool) -> None:
     """Show what changed between two inventories (exit 0; 2 if one cannot be read)."""
     console = Console(highlight=False, soft_wrap=True)
     try:
-        changes = diff_inventories(_stores(old), _stores(new), LocationRegistry.load_builtin())
+        changes = api.inventory_changes(_stores(old), _stores(new))
     except BorderwatchError as exc:
         for line in error_lines(exc):
             Console(stderr=True).print(line)
@@ -38,7 +36,7 @@ def diff_command(old: Path, new: Path, as_json: bool) -> None:
 
 
 def _stores(path: Path) -> list[Store]:
-    read = read_inventory(path)
+    read = api.read_inventory(path)
     for record in read.quarantined:
         Console(stderr=True).print(
             safe_line(

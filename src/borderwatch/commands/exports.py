@@ -17,52 +17,14 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from borderwatch.collect.exports.azure_arm import read_arm
-from borderwatch.collect.exports.common import (
-    ClassesMap,
-    ExportResult,
-    dedupe,
-    relink,
-    write_inventory,
-)
-from borderwatch.collect.exports.gcp_cai import read_cai
-from borderwatch.collect.exports.oci_search import read_oci
+from borderwatch import api
+from borderwatch.api import import_exports
 from borderwatch.errors import InputError
-from borderwatch.inventory.locations import LocationRegistry
 from borderwatch.report.terminal import error_lines, safe_line
 
-KINDS = ("gcp-cai", "azure-arm", "oci-search")
+KINDS = api.EXPORT_KINDS
 
-
-def import_exports(
-    kind: str,
-    files: Sequence[Path],
-    *,
-    region: str | None = None,
-    classes_map: ClassesMap | None = None,
-) -> tuple[ExportResult, list[InputError]]:
-    """Stores of all `files` (relinked across files, deduplicated) and the unreadable files."""
-    merged = ExportResult()
-    errors: list[InputError] = []
-    for path in files:
-        try:
-            if kind == "gcp-cai":
-                part = read_cai(path)
-            elif kind == "azure-arm":
-                part = read_arm(path)
-            elif kind == "oci-search":
-                part = read_oci(path, region=region)
-            else:
-                raise ValueError(f"unknown export kind {kind!r}")
-        except InputError as exc:
-            errors.append(exc)
-            continue
-        merged.extend(part)
-    stores = dedupe(merged.stores, merged.problems)
-    if classes_map is not None:
-        stores = classes_map.apply(stores)
-    merged.stores = relink(stores)
-    return merged, errors
+__all__ = ["KINDS", "expand", "import_command", "import_exports"]
 
 
 def expand(paths: Sequence[Path]) -> list[Path]:
@@ -101,7 +63,7 @@ def import_command(
     """Turn provider exports into a borderwatch store inventory (YAML)."""
     console = Console(stderr=True, highlight=False, soft_wrap=True)
     try:
-        mapping = ClassesMap.load(classes_map) if classes_map else None
+        mapping = api.load_classes_map(classes_map) if classes_map else None
     except InputError as exc:
         for line in error_lines(exc):
             console.print(line)
@@ -112,8 +74,6 @@ def import_command(
             console.print(line)
     for problem in result.problems:
         console.print(safe_line(f"warning: {problem}", style="yellow"))
-    registry = LocationRegistry.load_builtin()
-    unknown: dict[str, int] = {}
     table = Table(title=safe_line(f"{len(result.stores)} store(s) from {kind}"))
     for column in ("service", "stores", "copies"):
         table.add_column(column, no_wrap=True)
@@ -122,14 +82,12 @@ def import_command(
         counts = by_service.setdefault(store.service, [0, 0])
         counts[0] += 1
         counts[1] += 1 if store.copy_of else 0
-        if not store.region or registry.resolve(store.provider, store.region).kind == "unknown":
-            unknown[store.region or "(none)"] = unknown.get(store.region or "(none)", 0) + 1
     for service, (count, copies) in sorted(by_service.items()):
         table.add_row(safe_line(service), str(count), str(copies))
     console.print(table)
-    for place, count in sorted(unknown.items()):
+    for place, count in sorted(api.unknown_locations(result.stores).items()):
         console.print(safe_line(f"unknown location {place}: {count} store(s)", style="yellow"))
     out.parent.mkdir(parents=True, exist_ok=True)
-    write_inventory(result.stores, out)
+    api.write_store_inventory(result.stores, out)
     console.print(safe_line(f"wrote {out}"))
     sys.exit(2 if errors else 0)

@@ -10,15 +10,12 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import click
-import pyarrow as pa
 from rich.console import Console
 from rich.table import Table
 
-from borderwatch.enrich.geo import SourceSpec, load_sources, lookup_all
-from borderwatch.enrich.geo.sources import CompiledSource, GeoSource, IptoccSource
-from borderwatch.enrich.signals import caller_signals
+from borderwatch import api
+from borderwatch.api import CompiledSource, GeoSource, IptoccSource, SourceSpec
 from borderwatch.errors import BorderwatchError, InputError, system_refusal
-from borderwatch.inventory.locations import LocationRegistry
 from borderwatch.report.terminal import error_lines, safe_line
 
 EXIT_INPUT = 2
@@ -96,7 +93,7 @@ def build(cache_dir: Path | None, **options: tuple[Path, ...]) -> None:
     with _guard(Console(stderr=True, highlight=False, soft_wrap=True)):
         for spec in _specs(options):
             started = time.perf_counter()
-            sources.extend(load_sources([spec], cache_dir, with_default=False))
+            sources.extend(api.load_ip_sources([spec], cache_dir, with_default=False))
             seconds.append(time.perf_counter() - started)
         sources.append(IptoccSource())
         seconds.append(0.0)
@@ -140,16 +137,14 @@ def lookup(
     if not out.is_terminal:
         out.width = 400  # piped or captured: do not wrap the answers
     with _guard(Console(stderr=True, highlight=False, soft_wrap=True)):
-        sources = load_sources(_specs(options), cache_dir, with_default=True)
-        registry = LocationRegistry.load_builtin()
-        result = lookup_all(values, sources, registry)
-        verdicts = caller_signals(pa.array(values, pa.string()), sources, registry).to_pylist()
+        sources = api.load_ip_sources(_specs(options), cache_dir, with_default=True)
+        answers, verdicts = api.lookup_ips(values, sources)
     table = Table(title=safe_line("IP lookup"))
     table.add_column(safe_line("value"))
     for source in sources:
         table.add_column(safe_line(source.source_id))
     table.add_column(safe_line("verdict"))
-    for row, verdict in zip(result.to_pylist(), verdicts, strict=True):
+    for row, verdict in zip(answers, verdicts, strict=True):
         cells = [safe_line(str(row["value"]))]
         cells.extend(safe_line(_answer(row, source)) for source in sources)
         cells.append(safe_line(_verdict(verdict)))

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from borderwatch import api
 from borderwatch.report.terminal import terminal_safe
 
 
@@ -57,15 +58,13 @@ def collect_aws_command(
 ) -> None:
     """Collect S3, RDS, DynamoDB, EBS, Backup, ElastiCache, Redshift, OpenSearch stores."""
     try:
-        from borderwatch.collect.aws.clients import Boto3Clients
-        from borderwatch.collect.aws.runner import SERVICES, collect_aws
-        from borderwatch.collect.writer import write_inventory
+        known = api.aws_services()
     except ImportError as exc:  # boto3 is an optional dependency
         raise click.ClickException(f"the AWS collector needs boto3 ({exc})") from exc
-    unknown = [s for s in services if s not in SERVICES]
+    unknown = [s for s in services if s not in known]
     if unknown:
         raise click.BadParameter(
-            f"{', '.join(unknown)} (known: {', '.join(SERVICES)})", param_hint="--service"
+            f"{', '.join(unknown)} (known: {', '.join(known)})", param_hint="--service"
         )
 
     def progress(message: str) -> None:
@@ -74,11 +73,17 @@ def collect_aws_command(
     from botocore.exceptions import BotoCoreError
 
     try:
-        clients = Boto3Clients(profile=profile, endpoint_url=endpoint_url)
-        collection = collect_aws(clients, regions=regions, services=services, progress=progress)
+        collection, written = api.collect_aws(
+            out,
+            regions=regions,
+            services=services,
+            profile=profile,
+            endpoint_url=endpoint_url,
+            history=history,
+            progress=progress,
+        )
     except BotoCoreError as exc:  # no credentials, unknown profile: nothing can be collected
         raise click.ClickException(str(exc)) from exc
-    written = write_inventory(collection, out, history)
     copies = sum(1 for s in collection.stores if s.copy_of)
     click.echo(
         terminal_safe(

@@ -10,90 +10,22 @@ from __future__ import annotations
 
 import json
 import sys
-import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import click
 from rich.console import Console
 from rich.table import Table
 
-from borderwatch.collect.exports.common import ClassesMap, write_inventory
-from borderwatch.collect.exports.terraform import PlanResult, read_plan
+from borderwatch.api import PlanCheck, check_plan
+from borderwatch.api import plan_artifact_uri as artifact_uri
 from borderwatch.errors import BorderwatchError, InputError
-from borderwatch.model.findings import Finding, Severity
-from borderwatch.model.scan import ScanResult
-from borderwatch.report.sarif import Where, dumps, to_sarif
+from borderwatch.model.findings import Severity
+from borderwatch.report.sarif import dumps
 from borderwatch.report.terminal import error_lines, safe_line
 
 SEVERITIES = [s.value for s in Severity]
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
-
-
-@dataclass(frozen=True)
-class PlanCheck:
-    """A parsed plan and the scan of its stores."""
-
-    plan: PlanResult
-    result: ScanResult
-    sarif: dict[str, object]
-
-    @property
-    def exit_code(self) -> int:
-        return EXIT_FINDINGS if self.result.failing() else EXIT_CLEAN
-
-
-def artifact_uri(path: Path) -> str:
-    """A SARIF URI for the plan: relative to the working directory when inside it."""
-    try:
-        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
-    except ValueError:
-        return path.resolve().as_uri()
-
-
-def check_plan(
-    plan_path: Path,
-    *,
-    policy: str | Path,
-    classes_map: Path | None = None,
-    fail_on: Severity | str = Severity.HIGH,
-    only_changes: bool = False,
-) -> PlanCheck:
-    """Parse the plan, scan its stores against the policy, and build the SARIF log."""
-    from borderwatch import api
-
-    plan = read_plan(plan_path, only_changes=only_changes)
-    stores = plan.stores
-    if classes_map is not None:
-        stores = ClassesMap.load(classes_map).apply(stores)
-        plan.stores = stores
-    with tempfile.TemporaryDirectory(prefix="borderwatch-plan-") as folder:
-        inventory = Path(folder) / "planned-stores.yaml"
-        write_inventory(stores, inventory)
-        # A plan has no logs: what a scan of the deployed estate could not see is not
-        # the plan's business (no coverage rules).
-        result = api.scan(
-            policy=policy, inventory=[inventory], out=None, fail_on=fail_on, coverage=False
-        )
-    uri = artifact_uri(plan_path)
-
-    def locate(finding: Finding) -> Where:
-        address = (finding.resource or "").split("#", 1)[0] or None
-        return Where(uri=uri, logical=address)
-
-    sarif = to_sarif(
-        result.findings,
-        artifact_uri=uri,
-        locate=locate,
-        properties={
-            "policy": result.policy_name,
-            "policyVersion": result.policy_version,
-            "terraformVersion": plan.terraform_version,
-            "verdict": result.verdict,
-        },
-    )
-    return PlanCheck(plan, result, sarif)
 
 
 @click.command("plan-check")

@@ -12,9 +12,9 @@ from pathlib import Path
 import msgspec
 
 from borderwatch import api
+from borderwatch.api import ProgressCallback
 from borderwatch.demo import company as co
 from borderwatch.demo.traffic import Access, generate, to_record
-from borderwatch.ingest.events import ProgressCallback
 from borderwatch.model.scan import ScanResult
 
 

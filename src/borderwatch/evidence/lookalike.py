@@ -17,11 +17,11 @@ from collections.abc import Iterable
 
 from confusable_homoglyphs import categories, confusables
 
-from borderwatch.model.findings import Finding
+from borderwatch.model.findings import LOOKALIKE_KEY, Finding
 
 __all__ = ["EVIDENCE_KEY", "code_points", "lookalike_reasons", "mark_lookalike_principals"]
 
-EVIDENCE_KEY = "principal_lookalike"
+EVIDENCE_KEY = LOOKALIKE_KEY
 _INVISIBLE = frozenset({"Cf", "Cc", "Zl", "Zp", "Co", "Cs"})
 
 

@@ -2,30 +2,19 @@
 
 Agreements commonly require notice before storage locations change; this is the
 evidence. Pure functions over resolved locations, so "us-east-1a" and "us-east-1" are
-the same place and only real moves count.
+the same place and only real moves count. The `Change` values live in the model (a
+ScanResult carries them).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from borderwatch.inventory.locations import Location, LocationRegistry
 from borderwatch.inventory.placement import store_location
-from borderwatch.model.inventory import Store
+from borderwatch.model.inventory import Change, Store
 
 APPEARED, MOVED, GAINED_COPY, DISAPPEARED = "appeared", "moved", "gained-copy", "disappeared"
-
-
-@dataclass(frozen=True)
-class Change:
-    """One change to one store between the previous and the current inventory."""
-
-    store_id: str
-    kind: str  # appeared, moved, gained-copy, disappeared
-    before: str  # where it was ("" when it did not exist)
-    after: str  # where it is ("" when it no longer exists)
-    detail: str = ""  # for gained-copy: the new copy's id
 
 
 def describe_location(location: Location) -> str:

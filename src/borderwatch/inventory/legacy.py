@@ -3,7 +3,8 @@
 A policy names legacy locations (the old own data centres) that must be emptied by a
 deadline. This module finds the protected stores in them, in the current inventory and
 in earlier snapshots, so the report can show the records left per location over time and
-`residency.legacy-not-emptied` can fire after the deadline.
+`residency.legacy-not-emptied` can fire after the deadline. The progress values live in
+the model (a ScanResult carries them).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from borderwatch.inventory.placement import ResolvedStore
+from borderwatch.model.inventory import LegacyPoint, LegacyProgress
 from borderwatch.model.policy import LegacyLocation
 
 ProviderId = Callable[[str], str]
@@ -26,40 +28,6 @@ class LegacyHolding:
     legacy: str  # the legacy location's name
     deadline: dt.date
     records: int | None  # None: the inventory does not say (counts as not emptied)
-
-
-@dataclass(frozen=True)
-class LegacyPoint:
-    """Protected data in one legacy location on one snapshot date."""
-
-    day: dt.date
-    stores: int
-    records: int
-    unknown_counts: int  # stores whose record count is unknown
-
-
-@dataclass(frozen=True)
-class LegacyProgress:
-    """One legacy location: its deadline and what remained on each snapshot date."""
-
-    name: str
-    deadline: dt.date
-    points: tuple[LegacyPoint, ...]
-
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "name": self.name,
-            "deadline": self.deadline.isoformat(),
-            "points": [
-                {
-                    "day": p.day.isoformat(),
-                    "stores": p.stores,
-                    "records": p.records,
-                    "unknown_counts": p.unknown_counts,
-                }
-                for p in self.points
-            ],
-        }
 
 
 def legacy_holdings(

@@ -27,6 +27,10 @@ class Severity(StrEnum):
 
 _SEVERITY_ORDER = list(Severity)
 
+# The evidence key under which a finding about a principal that only looks like another
+# (evidence/lookalike.py) carries the reasons; reporters show it without importing evidence/.
+LOOKALIKE_KEY = "principal_lookalike"
+
 
 class Status(StrEnum):
     OPEN = "open"

@@ -1,4 +1,4 @@
-"""Data stores, their copies, and the people behind principals."""
+"""Data stores, their copies, the people behind principals, and how inventories change."""
 
 from __future__ import annotations
 
@@ -59,3 +59,50 @@ class Inventory:
 
     stores: tuple[Store, ...] = ()
     problems: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class Change:
+    """One change to one store between the previous and the current inventory
+    (found by inventory/diff.py)."""
+
+    store_id: str
+    kind: str  # appeared, moved, gained-copy, disappeared
+    before: str  # where it was ("" when it did not exist)
+    after: str  # where it is ("" when it no longer exists)
+    detail: str = ""  # for gained-copy: the new copy's id
+
+
+@dataclass(frozen=True)
+class LegacyPoint:
+    """Protected data in one legacy location on one snapshot date."""
+
+    day: dt.date
+    stores: int
+    records: int
+    unknown_counts: int  # stores whose record count is unknown
+
+
+@dataclass(frozen=True)
+class LegacyProgress:
+    """One legacy location: its deadline and what remained on each snapshot date
+    (found by inventory/legacy.py)."""
+
+    name: str
+    deadline: dt.date
+    points: tuple[LegacyPoint, ...]
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "name": self.name,
+            "deadline": self.deadline.isoformat(),
+            "points": [
+                {
+                    "day": p.day.isoformat(),
+                    "stores": p.stores,
+                    "records": p.records,
+                    "unknown_counts": p.unknown_counts,
+                }
+                for p in self.points
+            ],
+        }

@@ -5,10 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from borderwatch.inventory.diff import Change
-from borderwatch.inventory.legacy import LegacyProgress
 from borderwatch.model.events import QuarantinedRecord
 from borderwatch.model.findings import Finding, Severity, Status
+from borderwatch.model.inventory import Change, LegacyProgress
 
 
 @dataclass(frozen=True)
@@ -126,6 +125,17 @@ class Coverage:
         }
 
 
+@dataclass(frozen=True)
+class RuleInfo:
+    """What a reporter may say about a rule that ran: its public metadata, not its SQL."""
+
+    id: str
+    title: str
+    severity: Severity
+    rationale: str
+    references: tuple[str, ...] = ()
+
+
 # Rules of this family say what the scan could not see, not a problem found in what it saw.
 COVERAGE_FAMILY = "coverage."
 
@@ -165,6 +175,8 @@ class ScanResult:
     # changed). Unlike warnings these never fail --strict.
     notes: tuple[str, ...] = ()
     coverage: Coverage = Coverage()
+    # The rules that ran, in order (reporters describe rules from these, e.g. SARIF).
+    rules: tuple[RuleInfo, ...] = ()
 
     def failing(self) -> list[Finding]:
         """Open findings at or above the failing severity: these decide the exit code."""

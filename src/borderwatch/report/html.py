@@ -20,8 +20,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from borderwatch.evidence.lookalike import EVIDENCE_KEY as LOOKALIKE_KEY
-from borderwatch.model.findings import Finding, Severity, Status
+from borderwatch.model.findings import LOOKALIKE_KEY, Finding, Severity, Status
 from borderwatch.model.scan import Coverage, ResidencyRow, ScanResult
 
 INPUTS_IN_FULL = 50  # above this many inputs, those needing attention are listed first

@@ -17,8 +17,7 @@ from typing import Any
 
 from borderwatch import __version__
 from borderwatch.model.findings import Finding, Severity, Status
-from borderwatch.model.scan import ScanResult
-from borderwatch.rules.base import Rule
+from borderwatch.model.scan import RuleInfo, ScanResult
 
 SARIF_SCHEMA = (
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -66,7 +65,7 @@ def locate_by_resource(finding: Finding) -> Where:
     return Where(uri=uri, line=line, logical=finding.resource)
 
 
-def _rule_descriptor(rule_id: str, rule: Rule | None, severity: Severity) -> dict[str, Any]:
+def _rule_descriptor(rule_id: str, rule: RuleInfo | None, severity: Severity) -> dict[str, Any]:
     title = rule.title if rule else rule_id
     rationale = rule.rationale if rule else title
     help_text = rationale
@@ -88,18 +87,12 @@ def _rule_descriptor(rule_id: str, rule: Rule | None, severity: Severity) -> dic
     }
 
 
-def _builtin_rules() -> dict[str, Rule]:
-    from borderwatch.rules.catalog import builtin_rules
-
-    return {rule.id: rule for rule in builtin_rules()}
-
-
 def to_sarif(
     findings: Iterable[Finding],
     *,
     artifact_uri: str,
     locate: Locate | None = None,
-    rules: Mapping[str, Rule] | None = None,
+    rules: Iterable[RuleInfo] = (),
     tool_version: str = __version__,
     properties: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
@@ -108,10 +101,11 @@ def to_sarif(
     `artifact_uri` is the file every result points at unless `locate` gives another
     (for plan-check: the plan file). `locate(finding)` returns a `Where`; its `logical`
     name (a Terraform address, a store id) becomes the result's logical location, so a
-    pull request shows the resource that fails.
+    pull request shows the resource that fails. `rules` (the scan's `ScanResult.rules`)
+    describe the rules; a finding of a rule not among them is described by its id.
     """
     locate = locate or locate_by_resource
-    catalog = dict(rules) if rules is not None else _builtin_rules()
+    catalog = {rule.id: rule for rule in rules}
     shown = [f for f in findings if f.status is not Status.RESOLVED]
     descriptors: list[dict[str, Any]] = []
     index: dict[str, int] = {}
@@ -199,6 +193,7 @@ class SarifReporter:
         log = to_sarif(
             result.findings,
             artifact_uri=artifact,
+            rules=result.rules,
             properties={
                 "policy": result.policy_name,
                 "policyVersion": result.policy_version,

@@ -15,7 +15,9 @@ from typing import Any
 
 from rich.text import Text
 
-__all__ = ["error_lines", "safe_line", "terminal_safe"]
+from borderwatch.model.findings import LOOKALIKE_KEY, Finding
+
+__all__ = ["error_lines", "finding_place", "is_lookalike", "safe_line", "terminal_safe"]
 
 # Control (C0, DEL, C1), format (bidi, zero-width), surrogates, private use, line and
 # paragraph separators: none of them is text a person should see act.
@@ -48,6 +50,25 @@ def terminal_safe(value: Any) -> str:
 def safe_line(*parts: Any, style: str = "") -> Text:
     """A rich Text of `parts` made safe; never read as markup, so "[link=..]" stays text."""
     return Text("".join(terminal_safe(part) for part in parts), style=style)
+
+
+def finding_place(finding: Finding) -> str:
+    """Where a finding's country stands, in words: the caller's country for an access
+    rule, the country a person is covered with respect to, or where data lies."""
+    if finding.rule == "access.covered-person":
+        return f"by a person covered with respect to {finding.country}"
+    if finding.country:
+        return (
+            f"from {finding.country}"
+            if finding.rule.startswith("access.")
+            else f"in {finding.country}"
+        )
+    return "country -"
+
+
+def is_lookalike(finding: Finding) -> bool:
+    """Whether the finding's principal only looks like another name (evidence/lookalike.py)."""
+    return LOOKALIKE_KEY in finding.evidence
 
 
 def error_lines(exc: BaseException, prefix: str = "") -> list[Text]:
