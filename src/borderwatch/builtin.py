@@ -6,7 +6,9 @@ from borderwatch.registry import Registry
 
 
 def register(registry: Registry) -> None:
-    """Entry point `borderwatch.plugins:builtin`: sources, rules and reporters."""
+    """Entry point `borderwatch.plugins:builtin`: sources, enrichers, rules, reporters."""
+    from borderwatch.enrich.callers import CallerLocation
+    from borderwatch.enrich.covered import CoveredPerson
     from borderwatch.evaluate.duckdb_engine import DuckDBEngine
     from borderwatch.report.html import HtmlReporter
     from borderwatch.report.jsonfiles import (
@@ -45,6 +47,8 @@ def register(registry: Registry) -> None:
         OcsfSource(),
     ):
         registry.sources.add(source.name, source)
+    for enricher in (CallerLocation(), CoveredPerson()):
+        registry.enrichers.add(enricher.name, enricher)
     for rule in builtin_rules():
         registry.rules.add(rule.id, rule)
     for reporter in (

@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from borderwatch import __version__
-from borderwatch.enrich.callers import load_callers
-from borderwatch.enrich.covered import covered_status
+from borderwatch.enrich.base import EnrichContext
 from borderwatch.enrich.geo import SourceSpec, load_sources
 from borderwatch.enrich.signals import ip_country_precedence, signal_versions
+from borderwatch.enrich.stage import run_enrichers
 from borderwatch.evaluate import tables
 from borderwatch.evaluate.duckdb_engine import DuckDBEngine
 from borderwatch.evaluate.reference import (
@@ -125,7 +125,6 @@ def run_scan(request: ScanRequest, ctx: ScanContext) -> ScanResult:
         identities = read_reference(request.identities, read_identities, inputs, quarantined)
         entities = read_reference(request.entities, read_entities, inputs, quarantined)
         trips = read_reference(request.travel, read_travel, inputs, quarantined)
-        coverage = covered_status(entities, identities, _covered_countries(request.policy))
         resolved = resolve_stores(stores, ctx.locations)
         history = inventory_history(
             resolved,
@@ -137,7 +136,6 @@ def run_scan(request: ScanRequest, ctx: ScanContext) -> ScanResult:
         load_reference_tables(engine, request.policy, resolved, ctx.locations)
         engine.create_table("inventory_changes", tables.changes_table(history.changes))
         engine.create_table("legacy_holdings", tables.legacy_table(history.holdings, as_of))
-        engine.create_table("identities", tables.identity_table(identities, coverage.identities))
         engine.create_table("travel", tables.travel_table(trips))
         engine.create_table(
             "unreadable_stores",
@@ -159,7 +157,8 @@ def run_scan(request: ScanRequest, ctx: ScanContext) -> ScanResult:
         load.notes.extend(skipped_note(inputs))
         quarantined.extend(load.quarantined)
         geo_sources = load_sources(request.ip_data, cache_dir=ctx.cache_dir)
-        load_callers(engine, geo_sources, ctx.locations, request.policy)
+        enrichment = EnrichContext(request.policy, ctx.locations, geo_sources, identities, entities)
+        run_enrichers(engine, ctx.registry.enrichers, enrichment)
         for statement in VIEWS:
             engine.execute(statement)
             if statement is ACCESS_GROUPS and request.state_path is None:
@@ -224,10 +223,6 @@ def _engine_for(request: ScanRequest) -> DuckDBEngine:
     if request.state_path is not None:
         return open_state(request.state_path)
     return DuckDBEngine(request.database)
-
-
-def _covered_countries(policy: Policy) -> set[str]:
-    return {c for dc in policy.protected_classes() for c in dc.access.covered_person_countries}
 
 
 def _evaluate(engine: DuckDBEngine, rule: Rule, versions: dict[str, str]) -> list[Finding]:

@@ -1,4 +1,4 @@
-"""One typed registry for every kind of plug-in: sources, rules, reporters, engines.
+"""One typed registry for every kind of plug-in: sources, enrichers, rules, reporters, engines.
 
 Built-ins register through the same entry point (`borderwatch.plugins`) a third-party
 package would use, so there is exactly one way in. Nothing registers at import time: a
@@ -62,6 +62,9 @@ class Registry:
     reporters: Kind[Any] = field(default_factory=lambda: Kind("reporter"))
     inventory_readers: Kind[Any] = field(default_factory=lambda: Kind("inventory reader"))
     engines: Kind[Any] = field(default_factory=lambda: Kind("engine"))
+    # Enrichers (borderwatch.enrich.base.Enricher) add columns to the callers and
+    # identities tables the rules read; each runs once the columns it needs exist.
+    enrichers: Kind[Any] = field(default_factory=lambda: Kind("enricher"))
 
 
 def load_plugins(
