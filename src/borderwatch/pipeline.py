@@ -25,7 +25,7 @@ from borderwatch.evaluate.reference import (
     protected_keys,
 )
 from borderwatch.evaluate.summaries import access_by_country, residency_rows, scalar
-from borderwatch.evaluate.views import ACCESS_GROUPS, VIEWS
+from borderwatch.evaluate.views import view_statements
 from borderwatch.evidence.exceptions import apply_exceptions
 from borderwatch.evidence.findings import finding, finding_order
 from borderwatch.evidence.lookalike import mark_lookalike_principals
@@ -160,9 +160,9 @@ def run_scan(request: ScanRequest, ctx: ScanContext) -> ScanResult:
         quarantined.extend(load.quarantined)
         geo_sources = load_sources(request.ip_data, cache_dir=ctx.cache_dir)
         load_callers(engine, geo_sources, ctx.locations, request.policy)
-        for statement in VIEWS:
+        for name, statement in view_statements():
             engine.execute(statement)
-            if statement is ACCESS_GROUPS and request.state_path is None:
+            if name == "access_groups" and request.state_path is None:
                 # Merged into access_groups, the pieces take memory the next views need;
                 # an incremental scan keeps them (they are its state).
                 engine.execute(f"DROP TABLE {ACCESS_TABLE}")
