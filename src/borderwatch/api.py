@@ -27,6 +27,7 @@ from borderwatch.pipeline import ScanContext, ScanRequest, run_scan
 from borderwatch.policy import load_policy as _load_policy
 from borderwatch.registry import Registry, load_plugins
 from borderwatch.report.outfolder import OutputFolder
+from borderwatch.rules.base import Rule
 from borderwatch.runtime.steps import StepStop
 
 __all__ = [
@@ -36,6 +37,8 @@ __all__ = [
     "load_policy",
     "new_context",
     "rendered_outputs",
+    "rule",
+    "rules",
     "scan",
     "write_outputs",
 ]
@@ -218,6 +221,17 @@ def _state_path(out: str | Path | None, incremental: bool, full: bool) -> Path |
         path.unlink(missing_ok=True)
         Path(f"{path}.wal").unlink(missing_ok=True)
     return path
+
+
+def rules(registry: Registry | None = None) -> list[Rule]:
+    """The installed rules (built-in and plug-ins), in the order they were registered."""
+    return list((registry or load_plugins()).rules)
+
+
+def rule(rule_id: str, registry: Registry | None = None) -> Rule:
+    """The rule `rule_id`, with its SQL and metadata as their files hold them; a
+    UsageError naming the known ids if there is none."""
+    return (registry or load_plugins()).rules.get(rule_id)
 
 
 def rendered_outputs(result: ScanResult, registry: Registry) -> list[tuple[str, bytes]]:

@@ -184,7 +184,7 @@ def run_scan(request: ScanRequest, ctx: ScanContext) -> ScanResult:
             for rule in ctx.registry.rules
             if request.coverage or not rule.id.startswith(COVERAGE_FAMILY)
         ]
-        findings = [found for rule in rules for found in _evaluate(engine, rule, versions)]
+        findings = _evaluate(engine, rules, versions)
         findings = apply_exceptions(findings, request.policy.exceptions, as_of)
         findings = mark_lookalike_principals(findings)
         findings.sort(key=finding_order)
@@ -229,9 +229,19 @@ def _covered_countries(policy: Policy) -> set[str]:
     return {c for dc in policy.protected_classes() for c in dc.access.covered_person_countries}
 
 
-def _evaluate(engine: DuckDBEngine, rule: Rule, versions: dict[str, str]) -> list[Finding]:
-    rows = engine.query(rule.sql).to_pylist()
-    return [finding(rule, row, versions) for row in rows]
+def _evaluate(
+    engine: DuckDBEngine, rules: Sequence[Rule], versions: dict[str, str]
+) -> list[Finding]:
+    """Run the rules' shared SQL (macros, views; each file once, in order), then each
+    rule's query, exactly as its file holds it."""
+    shared = dict.fromkeys(statement for rule in rules for statement in rule.shared_sql)
+    for statement in shared:
+        engine.execute(statement)
+    found: list[Finding] = []
+    for rule in rules:
+        rows = engine.query(rule.sql).to_pylist()
+        found.extend(finding(rule, row, versions) for row in rows)
+    return found
 
 
 def _now() -> str:

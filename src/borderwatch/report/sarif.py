@@ -89,9 +89,9 @@ def _rule_descriptor(rule_id: str, rule: Rule | None, severity: Severity) -> dic
 
 
 def _builtin_rules() -> dict[str, Rule]:
-    from borderwatch.rules.catalog import builtin_rules
+    from borderwatch.evaluate.rulefiles import builtin_rule_folder, read_rule_folder
 
-    return {rule.id: rule for rule in builtin_rules()}
+    return {rule.id: rule for rule in read_rule_folder(builtin_rule_folder())}
 
 
 def to_sarif(
