@@ -179,15 +179,18 @@ def _metadata(path: Traversable, text: str, problems: list[Problem]) -> RuleMeta
         doc = YAML(typ="safe").load(text)
     except YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        problems.append(Problem(SourceLocation(str(path), line), f"is not valid YAML: {exc}"))
+        where = SourceLocation(str(path))
+        if mark is not None:
+            where = SourceLocation(str(path), mark.line + 1, mark.column + 1)
+        reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        problems.append(Problem(where, f"is not valid YAML: {reason}"))
         return None
     try:
         return RuleMetadata.model_validate(doc)
     except ValidationError as exc:
         for error in exc.errors():
-            where = ".".join(str(part) for part in error["loc"]) or "the file"
-            problems.append(_problem(path, f"{where}: {error['msg']}"))
+            field = ".".join(str(part) for part in error["loc"]) or "the file"
+            problems.append(_problem(path, f"{field}: {error['msg']}"))
         return None
 
 
