@@ -2,6 +2,7 @@
 -- class (data_classes.<class>.access.allowed_countries), by any signal of where the
 -- caller was. The query is shared with access.prohibited-jurisdiction: view
 -- access_from_countries in rules/shared/access.sql.
-SELECT * EXCLUDE (clause)
+SELECT resource, principal, person, country, data_classes, count, first_seen, last_seen,
+    evidence
 FROM access_from_countries
 WHERE clause = 'allowed_countries'
