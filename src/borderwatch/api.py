@@ -49,6 +49,7 @@ from borderwatch.policy import load_policy as _load_policy
 from borderwatch.registry import Registry, load_plugins
 from borderwatch.report.outfolder import OutputFolder
 from borderwatch.report.sarif import Where, to_sarif
+from borderwatch.rules.base import Rule
 from borderwatch.runtime.steps import StepStop
 
 if TYPE_CHECKING:  # the AWS collector needs boto3, an optional dependency
@@ -79,6 +80,8 @@ __all__ = [
     "plugins",
     "read_inventory",
     "rendered_outputs",
+    "rule",
+    "rules",
     "scan",
     "unknown_locations",
     "write_outputs",
@@ -269,6 +272,17 @@ def _state_path(out: str | Path | None, incremental: bool, full: bool) -> Path |
         path.unlink(missing_ok=True)
         Path(f"{path}.wal").unlink(missing_ok=True)
     return path
+
+
+def rules(registry: Registry | None = None) -> list[Rule]:
+    """The installed rules (built-in and plug-ins), in the order they were registered."""
+    return list((registry or plugins()).rules)
+
+
+def rule(rule_id: str, registry: Registry | None = None) -> Rule:
+    """The rule `rule_id`, with its SQL and metadata as their files hold them; a
+    UsageError naming the known ids if there is none."""
+    return (registry or plugins()).rules.get(rule_id)
 
 
 def rendered_outputs(result: ScanResult, registry: Registry) -> list[tuple[str, bytes]]:

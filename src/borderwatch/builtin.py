@@ -10,6 +10,7 @@ def register(registry: Registry) -> None:
     from borderwatch.enrich.callers import CallerLocation
     from borderwatch.enrich.covered import CoveredPerson
     from borderwatch.evaluate.duckdb_engine import DuckDBEngine
+    from borderwatch.evaluate.rulefiles import builtin_rule_folder, register_rule_folder
     from borderwatch.report.html import HtmlReporter
     from borderwatch.report.jsonfiles import (
         FindingsJsonReporter,
@@ -18,7 +19,6 @@ def register(registry: Registry) -> None:
     )
     from borderwatch.report.residency_csv import ResidencyCsvReporter
     from borderwatch.report.sarif import SarifReporter
-    from borderwatch.rules.catalog import builtin_rules
     from borderwatch.sources.azure_activity import AzureActivitySource
     from borderwatch.sources.cloudtrail import CloudTrailSource
     from borderwatch.sources.entra import EntraSource
@@ -49,8 +49,8 @@ def register(registry: Registry) -> None:
         registry.sources.add(source.name, source)
     for enricher in (CallerLocation(), CoveredPerson()):
         registry.enrichers.add(enricher.name, enricher)
-    for rule in builtin_rules():
-        registry.rules.add(rule.id, rule)
+    # The rules are files (rules/<family>/<name>.sql + .yaml), read like a plug-in's.
+    register_rule_folder(registry, builtin_rule_folder())
     for reporter in (
         FindingsJsonReporter(),
         SummaryJsonReporter(),

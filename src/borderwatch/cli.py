@@ -286,19 +286,6 @@ def validate(policy_ref: str) -> None:
     _say(console, policy_ref, ": valid.", style="green")
 
 
-@main.command("rules")
-def list_rules() -> None:
-    """List the rules with id, severity and a one-line rationale."""
-    table = Table(show_lines=False)
-    # Rule ids are a public interface: never wrap them, whatever the terminal width.
-    table.add_column("id", no_wrap=True)
-    table.add_column("severity", no_wrap=True)
-    table.add_column("rationale")
-    for rule in api.plugins().rules:
-        table.add_row(rule.id, rule.severity.value, rule.rationale)
-    Console(highlight=False).print(table)
-
-
 @main.command()
 def packs() -> None:
     """List the built-in policy packs usable with --policy NAME."""
@@ -594,12 +581,14 @@ def _add_command_modules() -> None:
     from borderwatch.commands.geo import geo
     from borderwatch.commands.inventory import inventory
     from borderwatch.commands.plancheck import plan_check
+    from borderwatch.commands.rules import rules_command
 
     inventory.add_command(import_command)
     inventory.add_command(diff_command)
     main.add_command(inventory)
     main.add_command(plan_check)
     main.add_command(geo)
+    main.add_command(rules_command)
 
 
 _add_command_modules()

@@ -25,7 +25,7 @@ from borderwatch.evaluate.reference import (
     protected_keys,
 )
 from borderwatch.evaluate.summaries import access_by_country, residency_rows, scalar
-from borderwatch.evaluate.views import ACCESS_GROUPS, VIEWS
+from borderwatch.evaluate.views import view_statements
 from borderwatch.evidence.exceptions import apply_exceptions
 from borderwatch.evidence.findings import finding, finding_order
 from borderwatch.evidence.lookalike import mark_lookalike_principals
@@ -159,9 +159,9 @@ def run_scan(request: ScanRequest, ctx: ScanContext) -> ScanResult:
         geo_sources = load_sources(request.ip_data, cache_dir=ctx.cache_dir)
         enrichment = EnrichContext(request.policy, ctx.locations, geo_sources, identities, entities)
         run_enrichers(engine, ctx.registry.enrichers, enrichment)
-        for statement in VIEWS:
+        for name, statement in view_statements():
             engine.execute(statement)
-            if statement is ACCESS_GROUPS and request.state_path is None:
+            if name == "access_groups" and request.state_path is None:
                 # Merged into access_groups, the pieces take memory the next views need;
                 # an incremental scan keeps them (they are its state).
                 engine.execute(f"DROP TABLE {ACCESS_TABLE}")
@@ -183,7 +183,7 @@ def run_scan(request: ScanRequest, ctx: ScanContext) -> ScanResult:
             for rule in ctx.registry.rules
             if request.coverage or not rule.id.startswith(COVERAGE_FAMILY)
         ]
-        findings = [found for rule in rules for found in _evaluate(engine, rule, versions)]
+        findings = _evaluate(engine, rules, versions)
         findings = apply_exceptions(findings, request.policy.exceptions, as_of)
         findings = mark_lookalike_principals(findings)
         findings.sort(key=finding_order)
@@ -225,9 +225,19 @@ def _engine_for(request: ScanRequest) -> DuckDBEngine:
     return DuckDBEngine(request.database)
 
 
-def _evaluate(engine: DuckDBEngine, rule: Rule, versions: dict[str, str]) -> list[Finding]:
-    rows = engine.query(rule.sql).to_pylist()
-    return [finding(rule, row, versions) for row in rows]
+def _evaluate(
+    engine: DuckDBEngine, rules: Sequence[Rule], versions: dict[str, str]
+) -> list[Finding]:
+    """Run the rules' shared SQL (macros, views; each file once, in order), then each
+    rule's query, exactly as its file holds it."""
+    shared = dict.fromkeys(statement for rule in rules for statement in rule.shared_sql)
+    for statement in shared:
+        engine.execute(statement)
+    found: list[Finding] = []
+    for rule in rules:
+        rows = engine.query(rule.sql).to_pylist()
+        found.extend(finding(rule, row, versions) for row in rows)
+    return found
 
 
 def _rule_info(rule: Rule) -> RuleInfo:

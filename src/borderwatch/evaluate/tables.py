@@ -89,7 +89,7 @@ def prohibited_countries(data_class: DataClass) -> set[str]:
 def prohibited_clauses(data_class: DataClass) -> dict[str, str]:
     """Each prohibited country and the clause that prohibits it: `prohibited_countries`
     when listed there (it says more), else `allowed_countries` (outside the allow-list).
-    Findings cite the clause that fired (rules/access.py)."""
+    Findings cite the clause that fired (rules/shared/access.sql)."""
     clauses = {country: "allowed_countries" for country in prohibited_countries(data_class)}
     clauses.update({c: "prohibited_countries" for c in data_class.access.prohibited_countries})
     return clauses

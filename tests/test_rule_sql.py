@@ -1,0 +1,137 @@
+"""Every rule and shared SQL file parses (DuckDB dialect, errors raised) and uses only
+functions on the allow-list (src/borderwatch/rules/functions.txt): the second engine
+(Spark) must have each. Macros the shared SQL defines count as allowed; their bodies are
+checked like rules."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import pytest
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import ErrorLevel, ParseError
+
+from borderwatch.evaluate.rulefiles import builtin_rule_folder, read_rule_folder
+from borderwatch.rules.base import Rule
+
+SRC = Path(__file__).resolve().parents[1] / "src" / "borderwatch"
+ALLOW_LIST = SRC / "rules" / "functions.txt"
+SHARED_FILES = sorted((SRC / "rules" / "shared").glob("*.sql")) + sorted(
+    (SRC / "evaluate" / "sql").glob("*.sql")
+)
+
+
+def allowed_functions(path: Path = ALLOW_LIST) -> set[str]:
+    names = (line.split("#", 1)[0].strip() for line in path.read_text("utf-8").splitlines())
+    return {name.lower() for name in names if name}
+
+
+def parsed(sql: str) -> list[exp.Expression]:
+    """Every statement of `sql`; a ParseError when one does not parse."""
+    trees = sqlglot.parse(sql, read="duckdb", error_level=ErrorLevel.RAISE)
+    return [tree for tree in trees if tree is not None]
+
+
+def functions_used(sql: str) -> set[str]:
+    """The functions `sql` calls: sqlglot's name for those it knows, the written name
+    for the others (exp.Anonymous); AND and OR are operators, not functions."""
+    used = set()
+    for tree in parsed(sql):
+        for node in tree.find_all(exp.Func):
+            if isinstance(node, exp.Connector):
+                continue
+            used.add((node.name if isinstance(node, exp.Anonymous) else node.sql_name()).lower())
+    return used
+
+
+def macros_defined(sql: str) -> set[str]:
+    return {
+        tree.this.this.name.lower()
+        for tree in parsed(sql)
+        if isinstance(tree, exp.Create) and str(tree.args.get("kind")).upper() == "MACRO"
+    }
+
+
+def unlisted(sqls: Iterable[str], shared: Iterable[str], allowed: set[str]) -> set[str]:
+    """Functions the statements use that are neither on the list nor shared macros."""
+    shared = list(shared)
+    macros = set().union(*(macros_defined(sql) for sql in shared))
+    used = set().union(*(functions_used(sql) for sql in [*sqls, *shared]))
+    return used - allowed - macros
+
+
+def _builtin_rules() -> list[Rule]:
+    return read_rule_folder(builtin_rule_folder())
+
+
+def test_the_builtin_rules_are_files_whose_text_is_what_runs() -> None:
+    rules = _builtin_rules()
+    assert len(rules) == 15
+    for rule in rules:
+        family, name = rule.id.split(".", 1)
+        assert rule.sql == (SRC / "rules" / family / f"{name}.sql").read_text("utf-8")
+        assert rule.metadata == (SRC / "rules" / family / f"{name}.yaml").read_text("utf-8")
+        assert rule.evidence, rule.id
+
+
+@pytest.mark.parametrize("rule", _builtin_rules(), ids=lambda rule: rule.id)
+def test_every_rule_parses(rule: Rule) -> None:
+    [statement] = parsed(rule.sql)
+    assert isinstance(statement, exp.Query)
+
+
+@pytest.mark.parametrize("path", SHARED_FILES, ids=lambda path: path.name)
+def test_every_shared_file_parses(path: Path) -> None:
+    assert parsed(path.read_text("utf-8"))
+
+
+def test_every_function_the_rules_use_is_on_the_allow_list() -> None:
+    allowed = allowed_functions()
+    shared = [path.read_text("utf-8") for path in SHARED_FILES]
+    assert unlisted([rule.sql for rule in _builtin_rules()], shared, allowed) == set()
+    # The macros are allowed because the shared SQL defines them, not because they are
+    # listed; without their definitions the same check names them.
+    assert {"flat_sorted", "distinct_sorted"} <= (
+        unlisted([rule.sql for rule in _builtin_rules()], [], allowed)
+    )
+
+
+def test_the_allow_list_holds_no_function_nothing_uses() -> None:
+    # A stale entry would claim a portability check nobody needed.
+    shared = [path.read_text("utf-8") for path in SHARED_FILES]
+    used = set().union(*(functions_used(sql) for sql in [r.sql for r in _builtin_rules()]))
+    used |= set().union(*(functions_used(sql) for sql in shared))
+    assert allowed_functions() <= used
+
+
+def _folder_with(tmp_path: Path, sql: str) -> Path:
+    family = tmp_path / "rules" / "demo"
+    family.mkdir(parents=True)
+    (family / "bad.sql").write_text(sql, "utf-8")
+    (family / "bad.yaml").write_text(
+        "id: demo.bad\ntitle: A bad rule\nseverity: low\nrationale: For the test.\n"
+        "references: [none]\nevidence: {}\nmessage: {template: '{{ resource }}'}\n",
+        "utf-8",
+    )
+    return tmp_path / "rules"
+
+
+def test_a_rule_with_a_function_off_the_list_fails_the_check(tmp_path: Path) -> None:
+    folder = _folder_with(
+        tmp_path,
+        "SELECT store_id AS resource, levenshtein(store_id, 'x') AS distance,\n"
+        "    list_sort(list(DISTINCT data_class)) AS data_classes\n"
+        "FROM protected_store_classes GROUP BY store_id\n",
+    )
+    [rule] = read_rule_folder(folder)
+    shared = [path.read_text("utf-8") for path in SHARED_FILES]
+    assert unlisted([rule.sql], shared, allowed_functions()) == {"levenshtein"}
+
+
+def test_a_rule_that_does_not_parse_fails_the_check(tmp_path: Path) -> None:
+    folder = _folder_with(tmp_path, "SELECT store_id FROM stores WHERE (store_id = 'a'\n")
+    [rule] = read_rule_folder(folder)
+    with pytest.raises(ParseError):
+        parsed(rule.sql)
