@@ -10,14 +10,12 @@ from collections.abc import Sequence
 
 import pyarrow as pa
 
-from borderwatch.enrich.covered import Coverage
 from borderwatch.inventory.classes import classes_by_pattern
 from borderwatch.inventory.diff import Change
 from borderwatch.inventory.legacy import LegacyHolding
 from borderwatch.inventory.locations import LocationRegistry
 from borderwatch.inventory.placement import ResolvedStore, in_default_partition
 from borderwatch.inventory.stores import UnreadableStore
-from borderwatch.model.inventory import Identity
 from borderwatch.model.people import Travel
 from borderwatch.model.policy import DataClass, Policy, StoreClasses
 from borderwatch.policy import iso_countries
@@ -132,32 +130,6 @@ def store_tables(resolved: Sequence[ResolvedStore]) -> dict[str, pa.Table]:
         "store_countries": _pairs(countries, "store_id", "country"),
         "store_keys": _pairs(sorted(keys), "store_id", "key"),
     }
-
-
-def identity_table(
-    identities: Sequence[Identity], covered: dict[Identity, Coverage] | None = None
-) -> pa.Table:
-    """identities: principal -> person, where, for whom, when; and covered-person status."""
-    covered = covered or {}
-    string, day = pa.string(), pa.date32()
-    return pa.table(
-        {
-            "principal": pa.array([i.principal for i in identities], string),
-            "person": pa.array([i.person for i in identities], string),
-            "work_country": pa.array([i.work_country for i in identities], string),
-            "employer": pa.array([i.employer for i in identities], string),
-            "resident_country": pa.array([i.resident_country for i in identities], string),
-            "valid_from": pa.array([i.valid_from for i in identities], day),
-            "valid_to": pa.array([i.valid_to for i in identities], day),
-            "covered_countries": pa.array(
-                [list(covered[i].countries) if i in covered else None for i in identities],
-                pa.list_(string),
-            ),
-            "covered_basis": pa.array(
-                [covered[i].basis if i in covered else None for i in identities], string
-            ),
-        }
-    )
 
 
 def travel_table(trips: Sequence[Travel]) -> pa.Table:
