@@ -76,7 +76,7 @@ class ScanRequest:
     # Count an event read more than once (same event id) once: every access's id is kept
     # (full scans only; ingest/repeats.py).
     exact_repeats: bool = False
-    # Judge what the logs cover (rules/coverage.py); off for checks that read no logs by
+    # Judge what the logs cover (rules/coverage/*.sql); off for checks that read no logs by
     # design, such as a Terraform plan check.
     coverage: bool = True
     # The days coverage is judged over (inclusive); None: the first or last day with events.

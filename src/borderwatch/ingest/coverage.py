@@ -8,7 +8,7 @@ access digest (ingest/digest.py) they are built in pieces by workers and merged 
 with the same result; the incremental state keeps them beside the digest. They are tiny:
 a year of logs of ten regions is a few thousand rows.
 
-The coverage rules (rules/coverage.py) read the table `coverage_parts`; the report's
+The coverage rules (rules/coverage/*.sql) read the table `coverage_parts`; the report's
 coverage section reads `coverage_of`.
 
 Pure functions over Arrow tables, and one summary query of the scan's DuckDB tables.
