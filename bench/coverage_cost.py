@@ -22,8 +22,8 @@ from borderwatch.demo.company import PROTECTED_STORES, STORES
 from borderwatch.demo.run import write_inputs
 from borderwatch.ingest.coverage import coverage_rows
 from borderwatch.ingest.digest import ProtectedKeys, access_rows
-from borderwatch.ingest.events import DIGEST_EVENTS
 from borderwatch.ingest.expansion import expand_inputs
+from borderwatch.runtime.options import ScanOptions
 from borderwatch.sources.cloudtrail import CloudTrailSource
 
 
@@ -58,9 +58,8 @@ def main() -> None:
     events, parse_s = _events(args.events)
     protected = {s.store_id for s in STORES if s.store_id in PROTECTED_STORES or s.copy_of}
     keys = ProtectedKeys.from_pairs((store, store) for store in sorted(protected))
-    batches = [
-        events.slice(start, DIGEST_EVENTS) for start in range(0, events.num_rows, DIGEST_EVENTS)
-    ]
+    size = ScanOptions().digest_events  # the batches a digester digests at a time
+    batches = [events.slice(start, size) for start in range(0, events.num_rows, size)]
     # What a digester does per batch: which stores each event names (once), then the digest.
     touched = [keys.touched(batch.column("resources").combine_chunks()) for batch in batches]
 

@@ -71,7 +71,7 @@ def main() -> None:
             DuckDBEngine(path).close()
 
         def checked_open() -> None:
-            open_state(path).close()
+            open_state(path, DuckDBEngine).close()
 
         def read_digest() -> None:
             engine = DuckDBEngine(path)

@@ -6,43 +6,48 @@ import json
 import tempfile
 from pathlib import Path
 
-import pytest
-
 from borderwatch import api
 from borderwatch.evaluate import duckdb_engine
-from borderwatch.ingest import events
+from borderwatch.pipeline import ScanContext
+from borderwatch.runtime.options import ScanOptions
 
 CASE = Path(__file__).parent / "cases" / "access-jurisdiction"
 
 
-def run(out: Path) -> list[dict]:
+def run(
+    out: Path, options: ScanOptions | None = None, context: ScanContext | None = None
+) -> list[dict]:
     api.scan(
         policy=CASE / "policy.yaml",
         inventory=[CASE / "inventory.csv"],
         identities=[CASE / "identities.csv"],
         events=[CASE / "events"],
         out=out,
+        options=options,
+        context=context,
     )
     return json.loads((out / "findings.json").read_text())
 
 
-def test_bounded_engine_gives_the_same_findings_and_leaves_nothing(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_bounded_engine_gives_the_same_findings_and_leaves_nothing(tmp_path: Path) -> None:
     in_memory = run(tmp_path / "memory")
     seen: list[tuple[str, str]] = []
-    original = duckdb_engine.DuckDBEngine.bound_memory
 
-    def spy(engine: duckdb_engine.DuckDBEngine, limit: str) -> None:
-        original(engine, limit)
-        setting = engine.query("SELECT current_setting('memory_limit') AS m").column(0)
-        seen.append((str(engine._spill), setting[0].as_py()))
+    class Watched(duckdb_engine.DuckDBEngine):
+        """DuckDB, saying which memory limit and spill folder it was given."""
 
-    monkeypatch.setattr(duckdb_engine.DuckDBEngine, "bound_memory", spy)
-    monkeypatch.setattr(events, "BOUNDED_MIN_BYTES", 1)  # every input counts as large
-    bounded = run(tmp_path / "bounded")
+        def bound_memory(self, limit: str) -> None:
+            super().bound_memory(limit)
+            setting = self.query("SELECT current_setting('memory_limit') AS m").column(0)
+            seen.append((str(self._spill), setting[0].as_py()))
+
+    context = api.new_context()
+    context.registry.engines.add("watched", Watched)
+    # Every input counts as large.
+    options = ScanOptions(engine="watched", bounded_min_bytes=1, memory_limit="300MB")
+    bounded = run(tmp_path / "bounded", options, context)
     ((spill, limit),) = seen
-    assert spill.startswith(tempfile.gettempdir()) and limit.endswith("MiB")
+    assert spill.startswith(tempfile.gettempdir()) and limit == "286.1 MiB"
     assert not Path(spill).exists()  # removed when the scan closed its engine
     assert [(f["id"], f["count"]) for f in bounded] == [(f["id"], f["count"]) for f in in_memory]
 

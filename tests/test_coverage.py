@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pytest
 from click.testing import CliRunner
 
 from borderwatch.cli import main
@@ -21,6 +20,7 @@ from borderwatch.model.events import EVENT_SCHEMA
 from borderwatch.model.findings import Finding, Severity, Status
 from borderwatch.model.scan import ScanResult
 from borderwatch.registry import load_plugins
+from borderwatch.runtime.options import ScanOptions
 from browser import chromium, watched_page
 from policykit import us_data_policy
 
@@ -309,11 +309,11 @@ def _coverage_tree(root: Path, files: int = 24) -> Path:
     return root
 
 
-def _merged_coverage(root: Path, workers: int) -> list[tuple[Any, ...]]:
+def _merged_coverage(root: Path, options: ScanOptions) -> list[tuple[Any, ...]]:
     engine = DuckDBEngine()
     keys = ProtectedKeys.from_pairs([("media", "media"), ("vault", "vault")])
     try:
-        load_events(engine, load_plugins().sources, [root], workers=workers, keys=keys)
+        load_events(engine, load_plugins().sources, [root], keys=keys, options=options)
         return engine.connection.execute(
             "SELECT source_format, provider, account, region, day, store_id, sum(events) "
             "FROM coverage_parts GROUP BY ALL ORDER BY ALL"
@@ -322,15 +322,11 @@ def _merged_coverage(root: Path, workers: int) -> list[tuple[Any, ...]]:
         engine.close()
 
 
-def test_workers_gather_the_same_coverage_as_a_serial_read(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from borderwatch.ingest import events as loading
-
-    monkeypatch.setattr(loading, "TASK_FILES", 3)  # several tasks, each its own counts
+def test_workers_gather_the_same_coverage_as_a_serial_read(tmp_path: Path) -> None:
     root = _coverage_tree(tmp_path / "logs")
-    serial = _merged_coverage(root, 1)
-    parallel = _merged_coverage(root, 2)
+    # Several tasks, each with its own counts.
+    serial = _merged_coverage(root, ScanOptions(workers=1, task_files=3))
+    parallel = _merged_coverage(root, ScanOptions(workers=2, task_files=3))
     assert serial == parallel
     totals = sum(row[6] for row in serial if row[5] is None)
     assert totals == 24 * 40

@@ -32,7 +32,8 @@ INVENTORY = "store_id,provider,region,service,data_classes,records,copy_of\n"
 INVENTORY += "user-media,aws,us-east-1,s3,us_user_data,10,\n"
 # Callers: one in the US, one in China (a prohibited jurisdiction), one unlisted.
 CALLERS = (("alice", "3.5.140.2"), ("mallory", "36.110.0.1"), ("bob", "8.8.8.8"))
-# Enough files for the scan to read them with worker processes (ingest/events.py).
+# Enough files for the scan to read them with worker processes (ingest/workers.py: at
+# least ScanOptions.parallel_min_files, 256 by default).
 LATER_FILES = 260
 OUTPUTS = ("findings.json", "summary.json", "quarantine.jsonl", "report.html", "findings.sarif")
 

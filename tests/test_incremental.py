@@ -352,7 +352,7 @@ def test_a_full_disk_while_reading_exits_2_and_says_where(
 ) -> None:
     """A worker that cannot write its spill file stops the scan with a message and a
     hint, not a traceback."""
-    from borderwatch.ingest import events as loading
+    from borderwatch.ingest import workers
 
     _company(tmp_path)
     (tmp_path / "logs").mkdir()
@@ -362,14 +362,11 @@ def test_a_full_disk_while_reading_exits_2_and_says_where(
     def full(self: object, table: object) -> None:
         raise OSError(errno.ENOSPC, "No space left on device", "/tmp/borderwatch-digests-x")
 
-    # Two workers, each handing over its digest through a spill file.
-    monkeypatch.setattr(loading, "PARALLEL_MIN_FILES", 2)
-    monkeypatch.setattr(loading, "_cpus", lambda: 2)
-    monkeypatch.setattr(loading, "APPEND_ROWS", 1)
-    monkeypatch.setattr(loading, "WORKER_HAND_OVER", 1)
-    monkeypatch.setattr(loading._Spill, "write", full)
+    monkeypatch.setattr(workers.Spill, "write", full)
     args = ["scan", "--policy", str(tmp_path / "policy.yaml"), "--inventory"]
     args += [str(tmp_path / "stores.csv"), "--events", str(tmp_path / "logs")]
+    # Two workers, each handing over its digest through a spill file.
+    args += ["--tune", "workers=2", "--tune", "append_rows=1", "--tune", "worker_hand_over_rows=1"]
     result = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "out"), "--quiet"])
     assert result.exit_code == 2, result.output
     assert "No space left on device: /tmp/borderwatch-digests-x" in result.output

@@ -13,7 +13,9 @@ import datetime as dt
 import gzip
 import json
 import random
+import tempfile
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -28,9 +30,11 @@ from borderwatch.ingest.digest import ProtectedKeys
 from borderwatch.ingest.events import EventLoad, load_events
 from borderwatch.ingest.expansion import expand_inputs
 from borderwatch.registry import load_plugins
+from borderwatch.runtime.options import ReadLimits, ScanOptions
 from borderwatch.sources.base import SourceBatch
 from borderwatch.sources.cloudtrail import CloudTrailSource
 from borderwatch.sources.inputs import head_bytes
+from borderwatch.sources.streams import reading_within
 from digestkit import MERGED, groups_at_once
 
 REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
@@ -193,11 +197,11 @@ def _tree(root: Path) -> Path:
 
 
 def _load(
-    root: Path, workers: int, keys: ProtectedKeys
+    root: Path, keys: ProtectedKeys, options: ScanOptions
 ) -> tuple[EventLoad, list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
     engine = DuckDBEngine()
     try:
-        load = load_events(engine, load_plugins().sources, [root], workers=workers, keys=keys)
+        load = load_events(engine, load_plugins().sources, [root], keys=keys, options=options)
         groups = engine.connection.execute(MERGED.format(table="access_parts")).fetchall()
         parts = engine.connection.execute("SELECT * FROM access_parts").fetchall()
         samples = engine.connection.execute(
@@ -226,16 +230,16 @@ def _keys_for(events: pa.Table) -> ProtectedKeys:
     return ProtectedKeys.from_pairs(pairs)
 
 
-def test_parallel_loading_equals_serial(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from borderwatch.ingest import events as loading
+def test_parallel_loading_equals_serial(tmp_path: Path) -> None:
+    from borderwatch.ingest import workers
 
-    monkeypatch.setattr(loading, "TASK_FILES", 3)  # several tasks, each merged in a worker
+    options = ScanOptions(task_files=3)  # several tasks, each merged in a worker
     root = _tree(tmp_path / "logs")
     events = _all_events(root)
     keys = _keys_for(events)
-    assert len(loading.tasks_of(expand_inputs([root]))) >= 4
-    serial, serial_groups, _, serial_samples = _load(root, 1, keys)
-    parallel, parallel_groups, parts, samples = _load(root, 2, keys)
+    assert len(workers.tasks_of(expand_inputs([root]), options)) >= 4
+    serial, serial_groups, _, serial_samples = _load(root, keys, replace(options, workers=1))
+    parallel, parallel_groups, parts, samples = _load(root, keys, replace(options, workers=2))
     assert parallel_groups == serial_groups == groups_at_once(events, keys)
     assert len(serial_groups) > 100
     # Workers merged within their tasks: fewer rows than (event, store) accesses, and
@@ -266,27 +270,24 @@ def test_digests_handed_over_through_spill_files_equal_serial(
 ) -> None:
     """Workers that hand over merged digests while reading (through spill files the
     main process reads back and deletes) give the same groups as a serial read."""
-    from borderwatch.ingest import events as loading
+    from borderwatch.ingest import workers
 
     root = _tree(tmp_path / "logs")
     events = _all_events(root)
     keys = _keys_for(events)
-    _, serial_groups, _, serial_samples = _load(root, 1, keys)
+    _, serial_groups, _, serial_samples = _load(root, keys, ScanOptions(workers=1))
     # Merge every 64 access rows and hand every merged digest over, in one task.
-    monkeypatch.setattr(loading, "APPEND_ROWS", 64)
-    monkeypatch.setattr(loading, "WORKER_HAND_OVER", 1)
-    monkeypatch.setattr(loading, "TASK_FILES", 100)
-    monkeypatch.setattr(loading, "PARALLEL_MIN_FILES", 1)
+    options = ScanOptions(workers=2, append_rows=64, worker_hand_over_rows=1, task_files=100)
     spilled: list[str] = []
-    original = loading._read_spill
+    original = workers.read_spill
 
     def watched(path: str) -> Iterator[pa.Table]:
         spilled.append(path)
         yield from original(path)
 
-    monkeypatch.setattr(loading, "_read_spill", watched)
-    monkeypatch.setattr(loading.tempfile, "tempdir", str(tmp_path))
-    _, groups, parts, samples = _load(root, 2, keys)
+    monkeypatch.setattr(workers, "read_spill", watched)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    _, groups, parts, samples = _load(root, keys, options)
     assert groups == serial_groups and samples == serial_samples
     assert spilled and len(parts) >= len(groups)
     assert not any(Path(path).exists() for path in spilled)
@@ -298,21 +299,20 @@ def test_exact_repeats_count_each_event_once_read_in_parallel_or_not(
 ) -> None:
     """With exact=True every access row reaches the engine unmerged, and count_once
     leaves one per (event, store): files read twice give the groups of reading them once."""
-    from borderwatch.ingest import events as loading
+    from borderwatch.ingest import workers as pool
     from borderwatch.ingest.repeats import count_once, find_repeats
 
-    monkeypatch.setattr(loading, "TASK_FILES", 3)
     # Workers spill sampled ids as soon as 100 have gathered (every id is sampled here).
-    monkeypatch.setattr(loading, "APPEND_ROWS", 100)
+    options = ScanOptions(task_files=3, append_rows=100)
     spilled: list[list[str]] = []
-    original = loading._read_spill
+    original = pool.read_spill
 
     def watched(path: str) -> Iterator[pa.Table]:
         for table in original(path):
             spilled.append(table.column_names)
             yield table
 
-    monkeypatch.setattr(loading, "_read_spill", watched)
+    monkeypatch.setattr(pool, "read_spill", watched)
     root = _tree(tmp_path / "logs")
     events = _all_events(root)
     keys = _keys_for(events)
@@ -328,9 +328,9 @@ def test_exact_repeats_count_each_event_once_read_in_parallel_or_not(
                 engine,
                 load_plugins().sources,
                 [root, again],
-                workers=workers,
                 keys=keys,
                 exact=True,
+                options=replace(options, workers=workers),
             )
             assert load.events_total > events.num_rows  # the copies were read
             count_once(engine, "access_parts")
@@ -439,29 +439,28 @@ def test_one_odd_arn_per_record_gives_the_keys_of_the_forgiving_path(
 
 
 def test_user_registered_sources_are_read_serially(tmp_path: Path) -> None:
-    from borderwatch.ingest import events
+    from borderwatch.ingest import workers
 
     registry = load_plugins()
     files = expand_inputs([_tree(tmp_path / "logs")])
-    assert events._worker_count(2, registry.sources, files, None) == 2
+    two = ScanOptions(workers=2)
+    assert workers.worker_count(two, registry.sources, files, None) == 2
 
     class Custom:
         name = "custom"
 
     registry.sources.add("custom", Custom())
-    assert events._worker_count(2, registry.sources, files, None) == 1
+    assert workers.worker_count(two, registry.sources, files, None) == 1
 
 
 @pytest.mark.parametrize("form", ["lines-gz", "records-gz", "lines"])
 def test_clean_records_take_the_fast_path(
     tmp_path: Path, form: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from borderwatch.sources import cloudtrail_fast
-
-    # Plain lines: several blocks, so lines split over a block boundary are covered too.
-    monkeypatch.setattr(cloudtrail_fast, "_BLOCK", 4096)
     path = _write(tmp_path / f"c.{form}", _records(300), form)
-    assert _rows_of_the_fast_path(path, monkeypatch, batch_size=100) == 300
+    # Plain lines: several blocks, so lines split over a block boundary are covered too.
+    with reading_within(ReadLimits(line_block_bytes=4096)):
+        assert _rows_of_the_fast_path(path, monkeypatch, batch_size=100) == 300
 
 
 def _odd_lines_file(path: Path) -> Path:
@@ -492,14 +491,10 @@ def _odd_lines_file(path: Path) -> Path:
 
 
 @pytest.mark.parametrize("block", [16, 200, 1 << 20])
-def test_plain_lines_read_in_blocks_give_identical_rows(
-    tmp_path: Path, block: int, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from borderwatch.sources import cloudtrail_fast
-
-    monkeypatch.setattr(cloudtrail_fast, "_BLOCK", block)
+def test_plain_lines_read_in_blocks_give_identical_rows(tmp_path: Path, block: int) -> None:
     path = _odd_lines_file(tmp_path / "odd.jsonl")
-    rows = _same_both_ways(path, batch_size=5)
+    with reading_within(ReadLimits(line_block_bytes=block)):
+        rows = _same_both_ways(path, batch_size=5)
     numbers = [row["input_record"] for row in rows]
     assert numbers == sorted(numbers) and len(numbers) >= 36
     # The line numbers count blank lines, as the line-by-line reader does.

@@ -50,6 +50,7 @@ from borderwatch.registry import Registry, load_plugins
 from borderwatch.report.outfolder import OutputFolder
 from borderwatch.report.sarif import Where, to_sarif
 from borderwatch.rules.base import Rule
+from borderwatch.runtime.options import ScanOptions
 from borderwatch.runtime.steps import StepStop
 
 if TYPE_CHECKING:  # the AWS collector needs boto3, an optional dependency
@@ -62,6 +63,7 @@ __all__ = [
     "IptoccSource",
     "PlanCheck",
     "ProgressCallback",
+    "ScanOptions",
     "SourceSpec",
     "add_mapping",
     "aws_services",
@@ -164,6 +166,7 @@ def scan(
     context: ScanContext | None = None,
     coverage: bool = True,
     window: tuple[dt.date | None, dt.date | None] = (None, None),
+    options: ScanOptions | None = None,
 ) -> ScanResult:
     """Scan the inputs against the policy; write every registered output when `out` is set.
 
@@ -175,8 +178,12 @@ def scan(
     `window` (first day, last day; inclusive, either may be None) is the span coverage is
     judged over; by default the first to the last day with events.
     Files in the event inputs matching an `exclude` glob are skipped (and listed as
-    such); `out` is never read as input.
+    such); `out` is never read as input. `options` tune how the scan runs, never what it
+    finds (engine, workers, batch sizes, memory limit, readers' limits; docs/options.md);
+    None: the defaults, with the readers' limits of the environment.
     """
+    # Made first: a bad limit in the environment is refused before anything is read.
+    options = options if options is not None else ScanOptions()
     if exact_repeats and incremental:
         raise UsageError(
             "--exact-repeats needs the id of every access, which the state of an "
@@ -189,6 +196,7 @@ def scan(
     if out is not None:
         check_output_folder(Path(out))
     ctx = context or new_context()
+    ctx.registry.engines.get(options.engine)  # an unknown engine is refused up front
     if not isinstance(policy, Policy):
         policy = load_policy(policy, ctx.registry, ctx.locations)
     if out is None:
@@ -211,6 +219,7 @@ def scan(
         window_to=window[1],
         exclude=tuple(exclude),
         out=Path(out) if out is not None else None,
+        options=options,
     )
     if out is None:
         return run_scan(request, ctx)

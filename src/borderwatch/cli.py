@@ -168,6 +168,13 @@ def main() -> None:
     "still written).",
 )
 @click.option(
+    "--tune",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Tune how the scan runs, never what it finds (repeatable), e.g. workers=4 or "
+    "memory_limit=2GiB; the names are in docs/options.md.",
+)
+@click.option(
     "--quiet", is_flag=True, help="Print only the verdict line (and errors); no progress."
 )
 @click.option(
@@ -194,6 +201,7 @@ def scan(
     full: bool,
     exact_repeats: bool,
     strict: bool,
+    tune: tuple[str, ...],
     quiet: bool,
     as_json: bool,
     old_format: str | None,
@@ -203,6 +211,7 @@ def scan(
     event_format = _input_format(console, event_format, old_format, quiet)
     with _guard(console), _progress(console, quiet) as progress:
         api.check_output_folder(out)  # before any input is read
+        options = api.ScanOptions.from_settings(tune)
         context = api.new_context(progress=progress)
         for mapping in mappings:
             api.add_mapping(context, mapping)
@@ -228,6 +237,7 @@ def scan(
                 window_from.date() if window_from else None,
                 window_to.date() if window_to else None,
             ),
+            options=options,
         )
     if quiet:
         print_verdict(console, result, out)

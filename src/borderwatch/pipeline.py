@@ -18,7 +18,7 @@ from borderwatch.enrich.geo import SourceSpec, load_sources
 from borderwatch.enrich.signals import ip_country_precedence, signal_versions
 from borderwatch.enrich.stage import run_enrichers
 from borderwatch.evaluate import tables
-from borderwatch.evaluate.duckdb_engine import DuckDBEngine
+from borderwatch.evaluate.engine import Engine, EngineFactory
 from borderwatch.evaluate.reference import (
     coverage_policy,
     load_reference_tables,
@@ -47,6 +47,7 @@ from borderwatch.model.scan import COVERAGE_FAMILY, InputSummary, RuleInfo, Scan
 from borderwatch.registry import Registry
 from borderwatch.rules.base import Rule
 from borderwatch.runtime.leftovers import remove_stale_temp_dirs
+from borderwatch.runtime.options import ScanOptions
 from borderwatch.runtime.steps import StepStop
 from borderwatch.tables.identities import read_identities
 from borderwatch.tables.people import read_entities, read_travel
@@ -86,6 +87,8 @@ class ScanRequest:
     # read as input even inside an events folder).
     exclude: Sequence[str] = ()
     out: Path | None = None
+    # How the scan runs (engine, workers, batch sizes, memory): runtime/options.py.
+    options: ScanOptions = field(default_factory=ScanOptions)
 
 
 @dataclass
@@ -113,7 +116,7 @@ def run_scan(request: ScanRequest, ctx: ScanContext) -> ScanResult:
         else Expansion()
     )
     files = expansion.files
-    engine = _engine_for(request)
+    engine = _engine_for(request, ctx)
     try:
         inputs: list[InputSummary] = []
         quarantined: list[QuarantinedRecord] = []
@@ -151,6 +154,7 @@ def run_scan(request: ScanRequest, ctx: ScanContext) -> ScanResult:
             exact_repeats=request.exact_repeats,
             progress=ctx.progress,
             stops=ctx.stops,
+            options=request.options,
         )
         inputs.extend(load.inputs)
         inputs.extend(skipped_summaries(expansion.skipped))
@@ -215,19 +219,19 @@ def run_scan(request: ScanRequest, ctx: ScanContext) -> ScanResult:
         engine.close()
 
 
-def _engine_for(request: ScanRequest) -> DuckDBEngine:
-    """The state file for incremental scans, else the requested database (memory).
+def _engine_for(request: ScanRequest, ctx: ScanContext) -> Engine:
+    """The engine named by the options, from the registry, opened on the state file for
+    incremental scans, else on the requested database (memory).
 
     Large inputs get a memory limit when they are loaded (events.load_events).
     """
+    factory: EngineFactory = ctx.registry.engines.get(request.options.engine)
     if request.state_path is not None:
-        return open_state(request.state_path)
-    return DuckDBEngine(request.database)
+        return open_state(request.state_path, factory)
+    return factory(request.database)
 
 
-def _evaluate(
-    engine: DuckDBEngine, rules: Sequence[Rule], versions: dict[str, str]
-) -> list[Finding]:
+def _evaluate(engine: Engine, rules: Sequence[Rule], versions: dict[str, str]) -> list[Finding]:
     """Run the rules' shared SQL (macros, views; each file once, in order), then each
     rule's query, exactly as its file holds it."""
     shared = dict.fromkeys(statement for rule in rules for statement in rule.shared_sql)
@@ -235,7 +239,7 @@ def _evaluate(
         engine.execute(statement)
     found: list[Finding] = []
     for rule in rules:
-        rows = engine.query(rule.sql).to_pylist()
+        rows = engine.run(rule.sql).to_pylist()
         found.extend(finding(rule, row, versions) for row in rows)
     return found
 

@@ -1,4 +1,7 @@
-"""The embedded engine: DuckDB, in memory or in a file, fed Arrow tables."""
+"""The embedded engine: DuckDB, in memory or in a file, fed Arrow tables.
+
+The first implementation of `evaluate.engine.Engine`, registered as "duckdb".
+"""
 
 from __future__ import annotations
 
@@ -12,7 +15,10 @@ from borderwatch.runtime.leftovers import make_temp_dir
 
 
 class DuckDBEngine:
-    """Holds one DuckDB connection; tables go in as Arrow, rule results come out as Arrow."""
+    """Holds one DuckDB connection; tables go in as Arrow, rule results come out as Arrow.
+
+    The class is the engine's factory in the registry: `DuckDBEngine(database)`.
+    """
 
     name = "duckdb"
 
@@ -65,7 +71,12 @@ class DuckDBEngine:
             raise ValueError("query() needs a statement that returns rows; use execute()")
         return relation.to_arrow_table()
 
+    def run(self, sql: str) -> pa.Table:
+        """Run a rule's SQL and return its rows as an Arrow table."""
+        return self.query(sql)
+
     def close(self) -> None:
+        """Close the connection and remove the spill folder, if any."""
         self.connection.close()
         if self._spill:
             shutil.rmtree(self._spill, ignore_errors=True)

@@ -24,7 +24,6 @@ from pathlib import Path
 
 from borderwatch.errors import UsageError
 from borderwatch.sources.names import display_name
-from borderwatch.sources.streams import document_limit, record_limit
 
 # Files that live beside logs in delivered layouts and are never log records.
 _IGNORED_NAMES = frozenset({".DS_Store", "Thumbs.db", "_SUCCESS"})
@@ -256,10 +255,8 @@ def expand_all(
     specs: Sequence[str | Path], *, exclude: Sequence[str] = (), out: Path | None = None
 ) -> Expansion:
     """Every file named by `specs` and every entry skipped on purpose (expansion.expand);
-    "-" is standard input, spooled to a file. Limits set in the environment are checked
-    here, so a bad one is refused before anything is read."""
-    record_limit()
-    document_limit()
+    "-" is standard input, spooled to a file. (The readers' limits set in the
+    environment are checked when the scan's options are made, before this.)"""
     return expand(specs, exclude=exclude, out=out, stdin=spool_stdin)
 
 

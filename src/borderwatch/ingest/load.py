@@ -17,6 +17,7 @@ from borderwatch.ingest.state import ScanState
 from borderwatch.model.events import QuarantinedRecord
 from borderwatch.model.scan import InputSummary
 from borderwatch.registry import Kind
+from borderwatch.runtime.options import ScanOptions
 from borderwatch.runtime.steps import StepStop
 from borderwatch.runtime.tablestore import TableStore
 from borderwatch.sources.base import Source
@@ -43,11 +44,13 @@ def load_inputs(
     exact_repeats: bool,
     progress: ProgressCallback | None,
     stops: StepStop,
+    options: ScanOptions | None = None,
 ) -> Loaded:
     """Read the event inputs; with state, only those no earlier scan has read.
 
     An input with the same bytes as another (a copied folder, a file moved into an
     archive between incremental scans) is read once; the copy says so in its note.
+    `options`: the scan's tuning (runtime/options.py); None: the defaults.
     """
     if state_path is None:
         found = content_copies(files)
@@ -72,6 +75,7 @@ def load_inputs(
             forced_format=event_format,
             progress=progress,
             exact=exact_repeats,
+            options=options,
         )
         summaries = _in_input_order(files, [*load.inputs, *copies])
         if exact_repeats:
@@ -105,6 +109,7 @@ def load_inputs(
             forced_format=event_format,
             progress=progress,
             reached=stops.reached,
+            options=options,
         )
         stops.reached("inputs-read")
         copied = [item for item, _ in plan.copies]

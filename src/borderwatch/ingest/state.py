@@ -15,17 +15,16 @@ re-read: its earlier records stay counted once, never twice, until a full rescan
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import duckdb
 import pyarrow as pa
 
 from borderwatch.errors import UsageError
-from borderwatch.evaluate.duckdb_engine import DuckDBEngine
 from borderwatch.ingest.copies import COPY_NOTE, copy_note, sha256_of
 from borderwatch.ingest.coverage import COVERAGE_SCHEMA
 from borderwatch.ingest.coverage import TABLE as COVERAGE_TABLE
@@ -64,25 +63,42 @@ _QUARANTINE_SCHEMA = pa.schema(
 )
 
 
-def open_state(path: Path) -> DuckDBEngine:
-    """The engine on the state file; a file DuckDB cannot open is refused with a way out."""
+class ClosingStore(TableStore, Protocol):
+    """A table store that is closed when done with (any engine is one)."""
+
+    def close(self) -> None:
+        """Release the store."""
+
+
+StoreT = TypeVar("StoreT", bound=ClosingStore)
+
+
+def open_state(path: Path, open_engine: Callable[[Path], StoreT]) -> StoreT:
+    """The engine on the state file, opened by `open_engine` (the pipeline's choice of
+    engine); a file it cannot open or read is refused with a way out."""
     try:
-        engine = DuckDBEngine(path)
+        engine = open_engine(path)
     except duckdb.Error as exc:
         raise damaged_state(path, exc) from None
     try:
         # Reading every stored table settles now whether the file is whole (DuckDB
         # checks each block it reads), not halfway through the scan.
-        for (table,) in engine.connection.execute(
+        stored = engine.query(
             "SELECT table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE'"
-        ).fetchall():
-            engine.connection.execute(f'SELECT bit_xor(hash(t)) FROM "{table}" t').fetchall()
+        )
+        for table in stored.column(0).to_pylist():
+            engine.query(f'SELECT bit_xor(hash(t)) AS h FROM "{_quoted(table)}" t')
     except duckdb.Error as exc:
         # Closed now: an open connection would keep the damaged file in use (DuckDB
         # shares one instance per path within a process) after --full removed it.
         engine.close()
         raise damaged_state(path, exc) from None
     return engine
+
+
+def _quoted(name: str) -> str:
+    # A table name read from the file: a damaged or crafted state must not end the quote.
+    return name.replace('"', '""')
 
 
 def damaged_state(path: Path, exc: BaseException) -> UsageError:

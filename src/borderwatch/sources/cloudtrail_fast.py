@@ -41,6 +41,7 @@ from borderwatch.sources.inputs import (
     compression_of,
     document_limit,
     iter_lines,
+    line_block,
     open_regular,
     read_bounded,
     record_limit,
@@ -66,8 +67,6 @@ _MEMO_LIMIT = 200_000
 _S3_ARN = "arn:aws:s3:::"
 _S3_ARN_LENGTH = len(_S3_ARN)
 _GZIP_MAGIC = b"\x1f\x8b"
-# Plain JSON lines are read this many bytes at a time and split into lines at once.
-_BLOCK = 8 << 20
 # Typed records turned into columns at once. The column pass walks a batch's records
 # several times (identities, resources, low-cardinality fields, times...); a batch this
 # small stays in the core's cache between the walks. Measured on 200,000 JSON lines:
@@ -664,8 +663,9 @@ def _plain_lines(path: Path) -> Iterator[tuple[int, list[bytes]]]:
     longer than the record limit comes as a LongLine, never held whole.
     """
     number = 1
+    block = line_block()  # bytes read at a time (ReadLimits.line_block_bytes)
     with open_regular(path) as handle:
-        for lines in split_lines(iter(lambda: handle.read(_BLOCK), b""), record_limit()):
+        for lines in split_lines(iter(lambda: handle.read(block), b""), record_limit()):
             yield number, lines
             number += len(lines)
 

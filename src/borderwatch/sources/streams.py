@@ -16,13 +16,22 @@ import re
 import stat
 import zlib
 from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, BinaryIO, cast
 
 import zstandard
 from isal import isal_zlib
 
-from borderwatch.errors import UsageError
+from borderwatch.runtime.options import (
+    DOCUMENT_LIMIT,
+    DOCUMENT_LIMIT_VARIABLE,
+    RECORD_LIMIT,
+    RECORD_LIMIT_VARIABLE,
+    ReadLimits,
+    limit_from_environment,
+)
 
 GZIP_MAGIC = b"\x1f\x8b"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
@@ -30,33 +39,57 @@ ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 # isal's stubs do not say its error is an exception class; it is (IsalError).
 _INFLATE_ERROR = cast(type[Exception], isal_zlib.error)
 
-# The longest record (a JSON line, a CSV row) read by default, and the largest document
-# (a file that is one JSON object or array) held whole; both can be raised through the
-# environment. CloudTrail records reach 256 KB and Kubernetes audit records with request
-# bodies a few MB; a line beyond the limit is read past and quarantined, never held.
-RECORD_LIMIT = 4 << 20
-RECORD_LIMIT_VARIABLE = "BORDERWATCH_MAX_RECORD_BYTES"
-DOCUMENT_LIMIT = 256 << 20
-DOCUMENT_LIMIT_VARIABLE = "BORDERWATCH_MAX_DOCUMENT_BYTES"
+# The longest record (a JSON line, a CSV row) and the largest document (a file that is
+# one JSON object or array) a reader holds are the scan's ReadLimits (runtime/options.py;
+# the environment can raise the defaults). A line beyond the limit is read past and
+# quarantined, never held.
+# The limits do not travel as an argument: read(path) is the Source protocol that
+# plug-in readers implement. Ingest sets them around its reading (`reading_within`) and
+# in each worker process (`read_within`), for that context only; unset (a reader used
+# on its own), the environment's limits apply.
+_LIMITS: ContextVar[ReadLimits | None] = ContextVar("borderwatch_read_limits", default=None)
+
+
+@contextmanager
+def reading_within(limits: ReadLimits) -> Iterator[None]:
+    """Readers called inside the block work within `limits`."""
+    token = _LIMITS.set(limits)
+    try:
+        yield
+    finally:
+        _LIMITS.reset(token)
+
+
+def read_within(limits: ReadLimits) -> None:
+    """Readers of this context (a worker process's) work within `limits` from now on."""
+    _LIMITS.set(limits)
 
 
 def record_limit() -> int:
-    """The record limit in bytes: $BORDERWATCH_MAX_RECORD_BYTES, else RECORD_LIMIT."""
-    return _limit_from(RECORD_LIMIT_VARIABLE, RECORD_LIMIT)
+    """The record limit in bytes: the scan's, else $BORDERWATCH_MAX_RECORD_BYTES, else
+    RECORD_LIMIT."""
+    limits = _LIMITS.get()
+    if limits is not None:
+        return limits.record_bytes
+    return limit_from_environment(RECORD_LIMIT_VARIABLE, RECORD_LIMIT)
 
 
 def document_limit() -> int:
-    """The whole-document limit in bytes: $BORDERWATCH_MAX_DOCUMENT_BYTES, else DOCUMENT_LIMIT."""
-    return _limit_from(DOCUMENT_LIMIT_VARIABLE, DOCUMENT_LIMIT)
+    """The whole-document limit in bytes: the scan's, else $BORDERWATCH_MAX_DOCUMENT_BYTES,
+    else DOCUMENT_LIMIT."""
+    limits = _LIMITS.get()
+    if limits is not None:
+        return limits.document_bytes
+    return limit_from_environment(DOCUMENT_LIMIT_VARIABLE, DOCUMENT_LIMIT)
 
 
-def _limit_from(variable: str, default: int) -> int:
-    value = os.environ.get(variable, "").strip()
-    if not value:
-        return default
-    if not value.isdigit() or int(value) < 1 << 20:
-        raise UsageError(f"{variable}={value!r}: give a number of bytes, at least 1048576")
-    return int(value)
+def line_block() -> int:
+    """The bytes of plain JSON lines read at a time (then split into lines)."""
+    limits = _LIMITS.get()
+    return (limits or _DEFAULT_LIMITS).line_block_bytes
+
+
+_DEFAULT_LIMITS = ReadLimits()
 
 
 class CorruptInputError(Exception):
