@@ -47,7 +47,7 @@ from borderwatch.sources.inputs import (
     split_lines,
     too_long,
 )
-from borderwatch.sources.jsondoc import add_record
+from borderwatch.sources.jsondoc import add_record, after_line, damage_reason
 from borderwatch.sources.names import display_name
 from borderwatch.sources.record import RecordError, text
 
@@ -710,10 +710,8 @@ def _read_stream_lines(path: Path, source_format: str, batch_size: int) -> Itera
                 items = []
     except CorruptInputError as exc:
         batch = batcher.batch(items)
-        where = f"after line {number}" if number else "start of file"
         damage = BatchBuilder(source_format, str(path))
-        lost = "" if exc.trailing_at is not None else "; records after this point are lost"
-        damage.quarantine(where, f"{exc.reason}{lost}", b"")
+        damage.quarantine(after_line(number), damage_reason(exc), b"")
         batch.quarantined.extend(damage.flush().quarantined)
         batch.records_read += 1
         yield batch
