@@ -127,61 +127,12 @@ def event_paths(target: Path, form: str) -> list[Path]:
 # ---------------------------------------------------------------- measurements (children)
 
 
-class _Issuer(msgspec.Struct):
-    arn: str | None = None
-    userName: str | None = None
-
-
-class _Session(msgspec.Struct):
-    sessionIssuer: _Issuer | None = None
-
-
-class _Behalf(msgspec.Struct):
-    userId: str | None = None
-
-
-class _Identity(msgspec.Struct):
-    type: str | None = None
-    arn: str | None = None
-    accountId: str | None = None
-    userName: str | None = None
-    principalId: str | None = None
-    invokedBy: str | None = None
-    sessionContext: _Session | None = None
-    onBehalfOf: _Behalf | None = None
-
-
-class _Resource(msgspec.Struct):
-    ARN: str | None = None
-
-
-class _Parameters(msgspec.Struct):
-    bucketName: str | None = None
-    tableName: str | None = None
-    resourceArn: str | None = None
-
-
-class Record(msgspec.Struct):
-    eventID: str | None = None
-    eventTime: str | None = None
-    eventSource: str | None = None
-    eventName: str | None = None
-    awsRegion: str | None = None
-    sourceIPAddress: str | None = None
-    userAgent: str | None = None
-    errorCode: str | None = None
-    readOnly: bool | None = None
-    recipientAccountId: str | None = None
-    userIdentity: _Identity = msgspec.field(default_factory=_Identity)
-    resources: list[_Resource] = msgspec.field(default_factory=list)
-    requestParameters: _Parameters = msgspec.field(default_factory=_Parameters)
-
-
-class Container(msgspec.Struct):
-    Records: list[Record] = msgspec.field(default_factory=list)
-
-
-# The CloudTrail fields the scan reads (see sources/cloudtrail_record.py).
+# The CloudTrail fields the scan reads, as DuckDB types. SQL cannot import the reader's
+# Record (sources/cloudtrail_fast.py), so its top-level names are written again here and
+# checked against Record before every run. The reader keeps userIdentity as raw JSON and
+# decodes each distinct one once, which read_json cannot: this floor reads it as a STRUCT
+# of the identity fields the scan uses. Inside resources and requestParameters it names
+# the fields these generated files hold (the reader also knows other spellings).
 _DUCK_RECORD = (
     "STRUCT(eventID VARCHAR, eventTime VARCHAR, eventSource VARCHAR, eventName VARCHAR, "
     "awsRegion VARCHAR, sourceIPAddress VARCHAR, userAgent VARCHAR, errorCode VARCHAR, "
@@ -197,6 +148,12 @@ _DUCK_RECORD = (
 def floor_duckdb(target: Path, form: str) -> dict[str, Any]:
     import duckdb
 
+    from borderwatch.sources.cloudtrail_fast import Record
+
+    # Every field of the reader's Record but the EventBridge envelope (none in these files).
+    named = {name for name, _ in _duck_fields(_DUCK_RECORD[len("STRUCT(") : -1])}
+    if named != set(Record.__struct_fields__) - {"detail"}:
+        raise SystemExit("MISMATCH: the DuckDB floor's fields differ from the reader's Record")
     con = duckdb.connect()
     pattern = str(target / form / "**" / ("*.json.gz" if form == "gz" else "*.jsonl"))
     if form == "gz":
@@ -221,6 +178,11 @@ def floor_duckdb(target: Path, form: str) -> dict[str, Any]:
 
 def _duck_columns(fields: str) -> str:
     """'a T, b STRUCT(..)' -> {'a': 'T', 'b': 'STRUCT(..)'} at top-level commas."""
+    return "{" + ", ".join(f"'{n}': '{t}'" for n, t in _duck_fields(fields)) + "}"
+
+
+def _duck_fields(fields: str) -> list[tuple[str, str]]:
+    """'a T, "b" STRUCT(..)' -> [('a', 'T'), ('b', 'STRUCT(..)')] at top-level commas."""
     parts, depth, item = [], 0, ""
     for ch in fields:
         if ch == "," and depth == 0:
@@ -232,7 +194,7 @@ def _duck_columns(fields: str) -> str:
         item += ch
     parts.append(item.strip())
     pairs = [p.split(" ", 1) for p in parts]
-    return "{" + ", ".join(f"'{n.strip(chr(34))}': '{t}'" for n, t in pairs) + "}"
+    return [(n.strip('"'), t) for n, t in pairs]
 
 
 def floor_msgspec(target: Path, form: str) -> dict[str, Any]:
@@ -248,8 +210,18 @@ def floor_msgspec(target: Path, form: str) -> dict[str, Any]:
 
 
 def _msgspec_file(name: str) -> int:
-    """Decode one file into Arrow columns of the needed fields; return the row count."""
+    """Decode one file into Arrow columns of the needed fields; return the row count.
+
+    The Structs are the reader's own (sources/cloudtrail_fast.py): the floor decodes
+    exactly the fields the scan decodes. Like the reader, it keeps userIdentity as raw
+    JSON and decodes each distinct one once per file (identities repeat); what the
+    reader does beyond that (normalising, enriching, rules) is left out.
+    """
     import pyarrow as pa
+    from msgspec.structs import astuple
+
+    from borderwatch.sources.cloudtrail_fast import Record, RecordsFile
+    from borderwatch.sources.cloudtrail_record import RESOURCE_PARAMETERS
 
     data = Path(name).read_bytes()
     if data[:2] == b"\x1f\x8b":
@@ -259,10 +231,19 @@ def _msgspec_file(name: str) -> int:
         decoder = msgspec.json.Decoder(Record)
         records = [decoder.decode(line) for line in data.splitlines() if line]
     else:
-        records = msgspec.json.Decoder(Container).decode(data).Records
+        records = msgspec.json.Decoder(RecordsFile).decode(data).Records
+    generic = msgspec.json.Decoder()
+    identities: dict[bytes, tuple[Any, ...]] = {}
+    no_parameters = (None,) * len(RESOURCE_PARAMETERS)
     columns: dict[str, list[Any]] = defaultdict(list)
     for r in records:
-        u = r.userIdentity
+        raw = bytes(r.userIdentity)
+        u = identities.get(raw)
+        if u is None:
+            value = generic.decode(raw) or {}
+            u = identities[raw] = tuple(
+                value.get(k) for k in ("type", "arn", "userName", "principalId")
+            )
         columns["event_id"].append(r.eventID)
         columns["event_time"].append(r.eventTime)
         columns["service"].append(r.eventSource)
@@ -273,13 +254,13 @@ def _msgspec_file(name: str) -> int:
         columns["error_code"].append(r.errorCode)
         columns["read_only"].append(r.readOnly)
         columns["account"].append(r.recipientAccountId)
-        columns["identity_type"].append(u.type)
-        columns["identity_arn"].append(u.arn)
-        columns["identity_user"].append(u.userName)
-        columns["identity_principal_id"].append(u.principalId)
-        columns["resources"].append([x.ARN for x in r.resources])
+        columns["identity_type"].append(u[0])
+        columns["identity_arn"].append(u[1])
+        columns["identity_user"].append(u[2])
+        columns["identity_principal_id"].append(u[3])
+        columns["resources"].append([x.ARN or x.arn for x in r.resources or ()])
         p = r.requestParameters
-        columns["parameters"].append([p.bucketName, p.tableName, p.resourceArn])
+        columns["parameters"].append(list(astuple(p) if p is not None else no_parameters))
     table = pa.table({k: pa.array(v) for k, v in columns.items()})
     return table.num_rows
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 from pathlib import Path
 
 from hypothesis import given
@@ -117,6 +118,27 @@ def test_http_status_alone_marks_a_failure() -> None:
 
     row = normalise({"bucket": "b", "time": "2026-01-01 00:00:00", "httpstatus": "404"})
     assert row["error_code"] == "404"
+
+
+def test_damage_is_placed_and_told_as_in_every_line_reader(tmp_path: Path) -> None:
+    # Trailing garbage after the gzip member loses nothing: the reason must not say so.
+    good = "\n".join(RAW[:3]).encode() + b"\n"
+    trailing = tmp_path / "trailing.gz"
+    trailing.write_bytes(gzip.compress(good) + b"GARBAGE appended by someone")
+    read, rows, quarantined = read_all(trailing)
+    assert read == 4 and len(rows) == 3
+    (garbage,) = quarantined
+    assert garbage.position == "after line 3"
+    assert "trailing garbage" in garbage.reason
+    assert "lost" not in garbage.reason
+    # Damage before the first line is at the start of the file, not "after line 0".
+    broken = tmp_path / "broken.gz"
+    broken.write_bytes(gzip.compress(good * 50)[:40])
+    read, rows, quarantined = read_all(broken)
+    assert read == 1 and not rows
+    (damage,) = quarantined
+    assert damage.position == "start of file"
+    assert damage.reason.endswith("records after this point are lost")
 
 
 def test_sniff_claims_only_s3_access_logs() -> None:

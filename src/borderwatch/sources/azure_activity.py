@@ -17,19 +17,12 @@ format (`entra`); this reader's sniff leaves them alone.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from borderwatch.sources.base import SourceBatch
-from borderwatch.sources.fields import (
-    any_marker,
-    folded,
-    is_json_start,
-    optional_object,
-    require_object,
-)
-from borderwatch.sources.jsondoc import read_json_records
+from borderwatch.sources.fields import any_marker, folded_object, optional_object
+from borderwatch.sources.jsondoc import Normaliser
+from borderwatch.sources.jsonsource import JsonRecordSource
 from borderwatch.sources.record import (
     RecordError,
     content_id,
@@ -37,11 +30,14 @@ from borderwatch.sources.record import (
     kind_of,
     obj,
     per_record,
+    principal_and_aliases,
     text,
-    unique,
 )
 
 NAME = "azure-activity"
+# Azure Monitor's envelope: `records` in diagnostic exports, `value` in REST lists. Entra
+# ID logs travel in the same envelope.
+ENVELOPE_KEYS = ("records", "value")
 
 # Markers of Entra ID sign-in/audit logs, which the `entra` reader owns.
 ENTRA_MARKERS = (
@@ -67,33 +63,33 @@ _PRINCIPAL_CLAIMS = (
 _FAILED = frozenset({"failed", "failure", "error"})
 
 
-class AzureActivitySource:
+class AzureActivitySource(JsonRecordSource):
     """Reads Azure Activity Log records into canonical events (see module docstring)."""
 
     name = NAME
     description = "Azure Activity Log: Event Hub 'records' exports, REST 'value' lists, lines"
+    container_keys = ENVELOPE_KEYS
 
-    def sniff(self, path: Path, head: bytes) -> bool:
-        if not is_json_start(head) or any_marker(head, *ENTRA_MARKERS):
+    def recognises(self, head: bytes) -> bool:
+        if is_entra(head):
             return False
         return any_marker(head, b'"operationName"') and any_marker(
             head, b'"callerIpAddress"', b'"resourceId"', b'"eventTimestamp"'
         )
 
-    def read(self, path: Path, batch_size: int = 50_000) -> Iterator[SourceBatch]:
-        yield from read_json_records(
-            path,
-            NAME,
-            normalise,
-            container_keys=("records", "value"),
-            batch_size=batch_size,
-        )
+    def normaliser(self, path: Path) -> Normaliser:
+        return normalise
+
+
+def is_entra(head: bytes) -> bool:
+    """Whether a file's head holds Entra ID sign-in or audit logs (see ENTRA_MARKERS)."""
+    return any_marker(head, *ENTRA_MARKERS)
 
 
 @per_record
 def normalise(item: Any) -> dict[str, Any]:
     """The canonical columns of one Activity Log record (see EVENT_SCHEMA)."""
-    record = folded(require_object(item))
+    record = folded_object(item)
     operation = value_text(record, "operationname")
     if operation is None:
         raise RecordError("not an Azure Activity Log record: no operationName")
@@ -150,11 +146,8 @@ def _principal(
     names.extend(text(requester, key) for key in ("upn", "objectId", "appId"))
     evidence = obj(obj(identity, "authorization"), "evidence")
     names.append(text(evidence, "principalId"))
-    known = unique(names)
     kind = text(evidence, "principalType") or text(identity, "type")
-    if not known:
-        return None, [], kind
-    return known[0], known[1:], kind
+    return *principal_and_aliases(names), kind
 
 
 def subscription_of(resource_id: str | None) -> str | None:

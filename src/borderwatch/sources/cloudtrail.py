@@ -33,6 +33,7 @@ from borderwatch.sources.cloudtrail_fast import (
     read_lines,
 )
 from borderwatch.sources.cloudtrail_record import normalise
+from borderwatch.sources.fields import is_json_start
 from borderwatch.sources.inputs import head_bytes, read_bounded
 from borderwatch.sources.jsondoc import json_layout, read_json_records
 
@@ -48,8 +49,7 @@ class CloudTrailSource:
     description = "AWS CloudTrail: S3-delivered Records files (.json/.gz), JSON lines, EventBridge"
 
     def sniff(self, path: Path, head: bytes) -> bool:
-        text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
-        if not text.startswith((b"{", b"[")):
+        if not is_json_start(head):
             return False
         if skip_reason(path, head):
             return True

@@ -48,7 +48,7 @@ from borderwatch.sources.inputs import (
     split_lines,
     too_long,
 )
-from borderwatch.sources.jsondoc import add_record
+from borderwatch.sources.jsondoc import add_record, after_line, damage_reason
 from borderwatch.sources.names import display_name
 from borderwatch.sources.record import RecordError, text
 
@@ -95,7 +95,7 @@ class _Parameters(msgspec.Struct, gc=False):
 assert _Parameters.__struct_fields__ == RESOURCE_PARAMETERS
 
 
-class _Record(msgspec.Struct, gc=False):
+class Record(msgspec.Struct, gc=False):
     """The fields of a CloudTrail record the canonical event reads; others are skipped."""
 
     eventID: str | None = None
@@ -119,17 +119,19 @@ class _Container(msgspec.Struct, gc=False):
     Records: list[msgspec.Raw]
 
 
-class _TypedContainer(msgspec.Struct, gc=False):
-    Records: list[_Record]
+class RecordsFile(msgspec.Struct, gc=False):
+    """A delivered `{"Records": [...]}` file, every record typed."""
+
+    Records: list[Record]
 
 
-_RECORD = msgspec.json.Decoder(_Record)
+_RECORD = msgspec.json.Decoder(Record)
 _CONTAINER = msgspec.json.Decoder(_Container)
-_TYPED_CONTAINER = msgspec.json.Decoder(_TypedContainer)
+_TYPED_CONTAINER = msgspec.json.Decoder(RecordsFile)
 _GENERIC = msgspec.json.Decoder()
 
 
-def _decode_one(raw: bytes) -> _Record | None:
+def _decode_one(raw: bytes) -> Record | None:
     if isinstance(raw, LongLine):
         return None  # only its head is here: never a record
     try:
@@ -138,7 +140,7 @@ def _decode_one(raw: bytes) -> _Record | None:
         return None
 
 
-def _is_fast(record: _Record) -> bool:
+def _is_fast(record: Record) -> bool:
     """Whether the typed path can take a decoded record (else the forgiving path does)."""
     return not (
         not record.eventID
@@ -211,7 +213,7 @@ class FastBatcher:
 
     def decoded(
         self,
-        records: list[_Record | None],
+        records: list[Record | None],
         ordinals: list[int],
         items: Callable[[], list[tuple[bytes, str, int]]],
     ) -> SourceBatch:
@@ -219,7 +221,7 @@ class FastBatcher:
 
         `items` gives the raw records, needed only when some take the forgiving path.
         """
-        fast: list[_Record] = []
+        fast: list[Record] = []
         fast_at: list[int] = []
         slow: list[int] = []
         for index, record in enumerate(records):
@@ -237,7 +239,7 @@ class FastBatcher:
 
     def _columns(
         self,
-        records: list[_Record],
+        records: list[Record],
         ordinals: list[int],
         at: list[int],
         input_paths: pa.Array | None = None,
@@ -342,7 +344,7 @@ class FastBatcher:
             return table.filter(ok), rejected
         return table, []
 
-    def _resource_column(self, records: list[_Record]) -> pa.Array:
+    def _resource_column(self, records: list[Record]) -> pa.Array:
         """The resources list column: every record's keys in one flat array and offsets.
 
         The same keys, in the same order, as normalise() gives; this is the hottest loop
@@ -527,7 +529,7 @@ def read_container(
         yield from fallback()
         return
     data = whole[0]
-    records: list[_Record | None]
+    records: list[Record | None]
     try:
         records = list(_TYPED_CONTAINER.decode(data).Records)
     except (msgspec.ValidationError, *_DECODE_ERRORS):
@@ -566,7 +568,7 @@ def read_container(
     yield from batches
 
 
-def pure_container(path: Path) -> list[_Record] | None:
+def pure_container(path: Path) -> list[Record] | None:
     """The records of a {"Records": [...]} file if the typed path takes every one of them.
 
     None for anything else (damage, a record the typed decoder refuses or hands to the
@@ -600,10 +602,10 @@ class ContainerPool:
 
     def __init__(self, source_format: str) -> None:
         self.batcher = FastBatcher(source_format, "", strict_json=True)
-        self.files: list[tuple[int, Path, list[_Record]]] = []
+        self.files: list[tuple[int, Path, list[Record]]] = []
         self.size = 0
 
-    def add(self, index: int, path: Path, records: list[_Record]) -> None:
+    def add(self, index: int, path: Path, records: list[Record]) -> None:
         self.files.append((index, path, records))
         self.size += len(records)
 
@@ -675,7 +677,7 @@ def _line_batch(batcher: FastBatcher, lines: list[bytes], first: int) -> SourceB
     try:
         if any(type(line) is LongLine for line in lines):
             raise msgspec.DecodeError("a line over the record limit")
-        records: list[_Record | None] = [_RECORD.decode(line) for line in lines]
+        records: list[Record | None] = [_RECORD.decode(line) for line in lines]
     except (msgspec.ValidationError, *_DECODE_ERRORS):
         # A blank line or a record the typed decoder refuses: line by line, as before.
         return batcher.batch(
@@ -710,10 +712,8 @@ def _read_stream_lines(path: Path, source_format: str, batch_size: int) -> Itera
                 items = []
     except CorruptInputError as exc:
         batch = batcher.batch(items)
-        where = f"after line {number}" if number else "start of file"
         damage = BatchBuilder(source_format, str(path))
-        lost = "" if exc.trailing_at is not None else "; records after this point are lost"
-        damage.quarantine(where, f"{exc.reason}{lost}", b"")
+        damage.quarantine(after_line(number), damage_reason(exc), b"")
         batch.quarantined.extend(damage.flush().quarantined)
         batch.records_read += 1
         yield batch

@@ -17,9 +17,9 @@ from borderwatch.sources.record import (
     kind_of,
     obj,
     per_record,
+    principal_and_aliases,
     text,
     text_at,
-    unique,
 )
 
 # requestParameters that name the resource a data event touched, by service.
@@ -106,10 +106,7 @@ def principal_of(identity: dict[str, Any]) -> tuple[str | None, list[str]]:
         names.append(principal_id.split(":", 1)[1])
     on_behalf = obj(identity, "onBehalfOf")
     names.append(text(on_behalf, "userId"))
-    known = unique(names)
-    if not known:
-        return None, []
-    return known[0], known[1:]
+    return principal_and_aliases(names)
 
 
 def _caller(record: dict[str, Any]) -> str | None:

@@ -23,22 +23,19 @@ verdict.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from borderwatch.sources.azure_activity import ENTRA_MARKERS
-from borderwatch.sources.base import SourceBatch
+from borderwatch.sources.azure_activity import ENVELOPE_KEYS, is_entra
 from borderwatch.sources.fields import (
-    any_marker,
     country_code,
-    folded,
-    is_json_start,
+    folded_object,
     optional_object,
     place,
     require_object,
 )
-from borderwatch.sources.jsondoc import read_json_records
+from borderwatch.sources.jsondoc import Normaliser
+from borderwatch.sources.jsonsource import JsonRecordSource
 from borderwatch.sources.record import (
     RecordError,
     content_id,
@@ -46,6 +43,7 @@ from borderwatch.sources.record import (
     kind_of,
     obj,
     per_record,
+    principal_and_aliases,
     text,
     unique,
 )
@@ -61,33 +59,24 @@ _GRAPH_PAIRS = (
 _FAILED = frozenset({"failure", "failed", "error", "timeout"})
 
 
-class EntraSource:
+class EntraSource(JsonRecordSource):
     """Reads Entra ID sign-in and audit logs into canonical events (see module docstring)."""
 
     name = NAME
     description = "Entra ID (Azure AD) sign-in/audit logs: diagnostic exports, Graph, O365 API"
+    container_keys = ENVELOPE_KEYS
 
-    def sniff(self, path: Path, head: bytes) -> bool:
-        if not is_json_start(head):
-            return False
-        if any_marker(head, *ENTRA_MARKERS):
-            return True
-        return any(all(m in head for m in pair) for pair in _GRAPH_PAIRS)
+    def recognises(self, head: bytes) -> bool:
+        return is_entra(head) or any(all(m in head for m in pair) for pair in _GRAPH_PAIRS)
 
-    def read(self, path: Path, batch_size: int = 50_000) -> Iterator[SourceBatch]:
-        yield from read_json_records(
-            path,
-            NAME,
-            normalise,
-            container_keys=("records", "value"),
-            batch_size=batch_size,
-        )
+    def normaliser(self, path: Path) -> Normaliser:
+        return normalise
 
 
 @per_record
 def normalise(item: Any) -> dict[str, Any]:
     """The canonical columns of one sign-in or audit record (see EVENT_SCHEMA)."""
-    record = folded(require_object(item))
+    record = folded_object(item)
     if "creationtime" in record and "operation" in record:
         return _management_api(item, record)
     properties = record.get("properties")
@@ -159,16 +148,13 @@ def _principal(
     ]
     if isinstance(envelope.get("identity"), str):
         names.append(text(envelope, "identity"))
-    known = unique(names)
     kind = text(body, "userType")
     if kind is None:
         if text(body, "servicePrincipalId") or app:
             kind = "ServicePrincipal"
         elif text(body, "userPrincipalName") or user:
             kind = "User"
-    if not known:
-        return None, [], kind
-    return known[0], known[1:], kind
+    return *principal_and_aliases(names), kind
 
 
 def _tenant_of(resource_id: str | None) -> str | None:

@@ -49,6 +49,11 @@ def require_object(item: Any, what: str = "record") -> dict[str, Any]:
     return item
 
 
+def folded_object(item: Any) -> dict[str, Any]:
+    """folded(item) when it is a JSON object, else RecordError (see require_object)."""
+    return folded(require_object(item))
+
+
 def optional_object(holder: dict[str, Any], key: str, label: str | None = None) -> dict[str, Any]:
     """holder[key] as an object; {} when missing or null; RecordError for another type."""
     value = holder.get(key)

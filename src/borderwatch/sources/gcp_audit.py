@@ -15,19 +15,12 @@ wild), kept exactly as logged: GCP writes non-addresses such as `private` and
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from borderwatch.sources.base import SourceBatch
-from borderwatch.sources.fields import (
-    any_marker,
-    folded,
-    is_json_start,
-    optional_object,
-    require_object,
-)
-from borderwatch.sources.jsondoc import read_json_records
+from borderwatch.sources.fields import any_marker, folded_object, optional_object
+from borderwatch.sources.jsondoc import Normaliser
+from borderwatch.sources.jsonsource import JsonRecordSource
 from borderwatch.sources.record import (
     RecordError,
     content_id,
@@ -35,8 +28,8 @@ from borderwatch.sources.record import (
     kind_of,
     obj,
     per_record,
+    principal_and_aliases,
     text,
-    unique,
 )
 
 NAME = "gcp-audit"
@@ -102,33 +95,26 @@ _WRITE_VERBS = (
 )
 
 
-class GcpAuditSource:
+class GcpAuditSource(JsonRecordSource):
     """Reads GCP Cloud Audit Log entries into canonical events (see module docstring)."""
 
     name = NAME
     description = "GCP Cloud Audit Logs: LogEntry JSON lines, gcloud arrays, exports"
+    container_keys = ("entries",)
 
-    def sniff(self, path: Path, head: bytes) -> bool:
-        if not is_json_start(head):
-            return False
+    def recognises(self, head: bytes) -> bool:
         return any_marker(head, b'"protoPayload"', b'"protopayload_auditlog"') and any_marker(
             head, b"google.cloud.audit.AuditLog", b'"methodName"', b"cloudaudit.googleapis.com"
         )
 
-    def read(self, path: Path, batch_size: int = 50_000) -> Iterator[SourceBatch]:
-        yield from read_json_records(
-            path,
-            NAME,
-            normalise,
-            container_keys=("entries",),
-            batch_size=batch_size,
-        )
+    def normaliser(self, path: Path) -> Normaliser:
+        return normalise
 
 
 @per_record
 def normalise(item: Any) -> dict[str, Any]:
     """The canonical columns of one LogEntry (see model.events.EVENT_SCHEMA)."""
-    entry = folded(require_object(item))
+    entry = folded_object(item)
     payload = entry.get("protopayload", entry.get("protopayload_auditlog"))
     if payload is None:
         raise RecordError("not a Cloud Audit Log entry: no protoPayload")
@@ -177,15 +163,12 @@ def _principal(auth: dict[str, Any]) -> tuple[str | None, list[str], str | None]
             if isinstance(step, dict):
                 for party in ("firstPartyPrincipal", "thirdPartyPrincipal"):
                     names.append(text(obj(step, party), "principalEmail"))
-    known = unique(names)
     kind = None
     if subject and ":" in subject:
         kind = subject.split(":", 1)[0]
     elif email:
         kind = "serviceAccount" if email.endswith(".gserviceaccount.com") else "user"
-    if not known:
-        return None, [], kind
-    return known[0], known[1:], kind
+    return *principal_and_aliases(names), kind
 
 
 def _account(entry: dict[str, Any], labels: dict[str, Any], payload: dict[str, Any]) -> str | None:

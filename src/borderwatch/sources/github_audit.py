@@ -9,18 +9,17 @@ is a log pipeline's rename of `@timestamp`). GitHub's own claim of where the act
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from borderwatch.sources.base import SourceBatch
-from borderwatch.sources.jsondoc import read_json_records
+from borderwatch.sources.fields import require_object
+from borderwatch.sources.jsondoc import Normaliser
+from borderwatch.sources.jsonsource import JsonRecordSource
 from borderwatch.sources.record import (
     RecordError,
     content_id,
     flag,
-    kind_of,
     obj,
     parse_time,
     per_record,
@@ -39,19 +38,16 @@ _READ_OPERATIONS = frozenset({"access"})
 _WRITE_OPERATIONS = frozenset({"create", "modify", "remove", "restore", "transfer"})
 
 
-class GitHubAuditSource:
+class GitHubAuditSource(JsonRecordSource):
     """Reads GitHub audit log exports into canonical events (see module docstring)."""
 
     name = NAME
     description = "GitHub audit log: streaming/JSON lines, REST API and UI JSON exports"
 
-    def sniff(self, path: Path, head: bytes) -> bool:
-        stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
-        if not stripped.startswith((b"{", b"[")):
-            return False
+    def recognises(self, head: bytes) -> bool:
         if b'"eventSource"' in head or b'"kind"' in head[:2048]:
             return False
-        first = stripped[:4096]
+        first = head.lstrip(b"\xef\xbb\xbf \t\r\n")[:4096]
         has_action = b'"action"' in first
         has_actor = b'"actor"' in first or b'"actor_ip"' in first
         github_marks = (
@@ -65,15 +61,14 @@ class GitHubAuditSource:
         )
         return has_action and has_actor and sum(m in first for m in github_marks) >= 2
 
-    def read(self, path: Path, batch_size: int = 50_000) -> Iterator[SourceBatch]:
-        yield from read_json_records(path, NAME, normalise, batch_size=batch_size)
+    def normaliser(self, path: Path) -> Normaliser:
+        return normalise
 
 
 @per_record
 def normalise(item: Any) -> dict[str, Any]:
     """The canonical columns of one audit log entry."""
-    if not isinstance(item, dict):
-        raise RecordError(f"record is {kind_of(item)}, expected a JSON object")
+    item = require_object(item)
     action = text(item, "action")
     if action is None:
         raise RecordError("not a GitHub audit entry: no action")

@@ -16,12 +16,12 @@ claimed_country.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from borderwatch.sources.base import SourceBatch
-from borderwatch.sources.jsondoc import read_json_records
+from borderwatch.sources.fields import require_object
+from borderwatch.sources.jsondoc import Normaliser
+from borderwatch.sources.jsonsource import JsonRecordSource
 from borderwatch.sources.record import (
     RecordError,
     content_id,
@@ -43,31 +43,26 @@ _WRITE_EVENTS = frozenset(
 _FAILED_EVENTS = frozenset({"login_failure"})
 
 
-class GWorkspaceSource:
+class GWorkspaceSource(JsonRecordSource):
     """Reads Google Workspace activity records into canonical events (see module docstring)."""
 
     name = NAME
     description = "Google Workspace Admin SDK activity (Reports API), API pages or JSON lines"
+    container_keys = ("items",)
 
-    def sniff(self, path: Path, head: bytes) -> bool:
-        stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
-        if not stripped.startswith((b"{", b"[")):
-            return False
+    def recognises(self, head: bytes) -> bool:
         if b"admin#reports#activit" in head:
             return True
         return b'"applicationName"' in head and b'"uniqueQualifier"' in head
 
-    def read(self, path: Path, batch_size: int = 50_000) -> Iterator[SourceBatch]:
-        yield from read_json_records(
-            path, NAME, normalise, container_keys=("items",), batch_size=batch_size
-        )
+    def normaliser(self, path: Path) -> Normaliser:
+        return normalise
 
 
 @per_record
 def normalise(item: Any) -> dict[str, Any]:
     """The canonical columns of one activity."""
-    if not isinstance(item, dict):
-        raise RecordError(f"record is {kind_of(item)}, expected a JSON object")
+    item = require_object(item)
     ident = item.get("id")
     if not isinstance(ident, dict):
         raise RecordError("not a Workspace activity: id is missing or not an object")

@@ -32,6 +32,8 @@ from borderwatch.sources.jsonsplit import ValueWalker
 from borderwatch.sources.record import RecordError, text_checked
 
 Normaliser = Callable[[Any], dict[str, Any]]
+# Adds one line (not blank, within the record limit) to the batch or quarantines it.
+LineAdder = Callable[[BatchBuilder, bytes, int], None]
 
 # msgspec raises UnicodeDecodeError for bytes that are not UTF-8, and RecursionError for
 # JSON nested deeper than it follows (about 1,000 levels): both are one bad record.
@@ -59,19 +61,23 @@ def read_json_records(
         yield from _read_lines(path, builder, normalise, batch_size)
         return
     data, damage = whole
-    if layout in ("container", "nested-key"):
-        yield from _read_container(data, key, builder, normalise, batch_size, container_keys)
-    else:
-        yield from _read_document(data, builder, normalise, batch_size, container_keys)
+    yield from _read_whole(data, key, builder, normalise, batch_size, container_keys)
     if damage is not None:
-        builder.quarantine(f"byte {damage.offset}", _damage_reason(damage), b"")
+        builder.quarantine(f"byte {damage.offset}", damage_reason(damage), b"")
     yield builder.flush()
 
 
-def _damage_reason(damage: CorruptInputError) -> str:
+def damage_reason(damage: CorruptInputError) -> str:
+    """The quarantine reason of damaged input: trailing garbage loses nothing, else the
+    records after the damage are lost."""
     if damage.trailing_at is not None:
         return damage.reason
     return f"{damage.reason}; records after this point are lost"
+
+
+def after_line(number: int) -> str:
+    """The position of damage found after line `number` (0: before the first line)."""
+    return f"after line {number}" if number else "start of file"
 
 
 def json_layout(head: bytes, container_keys: Sequence[str] = ()) -> tuple[str, str]:
@@ -117,7 +123,7 @@ def _container_pattern(key: str, *, anchored: bool) -> re.Pattern[bytes]:
     return re.compile(rb"\{\s*" + quoted if anchored else quoted)
 
 
-def _read_container(
+def _read_whole(
     data: bytes,
     key: str,
     builder: BatchBuilder,
@@ -125,15 +131,19 @@ def _read_container(
     batch_size: int,
     keys: Sequence[str],
 ) -> Iterator[SourceBatch]:
+    """A document held whole: the records under `key` of a container, else its items.
+
+    `key` is "" for a document that is not a container (an object or an array).
+    """
     try:
         document = msgspec.json.decode(data)
     except _DECODE_ERRORS:
         # Several documents, damage or trailing garbage: every readable record is kept.
         yield from read_values(data, keys, builder, normalise, batch_size)
         return
-    records = document.get(key) if isinstance(document, dict) else None
+    records = document.get(key) if key and isinstance(document, dict) else None
     if not isinstance(records, list):
-        # The key was deeper inside a record: the file is one record, not a container.
+        # No container, or the key was deeper inside a record: the file is its items.
         _add_items(document, builder, normalise)
         return
     for index, record in enumerate(records, start=1):
@@ -164,21 +174,6 @@ def read_values(
             yield builder.flush()
 
 
-def _read_document(
-    data: bytes,
-    builder: BatchBuilder,
-    normalise: Normaliser,
-    batch_size: int,
-    keys: Sequence[str],
-) -> Iterator[SourceBatch]:
-    try:
-        document = msgspec.json.decode(data)
-    except _DECODE_ERRORS:
-        yield from read_values(data, keys, builder, normalise, batch_size)
-        return
-    _add_items(document, builder, normalise)
-
-
 def _add_items(document: Any, builder: BatchBuilder, normalise: Normaliser) -> None:
     items = document if isinstance(document, list) else [document]
     for index, item in enumerate(items, start=1):
@@ -189,6 +184,22 @@ def _add_items(document: Any, builder: BatchBuilder, normalise: Normaliser) -> N
 def _read_lines(
     path: Path, builder: BatchBuilder, normalise: Normaliser, batch_size: int
 ) -> Iterator[SourceBatch]:
+    def add_line(builder: BatchBuilder, line: bytes, number: int) -> None:
+        try:
+            record = msgspec.json.decode(line)
+        except _DECODE_ERRORS as exc:
+            builder.quarantine(f"line {number}", f"invalid JSON: {exc}", line)
+        else:
+            add_record(builder, normalise, record, f"line {number}", number)
+
+    return read_lines(path, builder, add_line, batch_size)
+
+
+def read_lines(
+    path: Path, builder: BatchBuilder, add_line: LineAdder, batch_size: int
+) -> Iterator[SourceBatch]:
+    """Batches of a file of one record per line, streamed: `add_line` takes each line
+    that is not blank; an over-long line and damage are quarantined here."""
     number = 0
     limit = record_limit()
     try:
@@ -198,17 +209,11 @@ def _read_lines(
                 continue
             if not line.strip():
                 continue
-            try:
-                record = msgspec.json.decode(line)
-            except _DECODE_ERRORS as exc:
-                builder.quarantine(f"line {number}", f"invalid JSON: {exc}", line)
-            else:
-                add_record(builder, normalise, record, f"line {number}", number)
+            add_line(builder, line, number)
             if builder.rows >= batch_size:
                 yield builder.flush()
     except CorruptInputError as exc:
-        where = f"after line {number}" if number else "start of file"
-        builder.quarantine(where, _damage_reason(exc), b"")
+        builder.quarantine(after_line(number), damage_reason(exc), b"")
     yield builder.flush()
 
 

@@ -19,16 +19,16 @@ EKS's own audit policy omits that stage.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import msgspec
 
-from borderwatch.sources.base import SourceBatch
+from borderwatch.sources.fields import require_object
 from borderwatch.sources.inputs import head_bytes
-from borderwatch.sources.jsondoc import read_json_records
+from borderwatch.sources.jsondoc import Normaliser
+from borderwatch.sources.jsonsource import JsonRecordSource
 from borderwatch.sources.record import (
     RecordError,
     content_id,
@@ -54,16 +54,14 @@ _KIND_EVENT = re.compile(rb'"kind"\s*:\s*"Event"\s*,\s*"(?:verb|apiVersion|level
 _OWNER = re.compile(rb'"owner"\s*:\s*"(\d{12})"')
 
 
-class K8sAuditSource:
+class K8sAuditSource(JsonRecordSource):
     """Reads Kubernetes / EKS audit logs into canonical events (see module docstring)."""
 
     name = NAME
     description = "Kubernetes audit events (audit.k8s.io/v1), incl. EKS via CloudWatch Logs"
+    container_keys = ("logEvents", "events", "items")
 
-    def sniff(self, path: Path, head: bytes) -> bool:
-        text_head = head.lstrip(b"\xef\xbb\xbf \t\r\n")
-        if not text_head.startswith((b"{", b"[")):
-            return False
+    def recognises(self, head: bytes) -> bool:
         if b'"eventSource"' in head or b'"protoPayload"' in head:
             return False
         if _API_VERSION.search(head) or _KIND_EVENT.search(head):
@@ -71,7 +69,8 @@ class K8sAuditSource:
         # EKS via CloudWatch Logs: each event is JSON text inside a log event's message.
         return b'"logEvents"' in head and b"audit.k8s.io/v1" in head
 
-    def read(self, path: Path, batch_size: int = 50_000) -> Iterator[SourceBatch]:
+    def normaliser(self, path: Path) -> Normaliser:
+        # CloudWatch Logs names the cluster and account once, in the envelope.
         head = head_bytes(path)
         cluster = _EKS_GROUP.search(head)
         owner = _OWNER.search(head)
@@ -83,22 +82,14 @@ class K8sAuditSource:
         def normalise_one(item: Any) -> dict[str, Any]:
             return normalise(item, envelope)
 
-        yield from read_json_records(
-            path,
-            NAME,
-            normalise_one,
-            container_keys=("logEvents", "events", "items"),
-            batch_size=batch_size,
-        )
+        return normalise_one
 
 
 @per_record
 def normalise(item: Any, envelope: dict[str, Any] | None = None) -> dict[str, Any]:
     """The canonical columns of one audit Event (or one CloudWatch log event holding it)."""
     envelope = envelope or {}
-    if not isinstance(item, dict):
-        raise RecordError(f"record is {kind_of(item)}, expected a JSON object")
-    event, logged_at = _unwrap(item)
+    event, logged_at = _unwrap(require_object(item))
     if not any(key in event for key in ("verb", "auditID", "objectRef", "requestURI")):
         raise RecordError("not a Kubernetes audit event: no verb, auditID, objectRef or URI")
     user = obj(event, "user")

@@ -18,17 +18,12 @@ and is tested on fixtures written from it.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from borderwatch.sources.base import SourceBatch
-from borderwatch.sources.fields import (
-    any_marker,
-    is_json_start,
-    require_object,
-)
-from borderwatch.sources.jsondoc import read_json_records
+from borderwatch.sources.fields import any_marker, require_object
+from borderwatch.sources.jsondoc import Normaliser
+from borderwatch.sources.jsonsource import JsonRecordSource
 from borderwatch.sources.record import (
     RecordError,
     content_id,
@@ -44,29 +39,22 @@ _REGION_IN_HOST = re.compile(r"\.([a-z]{2,}-[a-z]+-\d+)\.(?:oci\.)?oraclecloud\.
 _READ_ACTIONS = frozenset({"GET", "HEAD", "LIST", "OPTIONS"})
 
 
-class OciAuditSource:
+class OciAuditSource(JsonRecordSource):
     """Reads OCI Audit events into canonical events (see module docstring)."""
 
     name = NAME
     description = "Oracle Cloud Infrastructure Audit events: JSON lines, CLI/REST lists"
+    container_keys = ("data",)
 
-    def sniff(self, path: Path, head: bytes) -> bool:
-        if not is_json_start(head):
-            return False
+    def recognises(self, head: bytes) -> bool:
         if b"com.oraclecloud." in head:
             return True
         return any_marker(head, b'"compartmentId"', b'"compartment-id"') and any_marker(
             head, b'"eventType"', b'"event-type"'
         )
 
-    def read(self, path: Path, batch_size: int = 50_000) -> Iterator[SourceBatch]:
-        yield from read_json_records(
-            path,
-            NAME,
-            normalise,
-            container_keys=("data",),
-            batch_size=batch_size,
-        )
+    def normaliser(self, path: Path) -> Normaliser:
+        return normalise
 
 
 def _get(holder: dict[str, Any], key: str) -> Any:

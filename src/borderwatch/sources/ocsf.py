@@ -23,7 +23,8 @@ import pyarrow.parquet as pq
 from borderwatch.sources.base import SourceBatch
 from borderwatch.sources.batches import BatchBuilder
 from borderwatch.sources.cloudtrail_record import resource_keys
-from borderwatch.sources.jsondoc import add_record, read_json_records
+from borderwatch.sources.jsondoc import Normaliser, add_record
+from borderwatch.sources.jsonsource import JsonRecordSource
 from borderwatch.sources.record import (
     RecordError,
     content_id,
@@ -48,7 +49,7 @@ _WRITE_ACTIVITIES = frozenset({1, 3, 4})
 _STATUS_FAILURE = 2
 
 
-class OcsfSource:
+class OcsfSource(JsonRecordSource):
     """Reads OCSF API Activity records (Parquet or JSON) into canonical events."""
 
     name = NAME
@@ -61,10 +62,13 @@ class OcsfSource:
             except (pa.ArrowException, OSError, ValueError):
                 return False
             return "class_uid" in names and ("api" in names or "activity_id" in names)
-        stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
-        if not stripped.startswith((b"{", b"[")):
-            return False
+        return super().sniff(path, head)
+
+    def recognises(self, head: bytes) -> bool:
         return b'"class_uid"' in head and b'"api"' in head and b'"metadata"' in head
+
+    def normaliser(self, path: Path) -> Normaliser:
+        return normalise
 
     def read(self, path: Path, batch_size: int = 50_000) -> Iterator[SourceBatch]:
         with path.open("rb") as stream:
@@ -72,7 +76,7 @@ class OcsfSource:
         if magic == PARQUET_MAGIC:
             yield from read_parquet(path, NAME, normalise, batch_size=batch_size)
             return
-        yield from read_json_records(path, NAME, normalise, batch_size=batch_size)
+        yield from super().read(path, batch_size)
 
 
 def read_parquet(

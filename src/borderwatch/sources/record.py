@@ -161,6 +161,12 @@ def unique(values: list[str | None]) -> list[str]:
     return list(dict.fromkeys(v for v in values if v))
 
 
+def principal_and_aliases(names: list[str | None]) -> tuple[str | None, list[str]]:
+    """The first distinct non-empty name and the others it goes by; (None, []) if none."""
+    known = unique(names)
+    return (known[0], known[1:]) if known else (None, [])
+
+
 def per_record(
     normalise: Callable[P, dict[str, Any]],
 ) -> Callable[P, dict[str, Any]]:

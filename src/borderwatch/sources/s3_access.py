@@ -27,18 +27,12 @@ import msgspec
 
 from borderwatch.sources.base import SourceBatch
 from borderwatch.sources.batches import BatchBuilder
-from borderwatch.sources.inputs import (
-    CorruptInputError,
-    LongLine,
-    iter_lines,
-    record_limit,
-    too_long,
-)
+from borderwatch.sources.fields import require_object
+from borderwatch.sources.jsondoc import read_lines
 from borderwatch.sources.record import (
     RecordError,
     content_id,
     in_utc,
-    kind_of,
     parse_time,
     per_record,
     text,
@@ -103,28 +97,16 @@ class S3AccessSource:
         )
 
     def read(self, path: Path, batch_size: int = 50_000) -> Iterator[SourceBatch]:
-        builder = BatchBuilder(NAME, str(path))
-        number = 0
-        try:
-            for number, line in iter_lines(path):
-                if isinstance(line, LongLine):
-                    builder.quarantine(f"line {number}", too_long(line, record_limit()), line)
-                    continue
-                if not line.strip():
-                    continue
-                try:
-                    row = normalise_line(line)
-                except RecordError as exc:
-                    builder.quarantine(f"line {number}", str(exc), line)
-                else:
-                    builder.add(row, number)
-                if builder.rows >= batch_size:
-                    yield builder.flush()
-        except CorruptInputError as exc:
-            builder.quarantine(
-                f"after line {number}", f"{exc.reason}; records after this point are lost", b""
-            )
-        yield builder.flush()
+        yield from read_lines(path, BatchBuilder(NAME, str(path)), _add_line, batch_size)
+
+
+def _add_line(builder: BatchBuilder, line: bytes, number: int) -> None:
+    try:
+        row = normalise_line(line)
+    except RecordError as exc:
+        builder.quarantine(f"line {number}", str(exc), line)
+    else:
+        builder.add(row, number)
 
 
 @per_record
@@ -186,8 +168,7 @@ def _text_time(value: str) -> datetime:
 @per_record
 def normalise(item: Any) -> dict[str, Any]:
     """The canonical columns of one access log record (named fields)."""
-    if not isinstance(item, dict):
-        raise RecordError(f"record is {kind_of(item)}, expected a JSON object")
+    item = require_object(item)
     bucket = _value(item, "bucket")
     if bucket is None:
         raise RecordError("not an S3 access log record: no bucket")
