@@ -183,3 +183,40 @@ def test_rules_lists_every_installed_rule() -> None:
     assert len(ids) == 15
     for rule_id in ids:
         assert rule_id in result.output
+
+
+def test_a_plugin_rules_hostile_text_is_shown_inert(tmp_path: Path) -> None:
+    """A plug-in's rule files are not trusted: `rules` and `rules --show` print control
+    characters escaped and "[...]" as text, never as terminal sequences or rich markup."""
+    from rich.console import Console
+
+    from borderwatch.commands.rules import rules_table, shown_text
+
+    hostile = "Wipes \x1b[2J the screen [link=https://evil.example]click[/link]\x07"
+    (tmp_path / "plug").mkdir()
+    (tmp_path / "plug" / "hostile.sql").write_text(
+        f"-- {hostile}\nSELECT NULL AS resource, NULL AS principal, NULL AS person,\n"
+        "    NULL AS country, [] AS data_classes, 0 AS count, NULL AS first_seen,\n"
+        "    NULL AS last_seen, NULL AS evidence WHERE false\n",
+        "utf-8",
+    )
+    (tmp_path / "plug" / "hostile.yaml").write_text(
+        _META.format(id="plug.hostile", message="{template: 'x'}").replace(
+            "rationale: For the test.", f"rationale: {json.dumps(hostile)}"
+        ),
+        "utf-8",
+    )
+    (rule,) = read_rule_folder(tmp_path)
+    assert rule.rationale == hostile
+
+    console = Console(record=True, width=200, color_system=None)
+    console.print(rules_table([rule]))
+    listed = console.export_text()
+    shown = shown_text(rule.sql)
+    for text in (listed, shown):
+        assert "\x1b" not in text and "\x07" not in text
+        assert "\\x1b[2J" in text
+    assert "[link=https://evil.example]click[/link]" in listed
+    assert shown.splitlines()[0] == "-- " + hostile.replace("\x1b", "\\x1b").replace(
+        "\x07", "\\x07"
+    )

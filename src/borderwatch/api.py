@@ -63,6 +63,7 @@ __all__ = [
     "IptoccSource",
     "PlanCheck",
     "ProgressCallback",
+    "Rule",
     "ScanOptions",
     "SourceSpec",
     "add_mapping",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable
 
 import click
 from rich.console import Console
@@ -10,7 +11,7 @@ from rich.table import Table
 
 from borderwatch import api
 from borderwatch.errors import BorderwatchError
-from borderwatch.report.terminal import error_lines, terminal_safe
+from borderwatch.report.terminal import error_lines, safe_line, terminal_safe
 
 
 @click.command("rules")
@@ -48,14 +49,20 @@ def rules_command(show: str | None, sql_only: bool) -> None:
 
 
 def _list() -> None:
+    Console(highlight=False).print(rules_table(api.rules()))
+
+
+def rules_table(rules: Iterable[api.Rule]) -> Table:
+    """The rules as a table of id, severity and rationale. A plug-in's text is not
+    trusted: control characters print escaped, and "[...]" stays text, never markup."""
     table = Table(show_lines=False)
     # Rule ids are a public interface: never wrap them, whatever the terminal width.
     table.add_column("id", no_wrap=True)
     table.add_column("severity", no_wrap=True)
     table.add_column("rationale")
-    for rule in api.rules():
-        table.add_row(terminal_safe(rule.id), rule.severity.value, terminal_safe(rule.rationale))
-    Console(highlight=False).print(table)
+    for rule in rules:
+        table.add_row(safe_line(rule.id), rule.severity.value, safe_line(rule.rationale))
+    return table
 
 
 def _echo_file(path: str, text: str) -> None:
@@ -65,7 +72,10 @@ def _echo_file(path: str, text: str) -> None:
 
 
 def _echo(text: str) -> None:
+    click.echo(shown_text(text), nl=False)
+
+
+def shown_text(text: str) -> str:
     """`text` as it is, line by line; a plug-in's file is not trusted to hold no control
     characters, so those print escaped (a built-in rule's file has none)."""
-    for line in text.splitlines():
-        click.echo(terminal_safe(line))
+    return "".join(terminal_safe(line) + "\n" for line in text.splitlines())
