@@ -11,11 +11,9 @@ SELECT pa.store_id AS resource, pa.principal, any_value(pa.person) AS person, NU
         ip_country_kinds := distinct_sorted(pa.ip_country_kind),
         registered_countries := distinct_sorted(pa.ip_registered),
         located_countries := distinct_sorted(pa.ip_located),
-        country_source := array_to_string(list_sort(list(DISTINCT pa.ip_country_source)
-            FILTER (WHERE pa.ip_country_source IS NOT NULL AND pa.ip_country IS NOT NULL)), ', '),
+        country_source := deciding_sources(pa.ip_country_source, pa.ip_country),
         ip_disagreements := distinct_sorted(pa.ip_disagree),
-        ip_answers := list_sort(list_distinct(flatten(list(pa.ip_answers)
-            FILTER (WHERE pa.ip_answers IS NOT NULL))))[1:30],
+        ip_answers := all_ip_answers(pa.ip_answers),
         cloud_hosts := distinct_sorted(pa.host_provider || ' ' || pa.host_region),
         anonymisers := distinct_sorted(pa.anonymiser),
         egress_offices := distinct_sorted(pa.egress_office),

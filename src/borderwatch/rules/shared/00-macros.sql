@@ -14,3 +14,13 @@ CREATE OR REPLACE TEMP MACRO best_confidence(confidence) AS
     CASE WHEN bool_or(confidence = 'high') THEN 'high'
          WHEN bool_or(confidence = 'medium') THEN 'medium'
          WHEN bool_or(confidence = 'low') THEN 'low' ELSE 'none' END;
+
+-- The IP data sources that decided a caller's country, sorted and joined ("a, b"):
+-- a source counts only where a country was decided.
+CREATE OR REPLACE TEMP MACRO deciding_sources(source, country) AS
+    array_to_string(list_sort(list(DISTINCT source)
+        FILTER (WHERE source IS NOT NULL AND country IS NOT NULL)), ', ');
+
+-- Every IP data source's answer over the group, sorted, at most 30.
+CREATE OR REPLACE TEMP MACRO all_ip_answers(answers) AS
+    list_sort(list_distinct(flatten(list(answers) FILTER (WHERE answers IS NOT NULL))))[1:30];
