@@ -47,6 +47,7 @@ from borderwatch.model.scan import ScanResult
 from borderwatch.pipeline import ScanContext, ScanRequest, run_scan
 from borderwatch.policy import load_policy as _load_policy
 from borderwatch.registry import Registry, load_plugins
+from borderwatch.report.base import check_ready, output_names, parse_outputs, select_reporters
 from borderwatch.report.outfolder import OutputFolder
 from borderwatch.report.sarif import Where, to_sarif
 from borderwatch.rules.base import Rule
@@ -79,6 +80,8 @@ __all__ = [
     "load_policy",
     "lookup_ips",
     "new_context",
+    "outputs_from_text",
+    "outputs_known",
     "plan_artifact_uri",
     "plugins",
     "read_inventory",
@@ -168,6 +171,7 @@ def scan(
     coverage: bool = True,
     window: tuple[dt.date | None, dt.date | None] = (None, None),
     options: ScanOptions | None = None,
+    outputs: Sequence[str] | None = None,
 ) -> ScanResult:
     """Scan the inputs against the policy; write every registered output when `out` is set.
 
@@ -182,6 +186,9 @@ def scan(
     such); `out` is never read as input. `options` tune how the scan runs, never what it
     finds (engine, workers, batch sizes, memory limit, readers' limits; docs/options.md);
     None: the defaults, with the readers' limits of the environment.
+    `outputs` names the output formats to write (`json`, `sarif`, `html`, `csv`, `ocsf`,
+    `oscal`, `junit`, or a plug-in's; None: the default set; docs/outputs.md); an unknown
+    name, or a format whose extra is not installed, is refused before anything is read.
     """
     # Made first: a bad limit in the environment is refused before anything is read.
     options = options if options is not None else ScanOptions()
@@ -198,6 +205,7 @@ def scan(
         check_output_folder(Path(out))
     ctx = context or new_context()
     ctx.registry.engines.get(options.engine)  # an unknown engine is refused up front
+    check_ready(select_reporters(ctx.registry.reporters, outputs))  # so is an output
     if not isinstance(policy, Policy):
         policy = load_policy(policy, ctx.registry, ctx.locations)
     if out is None:
@@ -231,7 +239,7 @@ def scan(
         state_path = _state_path(out, incremental, full)
         result = run_scan(replace(request, state_path=state_path), ctx)
         ctx.stops.reached("evaluated")
-        folder.replace_outputs(rendered_outputs(result, ctx.registry))
+        folder.replace_outputs(rendered_outputs(result, ctx.registry, outputs))
     return result
 
 
@@ -295,20 +303,37 @@ def rule(rule_id: str, registry: Registry | None = None) -> Rule:
     return (registry or plugins()).rules.get(rule_id)
 
 
-def rendered_outputs(result: ScanResult, registry: Registry) -> list[tuple[str, bytes]]:
-    """Every registered reporter's output: (file name, content)."""
-    return [(reporter.filename, reporter.render(result)) for reporter in registry.reporters]
+def rendered_outputs(
+    result: ScanResult, registry: Registry, outputs: Sequence[str] | None = None
+) -> list[tuple[str, bytes]]:
+    """The output of every reporter `outputs` chooses (None: the default set):
+    (file name, content)."""
+    chosen = select_reporters(registry.reporters, outputs)
+    return [(reporter.filename, reporter.render(result)) for reporter in chosen]
 
 
-def write_outputs(result: ScanResult, out: Path, registry: Registry) -> list[Path]:
-    """Write one file per registered reporter into `out`, swapped in together.
+def outputs_known(registry: Registry | None = None) -> list[str]:
+    """The names `scan --outputs` accepts, in registration order."""
+    return output_names((registry or plugins()).reporters)
+
+
+def outputs_from_text(text: str) -> tuple[str, ...]:
+    """`--outputs json,sarif` as names (split at commas, blanks dropped)."""
+    return parse_outputs(text)
+
+
+def write_outputs(
+    result: ScanResult, out: Path, registry: Registry, outputs: Sequence[str] | None = None
+) -> list[Path]:
+    """Write one file per chosen reporter into `out` (`outputs` as for `scan`), swapped
+    in together.
 
     An interrupted run leaves the previous set of outputs or the new one; a kill while
     swapping leaves no summary.json and the folder marked incomplete (report/outfolder.py).
     """
     with OutputFolder(out) as folder:
         folder.mark_unfinished()
-        return folder.replace_outputs(rendered_outputs(result, registry))
+        return folder.replace_outputs(rendered_outputs(result, registry, outputs))
 
 
 # What the commands need beyond a scan. The command line and borderwatch.commands reach

@@ -111,6 +111,15 @@ def main() -> None:
     help="Output folder.",
 )
 @click.option(
+    "--outputs",
+    "outputs_text",
+    default=None,
+    metavar="NAMES",
+    help="Output formats to write, comma-separated: json, sarif, html, csv, ocsf, oscal, "
+    "junit (default: json,sarif,html,csv; summary.json and quarantine.jsonl are always "
+    "written; docs/outputs.md).",
+)
+@click.option(
     "--fail-on",
     type=click.Choice(SEVERITIES),
     default="high",
@@ -192,6 +201,7 @@ def scan(
     exclude: tuple[str, ...],
     mappings: tuple[Path, ...],
     out: Path,
+    outputs_text: str | None,
     fail_on: str,
     as_of: dt.datetime | None,
     window_from: dt.datetime | None,
@@ -238,6 +248,7 @@ def scan(
                 window_to.date() if window_to else None,
             ),
             options=options,
+            outputs=None if outputs_text is None else api.outputs_from_text(outputs_text),
         )
     if quiet:
         print_verdict(console, result, out)

@@ -8,6 +8,7 @@ ScanResult.
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -214,6 +215,7 @@ def run_scan(request: ScanRequest, ctx: ScanContext) -> ScanResult:
             legacy=tuple(history.progress),
             coverage=coverage_of(engine),
             rules=tuple(_rule_info(rule) for rule in rules),
+            scan_root=os.getcwd(),
         )
     finally:
         engine.close()
