@@ -77,12 +77,16 @@ def _rule_ids(result: ScanResult) -> list[str]:
 
 
 def _case(
-    rule_id: str, findings: Iterable[Finding], result: ScanResult, locate: filelines.Locator
+    rule_id: str,
+    findings: Iterable[Finding],
+    result: ScanResult,
+    locate: filelines.Locator,
+    failing: set[int],
 ) -> tuple[ET.Element, int, int]:
-    """One rule's test case, and how many failures and skips it holds."""
+    """One rule's test case, and how many failures and skips it holds (`failing`: the
+    object ids of the findings that make the scan exit 1, ScanResult.failing())."""
     case = ET.Element("testcase", {"classname": f"borderwatch.{rule_id.split('.', 1)[0]}"})
     case.set("name", xml_text(rule_id))
-    failing = set(map(id, result.failing()))
     failures: list[Finding] = []
     quiet: list[Finding] = []
     for finding in findings:
@@ -120,7 +124,8 @@ class JunitReporter:
         by_rule: dict[str, list[Finding]] = {}
         for finding in result.findings:
             by_rule.setdefault(finding.rule, []).append(finding)
-        cases = [_case(r, by_rule.get(r, ()), result, locate) for r in _rule_ids(result)]
+        failing = {id(finding) for finding in result.failing()}
+        cases = [_case(r, by_rule.get(r, ()), result, locate, failing) for r in _rule_ids(result)]
         failures = sum(n for _, n, _ in cases)
         skipped = sum(n for _, _, n in cases)
         time = _seconds(result.started_at, result.finished_at)
