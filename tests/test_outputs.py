@@ -329,3 +329,16 @@ def test_hostile_values_keep_every_output_valid() -> None:
     assert [f.description for f in scan.findings] == [f.message for f in result.findings]
     rows = list(csv.reader(io.StringIO(files["findings.csv"].decode("utf-8"), newline="")))
     assert len(rows) == 1 + len(result.findings)
+
+
+def test_paths_are_given_relative_to_the_scan_root_where_they_lie_below_it() -> None:
+    from borderwatch.report import filelines
+
+    assert filelines.relative_path("/work/repo/inv/a.csv", "/work/repo") == "inv/a.csv"
+    assert filelines.relative_path("inv/../inv/a.csv", "/work/repo") == "inv/a.csv"
+    assert filelines.relative_path("/elsewhere/a.csv", "/work/repo") is None
+    assert filelines.relative_path("../a.csv", "/work/repo") is None
+    assert filelines.split_origin("dir/inventory.csv:12") == ("dir/inventory.csv", 12)
+    assert filelines.split_origin("inventory.csv") == ("inventory.csv", None)
+    assert filelines.split_origin("plan.json#aws_s3_bucket.x") == (None, None)
+    assert filelines.uri_reference("a b/%x.csv") == "a%20b/%25x.csv"

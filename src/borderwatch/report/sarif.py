@@ -231,6 +231,14 @@ def scan_locator(result: ScanResult) -> Locate:
     return locate
 
 
+def _folder_uri(root: str) -> str | None:
+    """The scan root as a file URI ending in '/' (SARIF's originalUriBaseIds), if known."""
+    if not root.startswith("/"):
+        return None
+    uri = PurePosixPath(root).as_uri()
+    return uri if uri.endswith("/") else uri + "/"
+
+
 def _file_uri(path: str, root: str) -> tuple[str, str | None]:
     """(uri, uriBaseId): relative to %SRCROOT% below the root, else a file URI."""
     relative = filelines.relative_path(path, root)
@@ -256,7 +264,7 @@ class SarifReporter:
             result.findings,
             artifact_uri=artifact,
             locate=scan_locator(result),
-            root_uri=PurePosixPath(root).as_uri() + "/" if root.startswith("/") else None,
+            root_uri=_folder_uri(root),
             rules=result.rules,
             properties={
                 "policy": result.policy_name,
