@@ -239,7 +239,10 @@ def scan(
         state_path = _state_path(out, incremental, full)
         result = run_scan(replace(request, state_path=state_path), ctx)
         ctx.stops.reached("evaluated")
-        folder.replace_outputs(rendered_outputs(result, ctx.registry, outputs))
+        folder.replace_outputs(
+            rendered_outputs(result, ctx.registry, outputs),
+            remove=unwritten_outputs(ctx.registry, outputs),
+        )
     return result
 
 
@@ -312,6 +315,13 @@ def rendered_outputs(
     return [(reporter.filename, reporter.render(result)) for reporter in chosen]
 
 
+def unwritten_outputs(registry: Registry, outputs: Sequence[str] | None) -> list[str]:
+    """The file names of the reporters `outputs` does not choose: an earlier scan's
+    files of those formats are removed, never left beside this scan's outputs."""
+    chosen = {reporter.filename for reporter in select_reporters(registry.reporters, outputs)}
+    return [r.filename for r in registry.reporters if r.filename not in chosen]
+
+
 def outputs_known(registry: Registry | None = None) -> list[str]:
     """The names `scan --outputs` accepts, in registration order."""
     return output_names((registry or plugins()).reporters)
@@ -333,7 +343,10 @@ def write_outputs(
     """
     with OutputFolder(out) as folder:
         folder.mark_unfinished()
-        return folder.replace_outputs(rendered_outputs(result, registry, outputs))
+        return folder.replace_outputs(
+            rendered_outputs(result, registry, outputs),
+            remove=unwritten_outputs(registry, outputs),
+        )
 
 
 # What the commands need beyond a scan. The command line and borderwatch.commands reach
