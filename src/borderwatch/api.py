@@ -316,10 +316,16 @@ def rendered_outputs(
 
 
 def unwritten_outputs(registry: Registry, outputs: Sequence[str] | None) -> list[str]:
-    """The file names of the reporters `outputs` does not choose: an earlier scan's
-    files of those formats are removed, never left beside this scan's outputs."""
+    """The file names of the format reporters `outputs` does not choose: an earlier
+    scan's files of those formats are removed, never left beside this scan's outputs.
+
+    Only reporters that declare an `output` (a format `--outputs` chooses) count: a
+    plug-in's file that is not such a format (a record kept across scans) is never
+    removed for not being chosen.
+    """
     chosen = {reporter.filename for reporter in select_reporters(registry.reporters, outputs)}
-    return [r.filename for r in registry.reporters if r.filename not in chosen]
+    formats = [r for r in registry.reporters if getattr(r, "output", None)]
+    return [r.filename for r in formats if r.filename not in chosen]
 
 
 def outputs_known(registry: Registry | None = None) -> list[str]:
