@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
+from borderwatch import __version__
 from borderwatch.builtin import register as register_builtins
 from borderwatch.collect.exports.azure_arm import read_arm
 from borderwatch.collect.exports.common import (
@@ -34,6 +35,16 @@ from borderwatch.enrich.geo import KINDS, SourceSpec, load_sources, lookup_all
 from borderwatch.enrich.geo.sources import CompiledSource, GeoSource, IptoccSource
 from borderwatch.enrich.signals import caller_signals
 from borderwatch.errors import InputError, UsageError
+from borderwatch.evidence import ledger as _ledger
+from borderwatch.evidence.ledger_verify import LedgerReport
+from borderwatch.evidence.ledger_verify import verify_ledger as _verify_ledger
+from borderwatch.evidence.signing import (
+    SigningKey,
+    load_public_key,
+    load_signing_key,
+    new_key,
+    write_key_pair,
+)
 from borderwatch.ingest.events import ProgressCallback
 from borderwatch.ingest.state import STATE_FILE
 from borderwatch.inventory.diff import diff_inventories
@@ -61,6 +72,7 @@ __all__ = [
     "CompiledSource",
     "GeoSource",
     "IptoccSource",
+    "LedgerReport",
     "PlanCheck",
     "ProgressCallback",
     "Rule",
@@ -74,6 +86,7 @@ __all__ = [
     "import_exports",
     "inventory_changes",
     "ip_data_spec",
+    "keygen",
     "load_classes_map",
     "load_ip_sources",
     "load_policy",
@@ -87,6 +100,7 @@ __all__ = [
     "rules",
     "scan",
     "unknown_locations",
+    "verify_ledger",
     "write_outputs",
     "write_store_inventory",
 ]
@@ -168,6 +182,8 @@ def scan(
     coverage: bool = True,
     window: tuple[dt.date | None, dt.date | None] = (None, None),
     options: ScanOptions | None = None,
+    ledger: str | Path | None = None,
+    sign_key: str | Path | None = None,
 ) -> ScanResult:
     """Scan the inputs against the policy; write every registered output when `out` is set.
 
@@ -182,6 +198,8 @@ def scan(
     such); `out` is never read as input. `options` tune how the scan runs, never what it
     finds (engine, workers, batch sizes, memory limit, readers' limits; docs/options.md);
     None: the defaults, with the readers' limits of the environment.
+    With `ledger` (a folder), the run is recorded in its evidence ledger, signed with the
+    Ed25519 key in the PEM file `sign_key` if given (docs/evidence.md).
     """
     # Made first: a bad limit in the environment is refused before anything is read.
     options = options if options is not None else ScanOptions()
@@ -196,6 +214,7 @@ def scan(
         )
     if out is not None:
         check_output_folder(Path(out))
+    signing = _ledger_key(ledger, sign_key, out)
     ctx = context or new_context()
     ctx.registry.engines.get(options.engine)  # an unknown engine is refused up front
     if not isinstance(policy, Policy):
@@ -231,8 +250,54 @@ def scan(
         state_path = _state_path(out, incremental, full)
         result = run_scan(replace(request, state_path=state_path), ctx)
         ctx.stops.reached("evaluated")
-        folder.replace_outputs(rendered_outputs(result, ctx.registry))
+        written = folder.replace_outputs(rendered_outputs(result, ctx.registry))
+        if ledger is not None:
+            _record_run(Path(ledger), result, written, policy.source, ip_data, signing)
     return result
+
+
+def _ledger_key(
+    ledger: str | Path | None, sign_key: str | Path | None, out: str | Path | None
+) -> SigningKey | None:
+    """The signing key, checked with the ledger before anything is read."""
+    if ledger is None:
+        if sign_key is not None:
+            raise UsageError("--sign-key signs the evidence ledger: give --ledger DIR too")
+        return None
+    if out is None:
+        raise UsageError("the ledger records the outputs of a scan: give --out")
+    key = load_signing_key(Path(sign_key)) if sign_key is not None else None
+    _ledger.prepare(Path(ledger), key)
+    return key
+
+
+def _record_run(
+    folder: Path,
+    result: ScanResult,
+    written: Sequence[Path],
+    policy_source: str,
+    ip_data: Sequence[SourceSpec],
+    key: SigningKey | None,
+) -> None:
+    """Append the run's record to the ledger: the files as they ended in the output folder."""
+    policy_file = None if policy_source.startswith("builtin:") else policy_source
+    extra = [
+        ref for spec in ip_data for ref in _ledger.refs_under(spec.path, f"ip-data:{spec.kind}")
+    ]
+    facts = _ledger.run_facts(result, __version__, written, policy_file, extra)
+    _ledger.append_run(folder, facts, key)
+
+
+def keygen(out: Path, *, force: bool = False) -> tuple[Path, Path]:
+    """Write a new Ed25519 key: the private key to `out` (PEM, mode 0600), the public key
+    to `out.pub`; refuses to overwrite either unless `force`."""
+    return write_key_pair(new_key(), out, force=force)
+
+
+def verify_ledger(folder: Path, key: Path | None = None, head: str | None = None) -> LedgerReport:
+    """Verify the evidence ledger in `folder` offline (evidence/ledger_verify.py), with the
+    public key file `key` when given; `head` the hash the last record must have."""
+    return _verify_ledger(folder, load_public_key(key) if key is not None else None, head)
 
 
 def check_output_folder(out: Path) -> None:

@@ -180,6 +180,21 @@ def main() -> None:
 @click.option(
     "--json", "as_json", is_flag=True, help="Print summary.json to standard output as well."
 )
+@click.option(
+    "--ledger",
+    "ledger",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Append this run's record (inputs, outputs and their SHA-256, data versions) to "
+    "the evidence ledger in this folder (docs/evidence.md).",
+)
+@click.option(
+    "--sign-key",
+    "sign_key",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Sign the ledger record with this Ed25519 private key (PEM; borderwatch keygen).",
+)
 def scan(
     policy_ref: str,
     inventory: tuple[Path, ...],
@@ -205,6 +220,8 @@ def scan(
     quiet: bool,
     as_json: bool,
     old_format: str | None,
+    ledger: Path | None,
+    sign_key: Path | None,
 ) -> None:
     """Scan inventories and access logs against a policy; write findings and a report."""
     console = _console()
@@ -238,6 +255,8 @@ def scan(
                 window_to.date() if window_to else None,
             ),
             options=options,
+            ledger=ledger,
+            sign_key=sign_key,
         )
     if quiet:
         print_verdict(console, result, out)
@@ -590,8 +609,10 @@ def _add_command_modules() -> None:
     from borderwatch.commands.exports import import_command
     from borderwatch.commands.geo import geo
     from borderwatch.commands.inventory import inventory
+    from borderwatch.commands.keygen import keygen_command
     from borderwatch.commands.plancheck import plan_check
     from borderwatch.commands.rules import rules_command
+    from borderwatch.commands.verify import verify_command
 
     inventory.add_command(import_command)
     inventory.add_command(diff_command)
@@ -599,6 +620,8 @@ def _add_command_modules() -> None:
     main.add_command(plan_check)
     main.add_command(geo)
     main.add_command(rules_command)
+    main.add_command(keygen_command)
+    main.add_command(verify_command)
 
 
 _add_command_modules()
