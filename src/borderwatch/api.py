@@ -45,6 +45,7 @@ from borderwatch.evidence.signing import (
     new_key,
     write_key_pair,
 )
+from borderwatch.ingest.cloudtrail_digest import DigestCheck, check_digests, digest_files
 from borderwatch.ingest.events import ProgressCallback
 from borderwatch.ingest.state import STATE_FILE
 from borderwatch.inventory.diff import diff_inventories
@@ -70,6 +71,7 @@ if TYPE_CHECKING:  # the AWS collector needs boto3, an optional dependency
 __all__ = [
     "EXPORT_KINDS",
     "CompiledSource",
+    "DigestCheck",
     "GeoSource",
     "IptoccSource",
     "LedgerReport",
@@ -100,6 +102,7 @@ __all__ = [
     "rules",
     "scan",
     "unknown_locations",
+    "verify_cloudtrail",
     "verify_ledger",
     "write_outputs",
     "write_store_inventory",
@@ -184,6 +187,9 @@ def scan(
     options: ScanOptions | None = None,
     ledger: str | Path | None = None,
     sign_key: str | Path | None = None,
+    cloudtrail_digests: str | Path | None = None,
+    public_keys: str | Path | None = None,
+    newest_signatures: Sequence[str] = (),
 ) -> ScanResult:
     """Scan the inputs against the policy; write every registered output when `out` is set.
 
@@ -200,6 +206,9 @@ def scan(
     None: the defaults, with the readers' limits of the environment.
     With `ledger` (a folder), the run is recorded in its evidence ledger, signed with the
     Ed25519 key in the PEM file `sign_key` if given (docs/evidence.md).
+    `cloudtrail_digests` (a folder of CloudTrail digest and log files) with `public_keys`
+    (what `aws cloudtrail list-public-keys` prints) checks log-file integrity offline
+    into integrity.* findings; `newest_signatures` are the newest digests' signatures.
     """
     # Made first: a bad limit in the environment is refused before anything is read.
     options = options if options is not None else ScanOptions()
@@ -215,6 +224,8 @@ def scan(
     if out is not None:
         check_output_folder(Path(out))
     signing = _ledger_key(ledger, sign_key, out)
+    if (cloudtrail_digests is None) != (public_keys is None):
+        raise UsageError("--cloudtrail-digests and --public-keys go together: give both")
     ctx = context or new_context()
     ctx.registry.engines.get(options.engine)  # an unknown engine is refused up front
     if not isinstance(policy, Policy):
@@ -240,6 +251,9 @@ def scan(
         exclude=tuple(exclude),
         out=Path(out) if out is not None else None,
         options=options,
+        cloudtrail_digests=Path(cloudtrail_digests) if cloudtrail_digests is not None else None,
+        public_keys=Path(public_keys) if public_keys is not None else None,
+        newest_signatures=tuple(newest_signatures),
     )
     if out is None:
         return run_scan(request, ctx)
@@ -252,7 +266,7 @@ def scan(
         ctx.stops.reached("evaluated")
         written = folder.replace_outputs(rendered_outputs(result, ctx.registry))
         if ledger is not None:
-            _record_run(Path(ledger), result, written, policy.source, ip_data, signing)
+            _record_run(Path(ledger), result, written, policy.source, ip_data, signing, request)
     return result
 
 
@@ -278,14 +292,29 @@ def _record_run(
     policy_source: str,
     ip_data: Sequence[SourceSpec],
     key: SigningKey | None,
+    request: ScanRequest,
 ) -> None:
     """Append the run's record to the ledger: the files as they ended in the output folder."""
     policy_file = None if policy_source.startswith("builtin:") else policy_source
     extra = [
         ref for spec in ip_data for ref in _ledger.refs_under(spec.path, f"ip-data:{spec.kind}")
     ]
+    if request.cloudtrail_digests is not None and request.public_keys is not None:
+        extra += [
+            _ledger.FileRef(str(path), "cloudtrail-digest")
+            for path in digest_files(request.cloudtrail_digests)
+        ]
+        extra.append(_ledger.FileRef(str(request.public_keys), "cloudtrail-public-keys"))
     facts = _ledger.run_facts(result, __version__, written, policy_file, extra)
     _ledger.append_run(folder, facts, key)
+
+
+def verify_cloudtrail(
+    folder: Path, public_keys: Path, newest_signatures: Sequence[str] = ()
+) -> DigestCheck:
+    """Check CloudTrail digests and the log files they name, offline
+    (ingest/cloudtrail_digest.py)."""
+    return check_digests(folder, public_keys, newest_signatures)
 
 
 def keygen(out: Path, *, force: bool = False) -> tuple[Path, Path]:

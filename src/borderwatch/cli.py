@@ -24,6 +24,7 @@ from rich.table import Table
 
 from borderwatch import __version__, api
 from borderwatch.api import ProgressCallback
+from borderwatch.commands.evidence_options import evidence_options
 from borderwatch.errors import BorderwatchError, InputError, system_refusal
 from borderwatch.model.findings import Severity
 from borderwatch.model.scan import ScanResult
@@ -180,21 +181,7 @@ def main() -> None:
 @click.option(
     "--json", "as_json", is_flag=True, help="Print summary.json to standard output as well."
 )
-@click.option(
-    "--ledger",
-    "ledger",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=None,
-    help="Append this run's record (inputs, outputs and their SHA-256, data versions) to "
-    "the evidence ledger in this folder (docs/evidence.md).",
-)
-@click.option(
-    "--sign-key",
-    "sign_key",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=None,
-    help="Sign the ledger record with this Ed25519 private key (PEM; borderwatch keygen).",
-)
+@evidence_options
 def scan(
     policy_ref: str,
     inventory: tuple[Path, ...],
@@ -222,6 +209,9 @@ def scan(
     old_format: str | None,
     ledger: Path | None,
     sign_key: Path | None,
+    cloudtrail_digests: Path | None,
+    public_keys: Path | None,
+    newest_signatures: tuple[str, ...],
 ) -> None:
     """Scan inventories and access logs against a policy; write findings and a report."""
     console = _console()
@@ -257,6 +247,9 @@ def scan(
             options=options,
             ledger=ledger,
             sign_key=sign_key,
+            cloudtrail_digests=cloudtrail_digests,
+            public_keys=public_keys,
+            newest_signatures=newest_signatures,
         )
     if quiet:
         print_verdict(console, result, out)
