@@ -291,3 +291,38 @@ def test_verify_names_each_broken_link_and_exits_1(tree: Path, keys: tuple[Path,
         main, ["verify", str(tree / "ledger"), "--key", str(tree / "inputs" / "policy.yaml")]
     )
     assert bad_key.exit_code == 2
+
+
+def test_a_forged_record_with_hostile_values_is_reported_not_crashed_on(
+    tree: Path, keys: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """A ledger is input too: deep nesting, a NUL in a path, a FIFO, wrong types and
+    terminal escapes are broken links printed as text, never a crash or a hang."""
+    import os
+
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    ledger = tree / LEDGER
+    lines = _records(tree)
+    forged = json.loads(lines[2])
+    forged["inputs"] = [
+        {"path": "bad\x00name", "sha256": "0" * 64, "size": 1},
+        {"path": str(fifo), "sha256": "0" * 64, "size": 1},
+        {"path": "\x1b[2Jevil", "sha256": "0" * 64, "size": 1},
+        7,
+    ]
+    forged["key"] = ["not", "a", "key"]
+    with restored(ledger):
+        ledger.write_bytes(
+            b"".join(lines[:2]) + _canonical(forged) + b"\n" + b"[" * 100_000 + b"\n"
+        )
+        report = _verify(tree, keys[1])
+        assert report.status == "tampered"
+        whats = [str(b) for b in report.breaks]
+        assert any("not a regular file" in w for w in whats)
+        assert any("cannot be read" in w for w in whats)
+        assert any("names no file" in w for w in whats)
+        assert any(b.record == 4 and "not a JSON record" in b.what for b in report.breaks)
+        result = CliRunner().invoke(main, ["verify", str(tree / "ledger")])
+        assert result.exit_code == 1
+        assert "\x1b" not in result.output

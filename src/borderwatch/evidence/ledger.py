@@ -278,7 +278,7 @@ def read_head(data: bytes, path: Path) -> Head:
     for number, line in enumerate(lines, start=1):
         try:
             last = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise UsageError(
                 f"{path}:{number}: not a JSON record; run 'borderwatch verify' on its folder"
             ) from None

@@ -116,7 +116,7 @@ def _parse(path: Path, report: LedgerReport) -> list[tuple[int, dict[str, Any]]]
     for number, line in enumerate(whole, start=1):
         try:
             value = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nesting no scan writes
             report.breaks.append(Break(number, "the line is not a JSON record (edited or cut)"))
             continue
         if not isinstance(value, dict):
@@ -285,7 +285,7 @@ def _check_file(
     except FileNotFoundError:
         report.breaks.append(Break(line, "missing", name, expected_text, "no such file"))
         return
-    except OSError as exc:
+    except (OSError, ValueError) as exc:  # ValueError: a NUL in a forged path
         report.breaks.append(Break(line, "cannot be read", name, expected_text, str(exc)))
         return
     if not stat.S_ISREG(info.st_mode):

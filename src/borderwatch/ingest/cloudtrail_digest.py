@@ -119,7 +119,7 @@ def load_public_keys(path: Path) -> dict[str, rsa.RSAPublicKey]:
         data = json.loads(path.read_bytes())
     except OSError as exc:
         raise UsageError(f"--public-keys {path}: cannot be read ({exc.strerror or exc})") from None
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise UsageError(f"--public-keys {path}: not JSON ({exc})") from None
     entries = data.get("PublicKeyList") if isinstance(data, dict) else None
     if not isinstance(entries, list):
@@ -214,7 +214,7 @@ def _read_digest(path: Path, folder: Path, check: DigestCheck) -> _Digest | None
         if not isinstance(fields["logFiles"], list):
             raise ValueError("logFiles is not a list")
         _end_time(fields)
-    except (OSError, ValueError, EOFError, zlib.error) as exc:
+    except (OSError, ValueError, EOFError, zlib.error, RecursionError) as exc:
         check.problems.append(
             IntegrityProblem(
                 "digest-chain-broken",
