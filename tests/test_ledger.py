@@ -303,3 +303,30 @@ def test_a_real_scan_appends_to_the_ledger_of_an_earlier_one(tmp_path: Path) -> 
     assert records[1]["previous"] == records[0]["hash"]
     assert api.verify_ledger(ledger, public).breaks == []
     assert os.path.isdir(CASE)
+
+
+def test_an_input_that_cannot_be_read_again_is_recorded_and_listed_as_not_checked(
+    tmp_path: Path,
+) -> None:
+    """Standard input and a file gone by the time of the record have no hash: the record
+    says why, and verify lists them as not checked rather than passing them silently."""
+    gone = tmp_path / "gone.json"
+    facts = RunFacts(
+        "test",
+        {"name": "p"},
+        {"verdict": "pass"},
+        {},
+        [FileRef("-", "events"), FileRef(str(gone), "events")],
+        [],
+    )
+    record = append_run(tmp_path / "ledger", facts, None)
+    entries = {entry["path"]: entry for entry in record["inputs"]}
+    assert entries["-"]["sha256"] is None and "standard input" in entries["-"]["note"]
+    assert entries["../gone.json"]["sha256"] is None
+    assert "unreadable" in entries["../gone.json"]["note"]
+    report = api.verify_ledger(tmp_path / "ledger")
+    assert report.breaks == [] and report.status == "unsigned"
+    assert len(report.unchecked) == 2
+    result = CliRunner().invoke(main, ["verify", str(tmp_path / "ledger"), "--allow-unsigned"])
+    assert result.exit_code == 0
+    assert result.output.count("not checked:") == 2
