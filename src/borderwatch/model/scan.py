@@ -143,9 +143,15 @@ class RuleInfo:
 COVERAGE_FAMILY = "coverage."
 
 
+# Log integrity (CloudTrail digests): a log that failed it was not cleanly seen either, so
+# its findings count as coverage gaps too, whatever --fail-on says (docs/evidence.md).
+INTEGRITY_FAMILY = "integrity."
+
+
 def is_coverage(finding: Finding) -> bool:
-    """Whether a finding is about coverage (what was not seen) rather than a violation."""
-    return finding.rule.startswith(COVERAGE_FAMILY)
+    """Whether a finding is about coverage (what was not seen, or not seen intact) rather
+    than a violation."""
+    return finding.rule.startswith((COVERAGE_FAMILY, INTEGRITY_FAMILY))
 
 
 @dataclass(frozen=True)
