@@ -34,6 +34,8 @@ from borderwatch.enrich.geo import KINDS, SourceSpec, load_sources, lookup_all
 from borderwatch.enrich.geo.sources import CompiledSource, GeoSource, IptoccSource
 from borderwatch.enrich.signals import caller_signals
 from borderwatch.errors import InputError, UsageError
+from borderwatch.evidence.history import record_run
+from borderwatch.evidence.history_store import open_history
 from borderwatch.ingest.events import ProgressCallback
 from borderwatch.ingest.state import STATE_FILE
 from borderwatch.inventory.diff import diff_inventories
@@ -68,6 +70,7 @@ __all__ = [
     "SourceSpec",
     "add_mapping",
     "aws_services",
+    "check_history",
     "check_output_folder",
     "check_plan",
     "collect_aws",
@@ -168,8 +171,13 @@ def scan(
     coverage: bool = True,
     window: tuple[dt.date | None, dt.date | None] = (None, None),
     options: ScanOptions | None = None,
+    history: str | Path | None = None,
 ) -> ScanResult:
     """Scan the inputs against the policy; write every registered output when `out` is set.
+
+    With `history` (a folder), the run is compared with the earlier runs recorded there
+    (ScanResult.history: new, open, resolved, reopened findings; exceptions expiring) and
+    recorded once its outputs are written (docs/board.md, History).
 
     With `incremental`, `out/state.duckdb` keeps what this and earlier scans read, and
     only inputs no earlier scan read are read now; `full` starts that state afresh.
@@ -196,6 +204,8 @@ def scan(
         )
     if out is not None:
         check_output_folder(Path(out))
+    if history is not None:
+        check_history(Path(history))  # a damaged or foreign history: refused before reading
     ctx = context or new_context()
     ctx.registry.engines.get(options.engine)  # an unknown engine is refused up front
     if not isinstance(policy, Policy):
@@ -221,9 +231,13 @@ def scan(
         exclude=tuple(exclude),
         out=Path(out) if out is not None else None,
         options=options,
+        history=Path(history) if history is not None else None,
     )
     if out is None:
-        return run_scan(request, ctx)
+        result = run_scan(request, ctx)
+        if history is not None:
+            record_run(Path(history), result)
+        return result
     # One scan at a time per output folder, marked incomplete until its outputs are in
     # (report/outfolder.py).
     with OutputFolder(Path(out), ctx.stops) as folder:
@@ -232,7 +246,17 @@ def scan(
         result = run_scan(replace(request, state_path=state_path), ctx)
         ctx.stops.reached("evaluated")
         folder.replace_outputs(rendered_outputs(result, ctx.registry))
+    if history is not None:
+        record_run(Path(history), result)  # only once its outputs are in
     return result
+
+
+def check_history(folder: Path) -> None:
+    """Refuse (InputError, UsageError) a history folder that cannot be read or extended:
+    a file, a damaged history file, one of another format, one missing beside its ledger."""
+    connection = open_history(folder, write=False)
+    if connection is not None:
+        connection.close()
 
 
 def check_output_folder(out: Path) -> None:

@@ -27,7 +27,7 @@ from borderwatch.api import ProgressCallback
 from borderwatch.errors import BorderwatchError, InputError, system_refusal
 from borderwatch.model.findings import Severity
 from borderwatch.model.scan import ScanResult
-from borderwatch.report.terminal import finding_place, is_lookalike, safe_line
+from borderwatch.report.terminal import finding_place, history_lines, is_lookalike, safe_line
 
 SEVERITIES = [s.value for s in Severity]
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
@@ -154,6 +154,14 @@ def main() -> None:
 )
 @click.option("--full", is_flag=True, help="With --incremental: rebuild the state from scratch.")
 @click.option(
+    "--history",
+    "history",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="A history folder: compare this run's findings with the earlier runs recorded "
+    "there (new, open, resolved, reopened) and record it (docs/board.md).",
+)
+@click.option(
     "--exact-repeats",
     is_flag=True,
     help="Count an event read more than once (the same event id in several inputs, e.g. "
@@ -199,6 +207,7 @@ def scan(
     ip_data: tuple[str, ...],
     incremental: bool,
     full: bool,
+    history: Path | None,
     exact_repeats: bool,
     strict: bool,
     tune: tuple[str, ...],
@@ -238,6 +247,7 @@ def scan(
                 window_to.date() if window_to else None,
             ),
             options=options,
+            history=history,
         )
     if quiet:
         print_verdict(console, result, out)
@@ -357,6 +367,8 @@ def print_result(console: Console, result: ScanResult, out: Path) -> None:
     """
     _print_inputs(console, result)
     _print_findings(console, result)
+    for line in history_lines(result):
+        console.print(line, soft_wrap=True)
     for warning in result.warnings:
         _say(console, "WARNING: ", warning, style="bold yellow")
     for note in result.notes:

@@ -28,6 +28,7 @@ from borderwatch.evaluate.summaries import access_by_country, residency_rows, sc
 from borderwatch.evaluate.views import view_statements
 from borderwatch.evidence.exceptions import apply_exceptions
 from borderwatch.evidence.findings import finding, finding_order
+from borderwatch.evidence.history import compare_run
 from borderwatch.evidence.lookalike import mark_lookalike_principals
 from borderwatch.ingest.coverage import coverage_of
 from borderwatch.ingest.events import TABLE as ACCESS_TABLE
@@ -89,6 +90,8 @@ class ScanRequest:
     out: Path | None = None
     # How the scan runs (engine, workers, batch sizes, memory): runtime/options.py.
     options: ScanOptions = field(default_factory=ScanOptions)
+    # The history folder this run is compared with (scan --history; evidence/history.py).
+    history: Path | None = None
 
 
 @dataclass
@@ -191,6 +194,11 @@ def run_scan(request: ScanRequest, ctx: ScanContext) -> ScanResult:
         findings = apply_exceptions(findings, request.policy.exceptions, as_of)
         findings = mark_lookalike_principals(findings)
         findings.sort(key=finding_order)
+        changes = (
+            compare_run(request.history, findings, request.policy.exceptions, as_of)
+            if request.history is not None
+            else None
+        )
         return ScanResult(
             policy_name=request.policy.name,
             policy_version=request.policy.version,
@@ -214,6 +222,7 @@ def run_scan(request: ScanRequest, ctx: ScanContext) -> ScanResult:
             legacy=tuple(history.progress),
             coverage=coverage_of(engine),
             rules=tuple(_rule_info(rule) for rule in rules),
+            history=changes,
         )
     finally:
         engine.close()

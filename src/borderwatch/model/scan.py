@@ -7,6 +7,7 @@ from typing import Any
 
 from borderwatch.model.events import QuarantinedRecord
 from borderwatch.model.findings import Finding, Severity, Status
+from borderwatch.model.history import RunChanges
 from borderwatch.model.inventory import Change, LegacyProgress
 
 
@@ -177,6 +178,8 @@ class ScanResult:
     coverage: Coverage = Coverage()
     # The rules that ran, in order (reporters describe rules from these, e.g. SARIF).
     rules: tuple[RuleInfo, ...] = ()
+    # What changed since the previous run of the history (scan --history); None without.
+    history: RunChanges | None = None
 
     def failing(self) -> list[Finding]:
         """Open findings at or above the failing severity: these decide the exit code."""
