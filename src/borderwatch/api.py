@@ -35,6 +35,7 @@ from borderwatch.enrich.geo.sources import CompiledSource, GeoSource, IptoccSour
 from borderwatch.enrich.signals import caller_signals
 from borderwatch.errors import InputError, UsageError
 from borderwatch.evidence.history import record_run
+from borderwatch.evidence.history_board import board_report
 from borderwatch.evidence.history_store import open_history
 from borderwatch.ingest.events import ProgressCallback
 from borderwatch.ingest.state import STATE_FILE
@@ -42,6 +43,7 @@ from borderwatch.inventory.diff import diff_inventories
 from borderwatch.inventory.locations import LocationRegistry
 from borderwatch.inventory.stores import InventoryRead
 from borderwatch.inventory.stores import read_inventory as _read_inventory
+from borderwatch.model.board import BoardReport
 from borderwatch.model.findings import Finding, Severity
 from borderwatch.model.inventory import Change, Store
 from borderwatch.model.policy import Policy
@@ -49,6 +51,8 @@ from borderwatch.model.scan import ScanResult
 from borderwatch.pipeline import ScanContext, ScanRequest, run_scan
 from borderwatch.policy import load_policy as _load_policy
 from borderwatch.registry import Registry, load_plugins
+from borderwatch.report.board import render_board
+from borderwatch.report.board_pdf import write_pdf
 from borderwatch.report.outfolder import OutputFolder
 from borderwatch.report.sarif import Where, to_sarif
 from borderwatch.rules.base import Rule
@@ -70,6 +74,7 @@ __all__ = [
     "SourceSpec",
     "add_mapping",
     "aws_services",
+    "board",
     "check_history",
     "check_output_folder",
     "check_plan",
@@ -519,3 +524,36 @@ def check_plan(
         },
     )
     return PlanCheck(plan, result, sarif)
+
+
+@dataclass(frozen=True)
+class BoardOutput:
+    """A board report and the files it was written to (pdf: None with pdf=False)."""
+
+    report: BoardReport
+    html: Path
+    pdf: Path | None
+
+
+def board(
+    history: str | Path,
+    out: str | Path,
+    *,
+    period_from: dt.date | None = None,
+    period_to: dt.date | None = None,
+    pdf: bool = True,
+) -> BoardOutput:
+    """Write the board report of the history's runs in the period to `out` (HTML) and,
+    with `pdf`, the same page as PDF beside it (`out` with the suffix .pdf)."""
+    out = Path(out)
+    if out.suffix.lower() not in (".html", ".htm"):
+        raise UsageError(f"--out {out}: give the HTML file's name, ending in .html")
+    if out.exists() and out.is_dir():
+        raise UsageError(f"--out {out} is a folder: give a file name ending in .html")
+    report = board_report(Path(history), period_from, period_to)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    partial = out.with_name(f".{out.name}.partial")
+    partial.write_bytes(render_board(report))
+    partial.replace(out)
+    pdf_path = write_pdf(out, out.with_suffix(".pdf")) if pdf else None
+    return BoardOutput(report, out, pdf_path)

@@ -598,6 +598,7 @@ def _plain_progress(console: Console) -> ProgressCallback:
 
 def _add_command_modules() -> None:
     """Commands that live in their own modules (borderwatch.commands.*)."""
+    from borderwatch.commands.board import board_command
     from borderwatch.commands.diff import diff_command
     from borderwatch.commands.exports import import_command
     from borderwatch.commands.geo import geo
@@ -611,6 +612,7 @@ def _add_command_modules() -> None:
     main.add_command(plan_check)
     main.add_command(geo)
     main.add_command(rules_command)
+    main.add_command(board_command)
 
 
 _add_command_modules()
