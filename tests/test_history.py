@@ -262,3 +262,42 @@ def test_summary_json_carries_the_history_only_with_one(tmp_path: Path) -> None:
     assert summary["history"]["counts"]["new"] == 1
     without = dataclasses.replace(with_history, history=None)
     assert "history" not in json.loads(SummaryJsonReporter().render(without))
+
+
+def test_scan_history_with_incremental_through_the_cli(tmp_path: Path) -> None:
+    case = Path(__file__).parent / "cases" / "access-jurisdiction"
+    history = tmp_path / "history"
+    args = [
+        "scan",
+        "--policy",
+        str(case / "policy.yaml"),
+        "--inventory",
+        str(case / "inventory.csv"),
+        "--identities",
+        str(case / "identities.csv"),
+        "--events",
+        str(case / "events"),
+        "--out",
+        str(tmp_path / "out"),
+        "--incremental",
+        "--history",
+        str(history),
+        "--as-of",
+        "2026-03-01",
+    ]
+    first = CliRunner().invoke(main, args)
+    assert first.exit_code == 1, first.output
+    assert "History: run 1 (2026-03-01), the first of this history" in first.output
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    total = summary["findings_total"]
+    assert summary["history"]["counts"]["new"] == total > 0
+
+    args[-1] = "2026-03-08"
+    second = CliRunner().invoke(main, args)  # nothing new to read: the same findings
+    assert second.exit_code == 1, second.output
+    assert (
+        f"History: run 2 (2026-03-08) against run 1 (2026-03-01): 0 new, {total} open, "
+        "0 resolved, 0 reopened"
+    ) in second.output
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert {f["age_days"] for f in summary["history"]["findings"]} == {7}

@@ -337,11 +337,20 @@ def packs() -> None:
 )
 @click.option("--seed", type=int, default=7, show_default=True, help="Random seed.")
 @click.option("--quiet", is_flag=True, help="No progress display.")
-def demo(out: Path, event_count: int, seed: int, quiet: bool) -> None:
+@click.option(
+    "--weeks",
+    is_flag=True,
+    help="Instead: four weekly scans into OUT/history with planted changes, and a board "
+    "report OUT/board.html (docs/board.md); --events is then per week.",
+)
+def demo(out: Path, event_count: int, seed: int, quiet: bool, weeks: bool) -> None:
     """Generate a fictional short-video company, scan it, and write the report."""
     from borderwatch.demo.run import run_demo
 
     console = _console()
+    if weeks:
+        _demo_weeks(console, out, event_count, seed, quiet)
+        return
     with _guard(console), _progress(console, quiet) as progress:
         outcome = run_demo(out, events=event_count, seed=seed, progress=progress)
     print_result(console, outcome.result, out)
@@ -357,6 +366,19 @@ def demo(out: Path, event_count: int, seed: int, quiet: bool) -> None:
         out / "report.html",
         style="bold green",
     )
+
+
+def _demo_weeks(console: Console, out: Path, events: int, seed: int, quiet: bool) -> None:
+    from borderwatch.demo.weeks import HISTORY_FOLDER, run_weeks
+
+    with _guard(console), _progress(console, quiet) as progress:
+        runs = run_weeks(out, events=events, seed=seed, progress=progress)
+        for run in runs:
+            for line in history_lines(run.result):
+                console.print(line, soft_wrap=True)
+        written = api.board(out / HISTORY_FOLDER, out / "board.html")
+    _say(console, written.report.verdict_line())
+    _say(console, "Board report: ", written.html, " and ", written.pdf or "(no PDF)", style="bold")
 
 
 def print_result(console: Console, result: ScanResult, out: Path) -> None:
