@@ -202,7 +202,9 @@ def test_board_page_in_chromium(
         assert shot.stat().st_size > 50_000
 
 
-def test_board_pdf_text_and_pages(weeks: list[WeekRun], board: api.BoardOutput) -> None:
+def test_board_pdf_text_and_pages(
+    weeks: list[WeekRun], board: api.BoardOutput, tmp_path: Path
+) -> None:
     assert board.pdf == board.html.with_suffix(".pdf")
     reader = pypdf.PdfReader(str(board.pdf))
     text = " ".join(" ".join(page.extract_text().split()) for page in reader.pages)
@@ -224,6 +226,8 @@ def test_board_pdf_text_and_pages(weeks: list[WeekRun], board: api.BoardOutput) 
     document = pypdfium2.PdfDocument(str(board.pdf))
     assert len(document) == len(reader.pages) >= 2
     first = document[0].render(scale=1).to_pil().convert("RGB")
+    first.save(tmp_path / "page-1.png")  # as a reader would look at it
+    assert (tmp_path / "page-1.png").read_bytes().startswith(b"\x89PNG")
     colours = Counter({colour: n for n, colour in first.getcolors(maxcolors=1 << 24) or []})
     white = colours[(255, 255, 255)] / (first.width * first.height)
     assert white < 0.97  # drawn, not blank
@@ -275,3 +279,23 @@ def test_board_command_without_a_history_exits_2(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "no history here" in result.output
     assert not (tmp_path / "b.html").exists()
+
+
+def test_a_period_without_runs_says_so(weeks: list[WeekRun], tmp_path: Path) -> None:
+    root = weeks[0].out.parent
+    written = api.board(
+        root / HISTORY_FOLDER,
+        tmp_path / "empty.html",
+        period_from=dt.date(2030, 1, 1),
+        pdf=False,
+    )
+    assert written.report.runs == ()
+    page = written.html.read_text(encoding="utf-8")
+    assert "No runs in this period: nothing can be said about it (not a pass)." in page
+
+
+def test_demo_weeks_refuses_a_folder_that_holds_a_history(weeks: list[WeekRun]) -> None:
+    from borderwatch.errors import UsageError
+
+    with pytest.raises(UsageError, match="already holds a history"):
+        run_weeks(weeks[0].out.parent, events=1000, now=NOW)

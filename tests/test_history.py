@@ -301,3 +301,29 @@ def test_scan_history_with_incremental_through_the_cli(tmp_path: Path) -> None:
     ) in second.output
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
     assert {f["age_days"] for f in summary["history"]["findings"]} == {7}
+
+
+def test_a_history_in_use_by_another_process_is_named_so(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    history = tmp_path / "history"
+    _run(history, [_finding("a")], DAY)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
+            "print('held', flush=True); time.sleep(30)",
+            str(history / HISTORY_FILE),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        with pytest.raises(InputError, match="in use by another process"):
+            api.check_history(history)
+    finally:
+        holder.kill()
+        holder.wait()

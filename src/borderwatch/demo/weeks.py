@@ -28,6 +28,7 @@ from borderwatch.api import ProgressCallback
 from borderwatch.demo import company as co
 from borderwatch.demo.run import DemoInputs, write_cloudtrail
 from borderwatch.demo.traffic import Access, generate
+from borderwatch.errors import UsageError
 from borderwatch.model.scan import ScanResult
 
 WEEKS = 4
@@ -137,6 +138,9 @@ def run_weeks(
     now = now or dt.datetime.now(dt.UTC)
     expires = exception_expiry(now)
     history = out / HISTORY_FOLDER
+    if history.exists() and any(history.iterdir()):
+        # The planted statuses hold for a history of these four weeks only.
+        raise UsageError(f"{history} already holds a history: give demo --weeks a new --out")
     runs: list[WeekRun] = []
     for week, end in enumerate(week_ends(now), start=1):
         folder = out / f"week-{week}"

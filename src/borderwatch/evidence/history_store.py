@@ -94,6 +94,11 @@ def open_history(folder: Path, *, write: bool) -> duckdb.DuckDBPyConnection | No
     try:
         connection = duckdb.connect(str(path), read_only=not write)
     except duckdb.Error as exc:
+        if "lock" in str(exc).lower():
+            raise InputError(
+                f"{path}: in use by another process (another scan or board on this history?): "
+                f"wait for it to finish ({_first_line(exc)})"
+            ) from exc
         raise InputError(_refusal(path, _first_line(exc))) from exc
     try:
         _check_format(connection, path)
