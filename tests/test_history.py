@@ -211,15 +211,20 @@ def test_a_duckdb_file_that_is_not_a_history_is_refused(tmp_path: Path) -> None:
         api.check_history(history)
 
 
-def test_a_history_file_gone_beside_its_ledger_is_refused(tmp_path: Path) -> None:
+def test_a_history_started_beside_a_ledger_says_so(tmp_path: Path) -> None:
     history = tmp_path / "history"
     history.mkdir()
     (history / LEDGER_FILE).write_text('{"hash": "00", "signature": "AA=="}\n')
-    with pytest.raises(InputError, match=r"missing, but .*ledger\.jsonl is there"):
-        api.check_history(history)
-    with pytest.raises(InputError):
-        compare_run(history, [_finding("a")], (), DAY)
-    assert not (history / HISTORY_FILE).exists()  # not started afresh
+    first = _run(history, [_finding("a")], DAY)
+    assert first.history is not None and first.history.notice is not None
+    assert "holds records from earlier runs: this run starts a new history" in (
+        first.history.notice
+    )
+    from borderwatch.report.terminal import history_lines
+
+    assert any(line.plain.startswith("NOTE: ") for line in history_lines(first))
+    second = _run(history, [_finding("a")], DAY + dt.timedelta(days=1))
+    assert second.history is not None and second.history.notice is None
 
 
 def test_a_history_that_is_a_file_is_a_usage_error(tmp_path: Path) -> None:

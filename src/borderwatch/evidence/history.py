@@ -24,7 +24,11 @@ import duckdb
 
 from borderwatch.errors import InputError
 from borderwatch.evidence.history_figures import run_figures
-from borderwatch.evidence.history_store import open_history, with_transaction
+from borderwatch.evidence.history_store import (
+    open_history,
+    started_beside_ledger,
+    with_transaction,
+)
 from borderwatch.model.findings import Finding, Severity, Status
 from borderwatch.model.history import (
     EXPIRY_WARNING_DAYS,
@@ -68,6 +72,7 @@ def compare_run(
 ) -> RunChanges:
     """What this run's findings are against the history in `folder` (not written yet)."""
     connection = open_history(folder, write=False)
+    notice = started_beside_ledger(folder) if connection is None else None
     try:
         prior = (
             _read_prior(connection) if connection is not None else _Prior(None, None, {}, {}, {})
@@ -94,6 +99,7 @@ def compare_run(
                 and "expired_exceptions" in f.evidence
             )
         ),
+        notice=notice,
     )
 
 

@@ -63,17 +63,23 @@ def history_file(folder: Path) -> Path:
 
 
 def check_folder(folder: Path) -> None:
-    """Refuse a history folder that is a file, or one whose history file is gone while
-    its ledger is still there (a fresh history would silently restart every finding)."""
+    """Refuse a history folder that is a file."""
     if folder.exists() and not folder.is_dir():
         raise UsageError(f"--history {folder} is a file: give a folder")
-    path = history_file(folder)
-    if not path.exists() and (folder / LEDGER_FILE).exists():
-        raise InputError(
-            f"{path}: missing, but {folder / LEDGER_FILE} is there: this history's file was "
-            "moved or deleted; restore it (a new history would call every finding new), or "
-            "give an empty folder to start a new history on purpose"
-        )
+
+
+def started_beside_ledger(folder: Path) -> str | None:
+    """What to tell the reader when a history starts in a folder whose signed ledger
+    already holds records: either the ledger was kept alone until now, or this
+    folder's history file was deleted; the run says so instead of starting silently."""
+    ledger = folder / LEDGER_FILE
+    if history_file(folder).exists() or not ledger.exists():
+        return None
+    return (
+        f"{history_file(folder)} did not exist, but {ledger} holds records from earlier "
+        "runs: this run starts a new history; if the history file was moved or deleted, "
+        "restore it and scan again"
+    )
 
 
 def open_history(folder: Path, *, write: bool) -> duckdb.DuckDBPyConnection | None:

@@ -98,6 +98,9 @@ class RunChanges:
     exceptions: tuple[ExceptionWatch, ...] = ()
     # Findings muted in the previous run that are open now because their exception lapsed.
     unmuted: tuple[str, ...] = ()
+    # Something the reader must know about the history itself (e.g. a new history that
+    # starts beside a ledger with earlier records).
+    notice: str | None = None
 
     def counts(self) -> dict[str, int]:
         """How many findings have each history status (every status present, 0 or more)."""
@@ -124,4 +127,5 @@ class RunChanges:
             "findings": [f.as_dict() for f in self.findings],
             "exceptions": [e.as_dict() for e in self.exceptions],
             "unmuted_by_lapse": list(self.unmuted),
+            "notice": self.notice,
         }

@@ -392,6 +392,7 @@ def _history(result: ScanResult) -> dict[str, Any] | None:
         "as_of": text(changes.as_of),
         "previous_run": changes.previous_run,
         "previous_as_of": _plain(changes.previous_as_of),
+        "notice": _plain(changes.notice),
         "counts": sorted(changes.counts().items(), key=lambda item: _STATUS_ORDER[item[0]]),
         "changed": [
             {

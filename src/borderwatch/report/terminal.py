@@ -113,6 +113,8 @@ def history_lines(result: ScanResult) -> list[Text]:
             + ", ".join(f"{n} {status}" for status, n in changes.counts().items())
         )
     lines = [safe_line(head, style="bold")]
+    if changes.notice:
+        lines.append(safe_line("NOTE: ", changes.notice, style="bold yellow"))
     changed = changes.changed() if changes.previous_run is not None else []
     for item in changed[:HISTORY_LINES_SHOWN]:
         lines.append(
