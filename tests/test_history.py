@@ -332,3 +332,23 @@ def test_a_history_in_use_by_another_process_is_named_so(tmp_path: Path) -> None
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_board_critical_findings_say_how_they_stand_at_the_end(tmp_path: Path) -> None:
+    from borderwatch.evidence.history_board import board_report
+
+    history = tmp_path / "history"
+    _run(history, [_finding("a"), _finding("b")], DAY)
+    _run(history, [_finding("b")], DAY + dt.timedelta(days=7))
+    _run(history, [_finding("b")], DAY + dt.timedelta(days=14))
+    report = board_report(history)
+    now = {d.finding.resource: (d.finding.status.value, d.finding.state) for d in report.critical}
+    assert now == {"a": ("resolved", "absent"), "b": ("open", "open")}
+    (first,) = [d for d in report.critical if d.finding.resource == "a"]
+    # First event 2026-02-27, reported by run 1 on 2026-03-01.
+    assert (first.reported_run, first.reported_day, first.days) == (1, "2026-03-01", 2)
+    assert [(r.new, r.resolved, r.reopened) for r in report.runs] == [
+        (0, 0, 0),
+        (0, 1, 0),
+        (0, 0, 0),
+    ]

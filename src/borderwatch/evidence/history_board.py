@@ -7,6 +7,7 @@ period that starts after the first run still calls a finding reopened or open ri
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from collections.abc import Sequence
@@ -321,7 +322,9 @@ def _critical(
     result = []
     for finding_id, delay in delays.items():
         # The finding as it stands at the end of the period (resolved: gone since).
-        finding = now.get(finding_id, delay.finding)
+        finding = now.get(finding_id) or dataclasses.replace(
+            delay.finding, status=HistoryStatus.RESOLVED, state="absent"
+        )
         event = first_event.get(finding_id)
         days = None
         if event:
