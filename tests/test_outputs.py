@@ -360,3 +360,16 @@ def test_a_scan_removes_the_outputs_of_formats_it_did_not_write(tmp_path: Path) 
         "summary.json",
     ]
     assert (out / "summary.json").read_bytes() != first  # the second scan's record
+
+
+def test_with_a_ledger_the_outputs_of_an_earlier_run_stay_and_verify(tmp_path: Path) -> None:
+    """With --ledger, a run with fewer formats leaves the earlier run's files: the ledger
+    names the run that wrote each, and verify checks them against it (removing them
+    would break the earlier record)."""
+    out, ledger = tmp_path / "out", tmp_path / "ledger"
+    assert _scan_case(out, "--ledger", str(ledger)).exit_code == 1
+    assert _scan_case(out, "--ledger", str(ledger), "--outputs", "csv").exit_code == 1
+    assert (out / "report.html").exists() and (out / "findings.sarif").exists()
+    report = api.verify_ledger(ledger)
+    assert report.breaks == [], report.breaks
+    assert report.superseded > 0  # summary.json, the CSVs: checked against run 2 only

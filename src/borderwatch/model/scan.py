@@ -7,6 +7,7 @@ from typing import Any
 
 from borderwatch.model.events import QuarantinedRecord
 from borderwatch.model.findings import Finding, Severity, Status
+from borderwatch.model.history import RunChanges
 from borderwatch.model.inventory import Change, LegacyProgress
 
 
@@ -143,9 +144,15 @@ class RuleInfo:
 COVERAGE_FAMILY = "coverage."
 
 
+# Log integrity (CloudTrail digests): a log that failed it was not cleanly seen either, so
+# its findings count as coverage gaps too, whatever --fail-on says (docs/evidence.md).
+INTEGRITY_FAMILY = "integrity."
+
+
 def is_coverage(finding: Finding) -> bool:
-    """Whether a finding is about coverage (what was not seen) rather than a violation."""
-    return finding.rule.startswith(COVERAGE_FAMILY)
+    """Whether a finding is about coverage (what was not seen, or not seen intact) rather
+    than a violation."""
+    return finding.rule.startswith((COVERAGE_FAMILY, INTEGRITY_FAMILY))
 
 
 @dataclass(frozen=True)
@@ -184,6 +191,8 @@ class ScanResult:
     # where they lie below it (SARIF's %SRCROOT%), so a report made in a checkout points
     # at the checkout's files.
     scan_root: str = ""
+    # What changed since the previous run of the history (scan --history); None without.
+    history: RunChanges | None = None
 
     def failing(self) -> list[Finding]:
         """Open findings at or above the failing severity: these decide the exit code."""
