@@ -19,7 +19,7 @@ from click.testing import CliRunner
 from borderwatch import api
 from borderwatch.cli import main
 from borderwatch.demo import company as co
-from borderwatch.demo.weeks import CHEN_JIE, HISTORY_FOLDER, WeekRun, run_weeks
+from borderwatch.demo.weeks import CHEN_JIE, HISTORY_FOLDER, KEY_FOLDER, WeekRun, run_weeks
 from browser import chromium, watched_page
 
 NOW = dt.datetime(2026, 3, 29, 12, tzinfo=dt.UTC)
@@ -157,7 +157,21 @@ def test_board_figures_match_each_runs_summary_json(
     chen = next(d for d in report.critical if d.finding.principal == CHEN_JIE.arn)
     assert (chen.reported_run, chen.reported_day) == (2, weeks[1].as_of.isoformat())
     assert chen.days is not None and 0 <= chen.days <= 7
-    assert not report.ledger.present
+    # The demo weeks sign the ledger beside the history: the board shows its real head,
+    # and that head verifies against the demo's public key.
+    root = weeks[0].out.parent
+    lines = (root / HISTORY_FOLDER / "ledger.jsonl").read_text(encoding="utf-8").splitlines()
+    last = json.loads(lines[-1])
+    assert (report.ledger.hash, report.ledger.signature, report.ledger.records) == (
+        last["hash"],
+        last["signature"],
+        4,
+    )
+    assert report.ledger.problem is None and report.ledger.signature
+    verified = api.verify_ledger(
+        root / HISTORY_FOLDER, root / KEY_FOLDER / "ledger.pem.pub", head=report.ledger.hash
+    )
+    assert verified.status == "verified" and verified.records == 4 and verified.breaks == []
 
 
 def test_board_page_in_chromium(
@@ -196,7 +210,8 @@ def test_board_page_in_chromium(
         assert any(css.startswith("land ok-") and "(US)" in title for css, title in shaded)
         assert page.locator("svg.map circle.dot").count() >= 2  # HK and SG: too small to draw
         assert "logarithmic scale" in page.inner_text("#access")
-        assert page.inner_text("#ledger-none").startswith("No signed ledger in this history")
+        assert page.inner_text("#ledger-hash") == board.report.ledger.hash
+        assert page.inner_text("#ledger-signature") == board.report.ledger.signature
         shot = tmp_path / "board.png"
         page.screenshot(path=str(shot), full_page=True)
         assert shot.stat().st_size > 50_000
@@ -221,7 +236,7 @@ def test_board_pdf_text_and_pages(
             *(str(by_severity.get(s, 0)) for s in ("critical", "high", "medium", "low", "info")),
         ]
         assert " ".join(cells) in text
-    assert "No signed ledger in this history" in text
+    assert board.report.ledger.hash and board.report.ledger.hash[:32] in text.replace(" ", "")
     assert co.EXCEPTION_ID in text and "lapsed" in text
     document = pypdfium2.PdfDocument(str(board.pdf))
     assert len(document) == len(reader.pages) >= 2
@@ -268,6 +283,9 @@ def test_the_ledger_head_is_shown_or_its_absence_said(weeks: list[WeekRun], tmp_
         2,
         None,
     )
+    ledger.write_text(json.dumps({"hash": "cc" * 32}) + "\n")  # kept without --sign-key
+    unsigned = ledger_head(ledger)
+    assert (unsigned.hash, unsigned.signature, unsigned.problem) == ("cc" * 32, None, None)
     ledger.write_text('{"hash": "aa"}\n{broken\n')
     assert "ledger.jsonl:2: not a JSON record" in (ledger_head(ledger).problem or "")
 

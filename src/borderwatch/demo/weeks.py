@@ -33,6 +33,7 @@ from borderwatch.model.scan import ScanResult
 
 WEEKS = 4
 HISTORY_FOLDER = "history"
+KEY_FOLDER = "keys"  # the demo's ledger key pair; a real deployment keeps its key elsewhere
 # Records left in the legacy locations at each week's inventory (migration progress).
 LEGACY_RECORDS = (12_500_000, 9_000_000, 5_000_000, 1_500_000)
 # The planted actors and the weeks each one acts in; the others act every week.
@@ -141,6 +142,9 @@ def run_weeks(
     if history.exists() and any(history.iterdir()):
         # The planted statuses hold for a history of these four weeks only.
         raise UsageError(f"{history} already holds a history: give demo --weeks a new --out")
+    # The ledger beside the history is signed, so the board report shows a head signature
+    # that `borderwatch verify out/history --key out/keys/ledger.pem.pub` checks.
+    key, _ = api.keygen(out / KEY_FOLDER / "ledger.pem", force=True)
     runs: list[WeekRun] = []
     for week, end in enumerate(week_ends(now), start=1):
         folder = out / f"week-{week}"
@@ -154,6 +158,7 @@ def run_weeks(
             as_of=end.date(),
             context=api.new_context(progress=progress),
             history=history,
+            sign_key=key,
         )
         runs.append(WeekRun(week, end.date(), folder, result))
     return runs

@@ -175,13 +175,14 @@ def ledger_head(path: Path) -> LedgerHead:
     if not isinstance(record, dict):
         return LedgerHead(present=True, records=records, problem=f"{path}:{number}: not an object")
     hash_, signature = record.get("hash"), record.get("signature")
-    missing = [name for name, v in (("hash", hash_), ("signature", signature)) if not v]
+    # An unsigned record is a state of its own (a ledger kept without --sign-key), not a
+    # damaged one; a record without a hash cannot be a head at all.
     return LedgerHead(
         present=True,
         hash=str(hash_) if hash_ else None,
         signature=str(signature) if signature else None,
         records=records,
-        problem=f"{path}:{number}: no {' or '.join(missing)}" if missing else None,
+        problem=None if hash_ else f"{path}:{number}: no hash",
     )
 
 
