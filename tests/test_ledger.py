@@ -34,6 +34,7 @@ OUTPUTS = {
     "report.html",
     "findings.sarif",
     "residency.csv",
+    "findings.csv",
 }
 
 

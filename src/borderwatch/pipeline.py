@@ -8,6 +8,7 @@ ScanResult.
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +29,7 @@ from borderwatch.evaluate.summaries import access_by_country, residency_rows, sc
 from borderwatch.evaluate.views import view_statements
 from borderwatch.evidence.exceptions import apply_exceptions
 from borderwatch.evidence.findings import finding, finding_order
+from borderwatch.evidence.history import compare_run
 from borderwatch.evidence.lookalike import mark_lookalike_principals
 from borderwatch.ingest.cloudtrail_digest import check_digests, integrity_table, reported
 from borderwatch.ingest.coverage import coverage_of
@@ -95,6 +97,8 @@ class ScanRequest:
     cloudtrail_digests: Path | None = None
     public_keys: Path | None = None
     newest_signatures: tuple[str, ...] = ()
+    # The history folder this run is compared with (scan --history; evidence/history.py).
+    history: Path | None = None
 
 
 @dataclass
@@ -211,6 +215,11 @@ def run_scan(request: ScanRequest, ctx: ScanContext) -> ScanResult:
         findings = apply_exceptions(findings, request.policy.exceptions, as_of)
         findings = mark_lookalike_principals(findings)
         findings.sort(key=finding_order)
+        changes = (
+            compare_run(request.history, findings, request.policy.exceptions, as_of)
+            if request.history is not None
+            else None
+        )
         return ScanResult(
             policy_name=request.policy.name,
             policy_version=request.policy.version,
@@ -234,6 +243,8 @@ def run_scan(request: ScanRequest, ctx: ScanContext) -> ScanResult:
             legacy=tuple(history.progress),
             coverage=coverage_of(engine),
             rules=tuple(_rule_info(rule) for rule in rules),
+            scan_root=os.getcwd(),
+            history=changes,
         )
     finally:
         engine.close()
