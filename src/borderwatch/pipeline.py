@@ -18,6 +18,7 @@ from borderwatch.enrich.geo import SourceSpec, load_sources
 from borderwatch.enrich.signals import ip_country_precedence, signal_versions
 from borderwatch.enrich.stage import run_enrichers
 from borderwatch.evaluate import tables
+from borderwatch.evaluate.dsp_tables import potential_access_table
 from borderwatch.evaluate.engine import Engine, EngineFactory
 from borderwatch.evaluate.reference import (
     coverage_policy,
@@ -37,6 +38,7 @@ from borderwatch.ingest.load import load_inputs
 from borderwatch.ingest.reference import classified, read_reference, read_snapshots, read_stores
 from borderwatch.ingest.state import open_state
 from borderwatch.inventory.history import inventory_history
+from borderwatch.inventory.iam import read_iam
 from borderwatch.inventory.locations import LocationRegistry
 from borderwatch.inventory.placement import resolve_stores
 from borderwatch.inventory.stores import UnreadableStore
@@ -64,6 +66,8 @@ class ScanRequest:
     identities: Sequence[Path] = ()
     entities: Sequence[Path] = ()
     travel: Sequence[Path] = ()
+    # AWS IAM authorization details and bucket policies: who can read DSP stores.
+    iam: Sequence[Path] = ()
     events: Sequence[str | Path] = ()
     fail_on: Severity = Severity.HIGH
     # The day exceptions are judged on; fixed in tests so expiry is reproducible.
@@ -140,6 +144,8 @@ def run_scan(request: ScanRequest, ctx: ScanContext) -> ScanResult:
         engine.create_table("inventory_changes", tables.changes_table(history.changes))
         engine.create_table("legacy_holdings", tables.legacy_table(history.holdings, as_of))
         engine.create_table("travel", tables.travel_table(trips))
+        iam = read_iam(request.iam, inputs, quarantined)
+        engine.create_table("dsp_potential", potential_access_table(request.policy, resolved, iam))
         engine.create_table(
             "unreadable_stores",
             tables.unreadable_table(unreadable, request.policy.store_classes),

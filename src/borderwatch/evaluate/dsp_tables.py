@@ -19,6 +19,8 @@ from fnmatch import fnmatchcase
 
 import pyarrow as pa
 
+from borderwatch.inventory.iam import IamExport
+from borderwatch.inventory.iam_access import potential_access, potential_table
 from borderwatch.inventory.placement import ResolvedStore
 from borderwatch.inventory.volumes import ALL_CATEGORIES
 from borderwatch.model.dsp import COMBINED, REGULATION
@@ -81,6 +83,15 @@ def dsp_tables(policy: Policy, resolved: Sequence[ResolvedStore]) -> dict[str, p
             }
         ),
     }
+
+
+def potential_access_table(
+    policy: Policy, resolved: Sequence[ResolvedStore], export: IamExport
+) -> pa.Table:
+    """dsp_potential: who can read each DSP store, from the IAM inputs (may be empty)."""
+    categories = store_categories(policy, resolved)
+    stores = [item.store for item in resolved if item.store.store_id in categories]
+    return potential_table(potential_access(export, stores))
 
 
 def store_categories(

@@ -99,6 +99,30 @@ def _government(row: dict[str, Any]) -> str:
     )
 
 
+def _potential(row: dict[str, Any]) -> str:
+    evidence = row["evidence"]
+    categories = ", ".join(_CATEGORY_WORDS.get(c, c) for c in evidence["categories"])
+    who = f"{row['principal']} ({evidence['counterparty']})"
+    if evidence["verdict"] == "unknown":
+        return (
+            f"Whether {who} can read {row['resource']}, which holds bulk {categories}, cannot "
+            "be told: part of its policies could not be read or evaluated "
+            f"({'; '.join(evidence.get('not_evaluated') or [])})."
+        )
+    condition = " under the policies' conditions" if evidence.get("conditional") else ""
+    return (
+        f"{who} can read {row['resource']}, which holds bulk {categories}"
+        f"{condition} ({', '.join(evidence['actions'])} through "
+        f"{', '.join(evidence['via'])}), with no access logged needed: the ability to read "
+        "is access under 28 CFR 202.201."
+    )
+
+
 BUILDERS: Mapping[str, Callable[..., str]] = MappingProxyType(
-    {"dsp.bulk": _bulk, "dsp.prohibited": _bulk, "dsp.government": _government}
+    {
+        "dsp.bulk": _bulk,
+        "dsp.prohibited": _bulk,
+        "dsp.government": _government,
+        "dsp.potential": _potential,
+    }
 )
