@@ -4,44 +4,36 @@
 --
 -- Exact at every day without a row per day: a subject reached on day A is in every
 -- window ending A .. A+364, and from its next access N on the later one carries it, so
--- it adds +1 on A and -1 on min(N, A+365). The running sum of these steps is the count
--- of the window ending on each day; it changes only on step days, and it rises only on
--- access days, so the first day over a threshold is one of these rows. A store read
--- whole (subject 0) steps by its volume the same way (null volume: unknown, counted
--- apart).
-CREATE OR REPLACE TEMP TABLE dsp_windows AS
-WITH subject_days AS (
-    SELECT DISTINCT counterparty, category, subject, day FROM dsp_reach WHERE subject <> 0
-),
-subject_spans AS (
+-- it adds +1 on A and -1 on min(N, A+365) (nothing when N is A: the same subject twice
+-- on one day). The running sum of these steps is the count of the window ending on each
+-- day; it changes only on step days, and it rises only on access days, so the first day
+-- over a threshold is one of these rows. A store read whole (subject 0) steps by its
+-- volume the same way (null volume: unknown, counted apart). One sort of the rows (the
+-- window function) does it all; bench/dsp_windows.py measures it.
+CREATE OR REPLACE TEMP TABLE dsp_spans AS
+SELECT counterparty, category, start_day, end_day,
+    CAST(sum(named) AS BIGINT) AS named, CAST(sum(whole) AS BIGINT) AS whole,
+    CAST(sum(unknown) AS BIGINT) AS unknown
+FROM (
     SELECT counterparty, category, day AS start_day,
-        least(lead(day) OVER (PARTITION BY counterparty, category, subject ORDER BY day),
-              day + 365) AS end_day
-    FROM subject_days
-),
-whole_days AS (
-    SELECT DISTINCT counterparty, category, store_id, store_subjects, day
-    FROM dsp_reach WHERE subject = 0
-),
-whole_spans AS (
-    SELECT counterparty, category, store_subjects, day AS start_day,
-        least(lead(day) OVER (PARTITION BY counterparty, category, store_id ORDER BY day),
-              day + 365) AS end_day
-    FROM whole_days
-),
-steps AS (
-    SELECT counterparty, category, start_day AS day, 1 AS named, 0 AS whole, 0 AS unknown
-    FROM subject_spans
+        least(lead(day) OVER (
+                  PARTITION BY counterparty, category, subject,
+                      CASE WHEN subject = 0 THEN store_id END
+                  ORDER BY day),
+              day + 365) AS end_day,
+        CASE WHEN subject <> 0 THEN 1 ELSE 0 END AS named,
+        CASE WHEN subject = 0 THEN coalesce(store_subjects, 0) ELSE 0 END AS whole,
+        CASE WHEN subject = 0 AND store_subjects IS NULL THEN 1 ELSE 0 END AS unknown
+    FROM dsp_reach
+) spans
+WHERE end_day > start_day
+GROUP BY counterparty, category, start_day, end_day;
+
+CREATE OR REPLACE TEMP TABLE dsp_windows AS
+WITH steps AS (
+    SELECT counterparty, category, start_day AS day, named, whole, unknown FROM dsp_spans
     UNION ALL
-    SELECT counterparty, category, end_day, -1, 0, 0 FROM subject_spans
-    UNION ALL
-    SELECT counterparty, category, start_day, 0, coalesce(store_subjects, 0),
-        CASE WHEN store_subjects IS NULL THEN 1 ELSE 0 END
-    FROM whole_spans
-    UNION ALL
-    SELECT counterparty, category, end_day, 0, -coalesce(store_subjects, 0),
-        CASE WHEN store_subjects IS NULL THEN -1 ELSE 0 END
-    FROM whole_spans
+    SELECT counterparty, category, end_day, -named, -whole, -unknown FROM dsp_spans
 ),
 per_day AS (
     SELECT counterparty, category, day, sum(named) AS named, sum(whole) AS whole,
