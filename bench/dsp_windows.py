@@ -3,12 +3,14 @@
 Builds, in a DuckDB file under a temporary folder, a year of per-day subject sets as the
 DSP views hold them (`dsp_reach`: counterparty, category, day, 64-bit subject, store):
 `--rows` rows (default 100 million) over `--subjects` distinct subjects (default 10
-million), 20 counterparties, 3 categories, 365 days. Then it runs, with the engine's
-memory limit, the windows SQL a scan runs (evaluate/sql/dsp_windows.sql: the distinct
-subjects of the 365-day window ending on every day) and, as the baseline in the same
-run, one exact distinct count per counterparty and category over all rows (the least
-work any exact method does: read and de-duplicate every row once). It prints the
-seconds of each, their ratio, and the process's peak resident memory after each step.
+million), 20 counterparties, 3 categories, 365 days. Then it computes every window the
+way a scan does (evaluate/dsp_windows.py: the distinct subjects of the 365-day window
+ending on every day, read in slices by subject hash) and, as the baseline in the same
+run, one exact distinct count per counterparty and category over all rows in the engine
+(the least work any exact method does: read and de-duplicate every row once). With
+`--sql` it also times the same windows as one SQL window function (what the scan ran
+before). It prints wall and CPU seconds of each, their ratios, and the process's peak
+resident memory after each step (the engine works within `--memory-limit`).
 
     .venv/bin/python bench/dsp_windows.py --rows 100000000 --subjects 10000000
 """
@@ -19,22 +21,52 @@ import argparse
 import resource
 import tempfile
 import time
-from importlib.resources import files
+from collections.abc import Callable
 from pathlib import Path
 
-import duckdb
+from borderwatch.evaluate.dsp_windows import SLICE_ROWS, windows_table
+from borderwatch.evaluate.duckdb_engine import DuckDBEngine
 
-WINDOWS_SQL = files("borderwatch.evaluate").joinpath("sql", "dsp_windows.sql").read_text()
+# The windows as one SQL window function, for --sql (the scan's method before).
+_SQL_WINDOWS = """
+CREATE OR REPLACE TEMP TABLE sql_windows AS
+WITH spans AS (
+    SELECT counterparty, category, day AS start_day,
+        least(lead(day) OVER (PARTITION BY counterparty, category, subject ORDER BY day),
+              day + 365) AS end_day
+    FROM dsp_reach
+),
+steps AS (
+    SELECT counterparty, category, start_day AS day, 1 AS named FROM spans
+    WHERE end_day > start_day
+    UNION ALL
+    SELECT counterparty, category, end_day, -1 FROM spans WHERE end_day > start_day
+)
+SELECT counterparty, category, day,
+    sum(sum(named)) OVER (PARTITION BY counterparty, category ORDER BY day) AS named
+FROM steps GROUP BY counterparty, category, day
+"""
 
 
 def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _state(connection: duckdb.DuckDBPyConnection, rows: int, subjects: int) -> None:
+def _timed(work: Callable[[], object]) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of this process, all threads) of `work`."""
+    before = resource.getrusage(resource.RUSAGE_SELF)
+    started = time.perf_counter()
+    work()
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu
+
+
+def _state(engine: DuckDBEngine, rows: int, subjects: int) -> None:
     """A year of daily subject state: each row one (counterparty, category, day, subject)
     a counterparty reached. Subjects and days are spread by hashing the row number."""
-    connection.execute(
+    engine.execute(
         f"""
         CREATE TABLE dsp_reach AS
         SELECT 'entity:e' || CAST(i % 20 AS VARCHAR) AS counterparty,
@@ -54,46 +86,55 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=100_000_000)
     parser.add_argument("--subjects", type=int, default=10_000_000)
     parser.add_argument("--memory-limit", default="1GB")
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--slice-rows", type=int, default=SLICE_ROWS)
+    parser.add_argument("--sql", action="store_true", help="also time the SQL windows")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="dsp-bench-") as folder:
-        connection = duckdb.connect(str(Path(folder) / "state.duckdb"))
-        connection.execute(f"SET memory_limit = '{args.memory_limit}'")
-        connection.execute(f"SET threads = {args.threads}")
-        connection.execute(f"SET temp_directory = '{Path(folder) / 'spill'}'")
-        connection.execute("SET preserve_insertion_order = false")
-        started = time.perf_counter()
-        _state(connection, args.rows, args.subjects)
-        build_s = time.perf_counter() - started
-        distinct = connection.execute("SELECT count(DISTINCT subject) FROM dsp_reach").fetchone()
+        engine = DuckDBEngine(Path(folder) / "state.duckdb")
+        engine.execute(f"SET memory_limit = '{args.memory_limit}'")
+        engine.execute(f"SET temp_directory = '{Path(folder) / 'spill'}'")
+        wall, _ = _timed(lambda: _state(engine, args.rows, args.subjects))
+        distinct = engine.query("SELECT count(DISTINCT subject) AS n FROM dsp_reach")
         print(
-            f"state: {args.rows:,} rows, {distinct[0] if distinct else 0:,} distinct subjects, "
-            f"365 days; built in {build_s:.1f} s; peak RSS {_peak_mb():,.0f} MB"
+            f"state: {args.rows:,} rows, {distinct.column(0)[0].as_py():,} distinct subjects, "
+            f"365 days; built in {wall:.1f} s; peak RSS {_peak_mb():,.0f} MB",
+            flush=True,
         )
-
-        started = time.perf_counter()
-        connection.execute(
-            "CREATE TEMP TABLE baseline AS SELECT counterparty, category, "
-            "count(DISTINCT subject) AS subjects FROM dsp_reach GROUP BY ALL"
+        base_wall, base_cpu = _timed(
+            lambda: engine.execute(
+                "CREATE TEMP TABLE baseline AS SELECT counterparty, category, "
+                "count(DISTINCT subject) AS subjects FROM dsp_reach GROUP BY ALL"
+            )
         )
-        baseline_s = time.perf_counter() - started
         print(
-            f"baseline (one distinct count per counterparty and category): "
-            f"{baseline_s:.1f} s; peak RSS {_peak_mb():,.0f} MB"
+            f"baseline (one distinct count per counterparty and category, in the engine): "
+            f"{base_wall:.1f} s wall, {base_cpu:.1f} s CPU; peak RSS {_peak_mb():,.0f} MB",
+            flush=True,
         )
-
-        started = time.perf_counter()
-        connection.execute(WINDOWS_SQL)
-        windows_s = time.perf_counter() - started
-        steps, peak = connection.execute(
-            "SELECT count(*), max(named_subjects) FROM dsp_windows"
-        ).fetchone() or (0, 0)
+        found: list = []
+        win_wall, win_cpu = _timed(lambda: found.append(windows_table(engine, args.slice_rows)))
+        table = found[0]
+        largest = max(table.column("named_subjects").to_pylist(), default=0)
         print(
-            f"every window (dsp_windows.sql, {steps:,} step rows, largest window "
-            f"{peak:,} subjects): {windows_s:.1f} s; peak RSS {_peak_mb():,.0f} MB"
+            f"every window (evaluate/dsp_windows.py, slices of {args.slice_rows:,} rows; "
+            f"{table.num_rows:,} step rows, largest window {largest:,} subjects): "
+            f"{win_wall:.1f} s wall, {win_cpu:.1f} s CPU; peak RSS {_peak_mb():,.0f} MB",
+            flush=True,
         )
-        print(f"ratio windows / baseline: {windows_s / baseline_s:.2f}")
-        connection.close()
+        print(
+            f"ratio windows / baseline: {win_wall / base_wall:.2f} wall, "
+            f"{win_cpu / base_cpu:.2f} CPU",
+            flush=True,
+        )
+        if args.sql:
+            sql_wall, sql_cpu = _timed(lambda: engine.execute(_SQL_WINDOWS))
+            print(
+                f"the same windows as one SQL window function: {sql_wall:.1f} s wall, "
+                f"{sql_cpu:.1f} s CPU (ratio to baseline {sql_cpu / base_cpu:.2f} CPU); "
+                f"peak RSS {_peak_mb():,.0f} MB",
+                flush=True,
+            )
+        engine.close()
 
 
 if __name__ == "__main__":

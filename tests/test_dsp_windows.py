@@ -1,32 +1,31 @@
 """The Data Security Program's rolling windows and subject ids.
 
-The SQL counts the distinct subjects of the 365-day window ending on every day from
-steps (evaluate/sql/dsp_windows.sql); here it must equal, on every day, the count taken
-the slow way (each window's subjects gathered and counted), for any history. Subject ids
-come from resource names by the store's pattern (ingest/subjects.py).
+evaluate/dsp_windows.py counts the distinct subjects of the 365-day window ending on
+every day from steps; here it must equal, on every day, the count taken the slow way
+(each window's subjects gathered and counted), for any history, read in one slice or in
+many. Subject ids come from resource names by the store's pattern (ingest/subjects.py).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from importlib.resources import files
 
-import duckdb
 import numpy as np
 import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from borderwatch.evaluate.dsp_windows import windows_table
+from borderwatch.evaluate.duckdb_engine import DuckDBEngine
 from borderwatch.ingest.subjects import WHOLE_STORE, hash_subjects, subject_column
 
 START = dt.date(2025, 1, 1)
-WINDOWS_SQL = files("borderwatch.evaluate").joinpath("sql", "dsp_windows.sql").read_text()
 
 # (day offset, subject; 0 = the whole store, volume 50) of one counterparty and category.
 accesses = st.lists(st.tuples(st.integers(0, 800), st.integers(0, 6)), min_size=1, max_size=40)
 
 
-def _windows(rows: list[tuple[int, int]]) -> dict[dt.date, int]:
+def _windows(rows: list[tuple[int, int]], slice_rows: int = 1_000_000) -> dict[dt.date, int]:
     reach = pa.table(
         {
             "counterparty": ["entity:x"] * len(rows),
@@ -37,14 +36,13 @@ def _windows(rows: list[tuple[int, int]]) -> dict[dt.date, int]:
             "store_subjects": pa.array([50] * len(rows), pa.int64()),
         }
     )
-    connection = duckdb.connect()
-    connection.register("reach_input", reach)
-    connection.execute("CREATE TEMP TABLE dsp_reach AS SELECT * FROM reach_input")
-    connection.execute(WINDOWS_SQL)
-    result = connection.execute(
-        "SELECT window_to, named_subjects + whole_store_subjects FROM dsp_windows"
-    ).fetchall()
-    return dict(result)
+    engine = DuckDBEngine()
+    try:
+        engine.create_table("dsp_reach", reach)
+        table = windows_table(engine, slice_rows).to_pylist()
+    finally:
+        engine.close()
+    return {r["window_to"]: r["named_subjects"] + r["whole_store_subjects"] for r in table}
 
 
 def _slow(rows: list[tuple[int, int]], day: int) -> int:
@@ -54,9 +52,11 @@ def _slow(rows: list[tuple[int, int]], day: int) -> int:
 
 
 @settings(max_examples=60, deadline=None)
-@given(accesses)
-def test_every_days_window_equals_the_count_taken_directly(rows: list[tuple[int, int]]) -> None:
-    steps = _windows(rows)
+@given(accesses, st.sampled_from([1_000_000, 3]))
+def test_every_days_window_equals_the_count_taken_directly(
+    rows: list[tuple[int, int]], slice_rows: int
+) -> None:
+    steps = _windows(rows, slice_rows)
     assert steps  # a step on every access day at least
     current = 0
     for day in range(0, 800 + 366):

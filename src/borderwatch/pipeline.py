@@ -19,6 +19,7 @@ from borderwatch.enrich.signals import ip_country_precedence, signal_versions
 from borderwatch.enrich.stage import run_enrichers
 from borderwatch.evaluate import tables
 from borderwatch.evaluate.dsp_tables import potential_access_table
+from borderwatch.evaluate.dsp_windows import build_windows
 from borderwatch.evaluate.engine import Engine, EngineFactory
 from borderwatch.evaluate.reference import (
     coverage_policy,
@@ -170,6 +171,8 @@ def run_scan(request: ScanRequest, ctx: ScanContext) -> ScanResult:
         enrichment = EnrichContext(request.policy, ctx.locations, geo_sources, identities, entities)
         run_enrichers(engine, ctx.registry.enrichers, enrichment)
         for name, statement in view_statements():
+            if name == "dsp_verdicts":
+                build_windows(engine)  # the DSP windows, from dsp_reach (docs/dsp.md)
             engine.execute(statement)
             if name == "access_groups" and request.state_path is None:
                 # Merged into access_groups, the pieces take memory the next views need;

@@ -24,9 +24,9 @@ VIEW_FILES: tuple[str, ...] = (
     "access_groups",
     "protected_access",
     "access_verdict",
-    # Data Security Program counts per counterparty, category and window (docs/dsp.md).
+    # Data Security Program counts per counterparty, category and window (docs/dsp.md);
+    # between the two the pipeline builds table dsp_windows (evaluate/dsp_windows.py).
     "dsp_reach",
-    "dsp_windows",
     "dsp_verdicts",
 )
 
