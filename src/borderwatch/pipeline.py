@@ -18,7 +18,7 @@ from borderwatch.enrich.geo import SourceSpec, load_sources
 from borderwatch.enrich.signals import ip_country_precedence, signal_versions
 from borderwatch.enrich.stage import run_enrichers
 from borderwatch.evaluate import tables
-from borderwatch.evaluate.dsp_tables import potential_access_table
+from borderwatch.evaluate.dsp_tables import dsp_counts, potential_access_table
 from borderwatch.evaluate.dsp_windows import build_windows
 from borderwatch.evaluate.engine import Engine, EngineFactory
 from borderwatch.evaluate.reference import (
@@ -223,6 +223,7 @@ def run_scan(request: ScanRequest, ctx: ScanContext) -> ScanResult:
             legacy=tuple(history.progress),
             coverage=coverage_of(engine),
             rules=tuple(_rule_info(rule) for rule in rules),
+            dsp_counts=tuple(dsp_counts(engine)),
         )
     finally:
         engine.close()

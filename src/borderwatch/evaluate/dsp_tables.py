@@ -23,8 +23,9 @@ from borderwatch.inventory.iam import IamExport
 from borderwatch.inventory.iam_access import potential_access, potential_table
 from borderwatch.inventory.placement import ResolvedStore
 from borderwatch.inventory.volumes import ALL_CATEGORIES
-from borderwatch.model.dsp import COMBINED, REGULATION
+from borderwatch.model.dsp import COMBINED, REGULATION, DspCount
 from borderwatch.model.policy import Policy
+from borderwatch.runtime.tablestore import TableStore
 
 _STRING = pa.string()
 
@@ -83,6 +84,30 @@ def dsp_tables(policy: Policy, resolved: Sequence[ResolvedStore]) -> dict[str, p
             }
         ),
     }
+
+
+def dsp_counts(engine: TableStore) -> list[DspCount]:
+    """Every counterparty's count of every category the scan judged (dsp_verdicts)."""
+    rows = engine.query(
+        "SELECT counterparty, category, threshold, unit, verdict, peak, "
+        "CAST(window_from AS VARCHAR) AS window_from, CAST(window_to AS VARCHAR) AS window_to, "
+        "crossing_count, transaction_class FROM dsp_verdicts ORDER BY counterparty, category"
+    ).to_pylist()
+    return [
+        DspCount(
+            r["counterparty"],
+            r["category"],
+            int(r["threshold"]),
+            r["unit"],
+            r["verdict"],
+            int(r["peak"] or 0),
+            r["window_from"],
+            r["window_to"],
+            r["crossing_count"],
+            r["transaction_class"],
+        )
+        for r in rows
+    ]
 
 
 def potential_access_table(

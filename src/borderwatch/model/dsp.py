@@ -56,6 +56,29 @@ REGULATION: dict[str, BulkThreshold] = {
 OMIC_CATEGORIES = ("human_omic", "human_genomic")
 
 
+@dataclass(frozen=True)
+class DspCount:
+    """One counterparty's count of one category, as the scan found it (for reports).
+
+    `verdict` is reached (some window over the threshold), unknown (a store read whole
+    has no volume) or below; the window is the first over the threshold, else None.
+    """
+
+    counterparty: str
+    category: str
+    threshold: int
+    unit: str
+    verdict: str
+    peak_count: int
+    window_from: str | None = None
+    window_to: str | None = None
+    distinct_count: int | None = None
+    transaction_class: str = ""
+
+    def as_dict(self) -> dict[str, object]:
+        return dict(vars(self))
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 

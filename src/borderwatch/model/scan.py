@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from borderwatch.model.dsp import DspCount
 from borderwatch.model.events import QuarantinedRecord
 from borderwatch.model.findings import Finding, Severity, Status
 from borderwatch.model.inventory import Change, LegacyProgress
@@ -177,6 +178,8 @@ class ScanResult:
     coverage: Coverage = Coverage()
     # The rules that ran, in order (reporters describe rules from these, e.g. SARIF).
     rules: tuple[RuleInfo, ...] = ()
+    # Data Security Program counts per counterparty and category (docs/dsp.md).
+    dsp_counts: tuple[DspCount, ...] = ()
 
     def failing(self) -> list[Finding]:
         """Open findings at or above the failing severity: these decide the exit code."""
