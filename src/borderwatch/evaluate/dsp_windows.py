@@ -19,21 +19,20 @@ SQL (evaluate/sql/dsp_verdicts.sql, rules/dsp/).
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from borderwatch.runtime.tablestore import TableStore
 
-__all__ = ["SLICE_ROWS", "WINDOWS_SCHEMA", "WINDOW_DAYS", "build_windows"]
+__all__ = ["SLICE_ROWS", "WINDOWS_SCHEMA", "WINDOW_DAYS", "build_windows", "windows_table"]
 
 WINDOW_DAYS = 365
 # Rows per slice read from the engine (slices are by subject hash, so each subject's
 # accesses are in one slice).
 SLICE_ROWS = 8_000_000
-# Day offsets (days since the first access, plus a window) are packed into 11 bits of
-# the sort key: up to 2,047 days, over four years of history (checked below).
-_DAY_BITS = 11
 
 WINDOWS_SCHEMA = pa.schema(
     [
@@ -45,6 +44,23 @@ WINDOWS_SCHEMA = pa.schema(
         ("unknown_volume_stores", pa.int64()),
     ]
 )
+
+
+@dataclass
+class _Steps:
+    """Steps found so far: cell = (group << day_bits) | day offset; one value array per
+    kind (named subjects, whole-store volume, stores of unknown volume)."""
+
+    day_bits: int
+    cells: list[np.ndarray] = field(default_factory=list)
+    values: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)
+
+    def add(self, gid: np.ndarray, day: np.ndarray, kind: int, value: np.ndarray) -> None:
+        zero = np.zeros(len(gid), dtype=np.int64)
+        parts = [zero, zero, zero]
+        parts[kind] = value
+        self.cells.append((gid << self.day_bits) | day)
+        self.values.append((parts[0], parts[1], parts[2]))
 
 
 def build_windows(engine: TableStore, slice_rows: int = SLICE_ROWS) -> None:
@@ -62,15 +78,9 @@ def windows_table(engine: TableStore, slice_rows: int = SLICE_ROWS) -> pa.Table:
         return WINDOWS_SCHEMA.empty_table()
     first = min(groups.column("first").to_pylist())
     last = max(groups.column("last").to_pylist())
-    span = (last - first).days + WINDOW_DAYS + 1
-    if span >= 1 << _DAY_BITS:
-        raise ValueError(
-            f"the DSP history spans {span - WINDOW_DAYS} days; at most "
-            f"{(1 << _DAY_BITS) - WINDOW_DAYS - 1} are counted in one scan"
-        )
+    # Day offsets from the first access, plus a window: any calendar date fits in 22 bits.
+    steps = _Steps(day_bits=((last - first).days + WINDOW_DAYS + 1).bit_length())
     count = groups.num_rows
-    steps = np.zeros((3, count, span), dtype=np.int64)  # named, whole, unknown
-    touched = np.zeros((count, span), dtype=bool)
     slices = max(1, -(-int(sum(groups.column("n").to_pylist())) // slice_rows))
     # Each row's group by a hash of its counterparty and category, looked up among the
     # groups' hashes here: cheaper than joining a hundred million rows on two strings.
@@ -82,6 +92,7 @@ def windows_table(engine: TableStore, slice_rows: int = SLICE_ROWS) -> pa.Table:
     if len(np.unique(group_hash)) != count:
         raise ValueError("two DSP counterparty and category pairs share a hash")
     by_hash = np.argsort(group_hash)
+    sorted_hash = group_hash[by_hash]
     # Only a whole-store access needs its store's name.
     coded = (
         "SELECT hash(counterparty, category) AS h, subject, "
@@ -91,29 +102,22 @@ def windows_table(engine: TableStore, slice_rows: int = SLICE_ROWS) -> pa.Table:
     for part in range(slices):
         rows = engine.query(f"{coded} WHERE ((subject % {slices}) + {slices}) % {slices} = {part}")
         found = rows.column("h").to_numpy().astype(np.uint64)
-        sorted_hash = group_hash[by_hash]
         gid = by_hash[np.searchsorted(sorted_hash, found)].astype(np.int64)
-        _add_steps(rows, gid, steps, touched)
-    return _running(groups, first, steps, touched)
+        _add_steps(rows, gid, steps)
+    return _running(groups, first, steps)
 
 
-def _add_steps(rows: pa.Table, gid: np.ndarray, steps: np.ndarray, touched: np.ndarray) -> None:
+def _add_steps(rows: pa.Table, gid: np.ndarray, steps: _Steps) -> None:
     """Add the steps of one slice (all accesses of its subjects; `gid`: each row's
-    counterparty and category) to `steps`."""
+    counterparty and category)."""
     if rows.num_rows == 0:
         return
     subject = rows.column("subject").to_numpy().astype(np.int64)
     day = rows.column("day").to_numpy().astype(np.int64)
     named = subject != 0
     if named.any():
-        _spans(
-            gid[named],
-            subject[named],
-            day[named],
-            np.ones(int(named.sum()), np.int64),
-            steps[0],
-            touched,
-        )
+        ones = np.ones(int(named.sum()), np.int64)
+        _spans(gid[named], subject[named], day[named], ones, steps, 0)
     whole = ~named
     if whole.any():
         stores = rows.column("store_id").to_numpy(zero_copy_only=False)[whole]
@@ -121,8 +125,9 @@ def _add_steps(rows: pa.Table, gid: np.ndarray, steps: np.ndarray, touched: np.n
         volumes = rows.column("store_subjects")
         known = pc.is_valid(volumes).to_numpy(zero_copy_only=False)[whole]
         weights = pc.fill_null(volumes, 0).to_numpy().astype(np.int64)[whole]
-        _spans(gid[whole], store_code, day[whole], weights, steps[1], touched)
-        _spans(gid[whole], store_code, day[whole], (~known).astype(np.int64), steps[2], touched)
+        _spans(gid[whole], store_code.astype(np.int64), day[whole], weights, steps, 1)
+        unknown = (~known).astype(np.int64)
+        _spans(gid[whole], store_code.astype(np.int64), day[whole], unknown, steps, 2)
 
 
 def _spans(
@@ -130,51 +135,69 @@ def _spans(
     item: np.ndarray,
     day: np.ndarray,
     weight: np.ndarray,
-    out: np.ndarray,
-    touched: np.ndarray,
+    steps: _Steps,
+    kind: int,
 ) -> None:
     """+weight on each access day, -weight when the item leaves the window (its next
     access or 365 days later), per group; the same item twice on a day spans nothing."""
     # Dense item codes from a hash table (Arrow's dictionary encoding), not a sort.
     dense = pc.dictionary_encode(pa.array(item)).indices.to_numpy().astype(np.int64)
-    key = (gid << (34 + _DAY_BITS)) | (dense << _DAY_BITS) | day
-    if np.all(weight == 1):
-        key = np.sort(key)  # named subjects: the values alone, faster than an argsort
-    else:
-        order = np.argsort(key, kind="stable")
-        key, weight = key[order], weight[order]
-    same = np.zeros(len(key), dtype=bool)
-    same[:-1] = (key[:-1] >> _DAY_BITS) == (key[1:] >> _DAY_BITS)
-    start = key & ((1 << _DAY_BITS) - 1)
+    day_bits = steps.day_bits
+    item_bits = max(1, int(dense.max()).bit_length()) if len(dense) else 1
+    group_bits = max(1, int(gid.max()).bit_length()) if len(gid) else 1
+    if day_bits + item_bits + group_bits <= 63:
+        key = (gid << (item_bits + day_bits)) | (dense << day_bits) | day
+        if np.all(weight == 1):
+            key = np.sort(key)  # named subjects: the values alone, faster than an argsort
+        else:
+            order = np.argsort(key, kind="stable")
+            key, weight = key[order], weight[order]
+        owner = key >> day_bits
+        start = key & ((1 << day_bits) - 1)
+        group = key >> (item_bits + day_bits)
+    else:  # too wide to pack in one 64-bit key: sort on the three columns
+        order = np.lexsort((day, dense, gid))
+        gid, dense, start, weight = gid[order], dense[order], day[order], weight[order]
+        owner = gid * (int(dense.max()) + 1) + dense
+        group = gid
+    same = np.zeros(len(start), dtype=bool)
+    same[:-1] = owner[:-1] == owner[1:]
     following = np.empty_like(start)
     following[:-1] = start[1:]
     end = np.where(same, np.minimum(following, start + WINDOW_DAYS), start + WINDOW_DAYS)
     keep = end > start
-    group = key >> (34 + _DAY_BITS)
     group, start, end, weight = group[keep], start[keep], end[keep], weight[keep]
-    width = out.shape[1]
-    flat = out.reshape(-1)
-    flat += np.bincount(group * width + start, weights=weight, minlength=flat.size).astype(np.int64)
-    flat -= np.bincount(group * width + end, weights=weight, minlength=flat.size).astype(np.int64)
-    mark = touched.reshape(-1)
-    mark[group * width + start] = True
-    mark[group * width + end] = True
+    steps.add(group, start, kind, weight)
+    steps.add(group, end, kind, -weight)
 
 
-def _running(groups: pa.Table, first: object, steps: np.ndarray, touched: np.ndarray) -> pa.Table:
-    sums = np.cumsum(steps, axis=2)
-    gid, offset = np.nonzero(touched)
-    counterparty = groups.column("counterparty").take(pa.array(gid))
-    category = groups.column("category").take(pa.array(gid))
-    days = pa.array(offset.astype(np.int32) + _epoch_days(first), pa.int32()).cast(pa.date32())
+def _running(groups: pa.Table, first: object, steps: _Steps) -> pa.Table:
+    """Sum the steps per group and day, then run the sums over each group's days."""
+    if not steps.cells:
+        return WINDOWS_SCHEMA.empty_table()
+    cells, inverse = np.unique(np.concatenate(steps.cells), return_inverse=True)
+    sums = []
+    for kind in range(3):
+        values = np.concatenate([v[kind] for v in steps.values])
+        per_cell = np.bincount(inverse, weights=values, minlength=len(cells)).astype(np.int64)
+        running = np.cumsum(per_cell)
+        gid = cells >> steps.day_bits
+        # Restart the running sum at each group's first cell (cells are sorted by group).
+        starts = np.flatnonzero(np.r_[True, gid[1:] != gid[:-1]])
+        before = np.r_[0, running][starts]
+        running = running - np.repeat(before, np.diff(np.r_[starts, len(cells)]))
+        sums.append(running)
+    gid = cells >> steps.day_bits
+    offset = cells & ((1 << steps.day_bits) - 1)
+    days = pa.array(offset + _epoch_days(first), pa.int32()).cast(pa.date32())
     return pa.Table.from_arrays(
         [
-            counterparty,
-            category,
+            groups.column("counterparty").take(pa.array(gid)),
+            groups.column("category").take(pa.array(gid)),
             days,
-            pa.array(sums[0][gid, offset]),
-            pa.array(sums[1][gid, offset]),
-            pa.array(sums[2][gid, offset]),
+            pa.array(sums[0]),
+            pa.array(sums[1]),
+            pa.array(sums[2]),
         ],
         schema=WINDOWS_SCHEMA,
     )
