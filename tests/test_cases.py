@@ -1,9 +1,9 @@
 """Golden end-to-end cases: each folder under tests/cases runs the real CLI.
 
 A case folder holds policy.yaml, inventory.(csv|yaml), optionally identities,
-entities and travel (csv|yaml), events/ and case.yaml (extra CLI args and the expected
-exit code); expected.json lists exactly the findings the scan must produce, no more and
-no fewer.
+entities and travel (csv|yaml), events/, iam/ (IAM exports for --iam) and case.yaml
+(extra CLI args and the expected exit code); expected.json lists exactly the findings
+the scan must produce, no more and no fewer.
 """
 
 from __future__ import annotations
@@ -38,6 +38,8 @@ def _scan_args(folder: Path, out: Path) -> list[str]:
     for stem in ("identities", "entities", "travel"):
         for path in _one(folder, stem):
             args += [f"--{stem}", path]
+    for path in sorted((folder / "iam").glob("*")):
+        args += ["--iam", str(path)]
     if (folder / "events").exists():
         args += ["--events", str(folder / "events")]
     return args

@@ -9,6 +9,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from borderwatch.cli import main
+from borderwatch.demo import dsp
 from borderwatch.demo.company import planted
 from borderwatch.demo.run import run_demo
 from browser import chromium, watched_page
@@ -20,13 +21,14 @@ def test_demo_finds_the_planted_problems_and_the_report_shows_them(tmp_path: Pat
     out = tmp_path / "demo"
     result = CliRunner().invoke(main, ["demo", "--out", str(out), "--events", "20000", "--quiet"])
     assert result.exit_code == 0, result.output
-    assert "all 9 planted problems found, nothing else" in result.output
+    assert "all 10 planted problems found, nothing else" in result.output
 
     findings = json.loads((out / "findings.json").read_text())
     got = sorted(
         (f["rule"], f["resource"], f["principal"], f["country"], f["status"]) for f in findings
     )
-    want = sorted((p.rule, p.resource, p.principal, p.country, p.status) for p in planted())
+    every = planted() + dsp.planted()
+    want = sorted((p.rule, p.resource, p.principal, p.country, p.status) for p in every)
     assert got == want
 
     summary = json.loads((out / "summary.json").read_text())

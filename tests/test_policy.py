@@ -100,7 +100,7 @@ def test_builtin_packs_differ_in_where_data_may_live() -> None:
 
 def test_builtin_packs_lists_each_pack_with_one_line() -> None:
     packs = builtin_packs()
-    assert sorted(packs) == ["us-protected-data", "us-trusted-cloud"]
+    assert sorted(packs) == ["dsp", "us-protected-data", "us-trusted-cloud"]
     for description in packs.values():
         assert description and "\n" not in description
     assert "28 CFR 202" in packs["us-protected-data"]

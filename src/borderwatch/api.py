@@ -184,6 +184,7 @@ def scan(
     travel: Sequence[str | Path] = (),
     events: Sequence[str | Path] = (),
     out: str | Path | None = None,
+    iam: Sequence[str | Path] = (),
     fail_on: Severity | str = Severity.HIGH,
     as_of: dt.date | None = None,
     event_format: str | None = None,
@@ -216,7 +217,8 @@ def scan(
     (every access's id is kept: slower; not with `incremental`). `coverage=False` skips
     the coverage rules, for checks that read no logs by design (a Terraform plan).
     `window` (first day, last day; inclusive, either may be None) is the span coverage is
-    judged over; by default the first to the last day with events.
+    judged over; by default the first to the last day with events. `iam`: AWS IAM
+    authorization details and bucket policies, for who can read DSP stores (docs/dsp.md).
     Files in the event inputs matching an `exclude` glob are skipped (and listed as
     such); `out` is never read as input. `options` tune how the scan runs, never what it
     finds (engine, workers, batch sizes, memory limit, readers' limits; docs/options.md);
@@ -267,6 +269,7 @@ def scan(
         identities=[Path(p) for p in identities],
         entities=[Path(p) for p in entities],
         travel=[Path(p) for p in travel],
+        iam=[Path(p) for p in iam],
         events=list(events),
         fail_on=Severity(fail_on),
         as_of=as_of,

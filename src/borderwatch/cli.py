@@ -80,6 +80,12 @@ def main() -> None:
     help="Approved travel: where a person was expected on given days.",
 )
 @click.option(
+    "--iam",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="AWS IAM authorization details and bucket policies: who can read (docs/dsp.md).",
+)
+@click.option(
     "--events", multiple=True, help="Access logs: files, directories, globs, or - (stdin)."
 )
 @click.option(
@@ -207,6 +213,7 @@ def scan(
     identities: tuple[Path, ...],
     entities: tuple[Path, ...],
     travel: tuple[Path, ...],
+    iam: tuple[Path, ...],
     events: tuple[str, ...],
     event_format: str | None,
     exclude: tuple[str, ...],
@@ -249,6 +256,7 @@ def scan(
             identities=identities,
             entities=entities,
             travel=travel,
+            iam=iam,
             events=events,
             out=out,
             fail_on=fail_on,

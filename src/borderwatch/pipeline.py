@@ -19,6 +19,8 @@ from borderwatch.enrich.geo import SourceSpec, load_sources
 from borderwatch.enrich.signals import ip_country_precedence, signal_versions
 from borderwatch.enrich.stage import run_enrichers
 from borderwatch.evaluate import tables
+from borderwatch.evaluate.dsp_tables import dsp_counts, potential_access_table
+from borderwatch.evaluate.dsp_windows import build_windows
 from borderwatch.evaluate.engine import Engine, EngineFactory
 from borderwatch.evaluate.reference import (
     coverage_policy,
@@ -40,6 +42,7 @@ from borderwatch.ingest.load import load_inputs
 from borderwatch.ingest.reference import classified, read_reference, read_snapshots, read_stores
 from borderwatch.ingest.state import open_state
 from borderwatch.inventory.history import inventory_history
+from borderwatch.inventory.iam import read_iam
 from borderwatch.inventory.locations import LocationRegistry
 from borderwatch.inventory.placement import resolve_stores
 from borderwatch.inventory.stores import UnreadableStore
@@ -67,6 +70,8 @@ class ScanRequest:
     identities: Sequence[Path] = ()
     entities: Sequence[Path] = ()
     travel: Sequence[Path] = ()
+    # AWS IAM authorization details and bucket policies: who can read DSP stores.
+    iam: Sequence[Path] = ()
     events: Sequence[str | Path] = ()
     fail_on: Severity = Severity.HIGH
     # The day exceptions are judged on; fixed in tests so expiry is reproducible.
@@ -150,6 +155,8 @@ def run_scan(request: ScanRequest, ctx: ScanContext) -> ScanResult:
         engine.create_table("inventory_changes", tables.changes_table(history.changes))
         engine.create_table("legacy_holdings", tables.legacy_table(history.holdings, as_of))
         engine.create_table("travel", tables.travel_table(trips))
+        iam = read_iam(request.iam, inputs, quarantined)
+        engine.create_table("dsp_potential", potential_access_table(request.policy, resolved, iam))
         engine.create_table(
             "unreadable_stores",
             tables.unreadable_table(unreadable, request.policy.store_classes),
@@ -188,6 +195,8 @@ def run_scan(request: ScanRequest, ctx: ScanContext) -> ScanResult:
         enrichment = EnrichContext(request.policy, ctx.locations, geo_sources, identities, entities)
         run_enrichers(engine, ctx.registry.enrichers, enrichment)
         for name, statement in view_statements():
+            if name == "dsp_verdicts":
+                build_windows(engine)  # the DSP windows, from dsp_reach (docs/dsp.md)
             engine.execute(statement)
             if name == "access_groups" and request.state_path is None:
                 # Merged into access_groups, the pieces take memory the next views need;
@@ -245,6 +254,7 @@ def run_scan(request: ScanRequest, ctx: ScanContext) -> ScanResult:
             rules=tuple(_rule_info(rule) for rule in rules),
             scan_root=os.getcwd(),
             history=changes,
+            dsp_counts=tuple(dsp_counts(engine)),
         )
     finally:
         engine.close()

@@ -15,6 +15,7 @@ import msgspec
 from borderwatch import api
 from borderwatch.api import ProgressCallback
 from borderwatch.demo import company as co
+from borderwatch.demo import dsp
 from borderwatch.demo.traffic import Access, generate, to_record
 from borderwatch.model.scan import ScanResult
 
@@ -46,7 +47,7 @@ def write_inputs(root: Path, *, events: int, seed: int, now: dt.datetime) -> Dem
         identities=root / "identities.csv",
         cloudtrail=root / "cloudtrail",
     )
-    inputs.policy.write_text(co.policy_yaml(now.date()), encoding="utf-8")
+    inputs.policy.write_text(dsp.with_dsp(co.policy_yaml(now.date())), encoding="utf-8")
     inputs.inventory.write_text(co.inventory_csv(), encoding="utf-8")
     inputs.identities.write_text(co.identities_csv(), encoding="utf-8")
     _write_cloudtrail(inputs.cloudtrail, events, seed, now)
@@ -108,22 +109,26 @@ def run_demo(
     """Generate the demo company under out/inputs, scan it into out, compare with the plan."""
     now = (now or dt.datetime.now(dt.UTC)).replace(minute=0, second=0, microsecond=0)
     inputs = write_inputs(out / "inputs", events=events, seed=seed, now=now)
+    bulk = dsp.write_inputs(out / "inputs", now)  # ten months of a contractor's reads
     context = api.new_context(progress=progress)
     result = api.scan(
         policy=inputs.policy,
-        inventory=[inputs.inventory],
-        identities=[inputs.identities],
-        events=[inputs.cloudtrail],
+        inventory=[inputs.inventory, bulk.inventory],
+        identities=[inputs.identities, bulk.identities],
+        events=[inputs.cloudtrail, bulk.cloudtrail],
         out=out,
         as_of=now.date(),
         context=context,
+        # Coverage is judged over the month of the company's traffic; the contractor's
+        # earlier months count for the DSP windows only.
+        window=((now - dt.timedelta(days=30)).date(), now.date()),
     )
     return compare(result)
 
 
 def compare(result: ScanResult) -> DemoOutcome:
     """Match findings to the planted problems on rule, subject and status."""
-    planted = co.planted()
+    planted = co.planted() + dsp.planted()
     expected = {(p.rule, p.resource, p.principal, p.country, p.status): p for p in planted}
     found = {
         (f.rule, f.resource, f.principal, f.country, f.status.value): f for f in result.findings

@@ -47,12 +47,13 @@ class EnrichContext:
     @cached_property
     def concern_countries(self) -> frozenset[str]:
         """Countries whose people and entities are covered persons (the policy's
-        `covered_person_countries` over every protected data class)."""
+        `covered_person_countries` over every protected data class, and the Data
+        Security Program's countries of concern)."""
         return frozenset(
             country
             for data_class in self.policy.protected_classes()
             for country in data_class.access.covered_person_countries
-        )
+        ) | frozenset(self.policy.dsp.countries_of_concern)
 
 
 class Enricher(Protocol):

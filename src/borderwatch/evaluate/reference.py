@@ -7,6 +7,7 @@ import datetime as dt
 import pyarrow as pa
 
 from borderwatch.evaluate import tables
+from borderwatch.evaluate.dsp_tables import dsp_tables
 from borderwatch.ingest.digest import ProtectedKeys
 from borderwatch.inventory.locations import LocationRegistry
 from borderwatch.inventory.placement import ResolvedStore
@@ -24,7 +25,12 @@ def protected_keys(engine: TableStore) -> ProtectedKeys:
         JOIN protected_classes pc USING (data_class)
         """
     ).to_pylist()
-    return ProtectedKeys.from_pairs((r["key"], r["store_id"]) for r in rows)
+    # Data Security Program stores: their accesses carry the subject they name.
+    subjects = engine.query("SELECT store_id, pattern FROM dsp_subject_keys").to_pylist()
+    return ProtectedKeys.from_pairs(
+        ((r["key"], r["store_id"]) for r in rows),
+        ((r["store_id"], r["pattern"]) for r in subjects),
+    )
 
 
 def load_reference_tables(
@@ -47,6 +53,7 @@ def load_reference_tables(
         **policy_tables,
         **tables.store_tables(resolved),
         "region_country": tables.region_table(locations),
+        **dsp_tables(policy, resolved),
     }.items():
         engine.create_table(name, table)
 

@@ -17,11 +17,17 @@ VIEW_FILES: tuple[str, ...] = (
     "protected_store_classes",
     "residency_macros",
     "residency_by_class",
+    # Data Security Program subjects come from the pieces, before they may be dropped.
+    "dsp_subject_days",
     # access_groups merges the pieces the readers handed over (ingest/digest.py); after
     # it the pipeline may drop the pieces.
     "access_groups",
     "protected_access",
     "access_verdict",
+    # Data Security Program counts per counterparty, category and window (docs/dsp.md);
+    # between the two the pipeline builds table dsp_windows (evaluate/dsp_windows.py).
+    "dsp_reach",
+    "dsp_verdicts",
 )
 
 

@@ -22,6 +22,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from borderwatch.ingest.subjects import subject_column
 from borderwatch.model.events import EVENT_SCHEMA
 
 _STRING = pa.string()
@@ -37,6 +38,7 @@ GROUP_KEYS: tuple[str, ...] = (
     "day",
     "provider",
     "region",
+    "subject",
 )
 
 DIGEST_SCHEMA = pa.schema(
@@ -51,6 +53,9 @@ DIGEST_SCHEMA = pa.schema(
         ("day", pa.date32()),
         ("provider", _STRING),
         ("region", _STRING),
+        # Data Security Program stores only: the data subject the access named, hashed,
+        # or 0 for an access to the whole store (ingest/subjects.py); null elsewhere.
+        ("subject", pa.int64()),
         ("events", pa.int64()),
         ("first_seen", _TIME),
         ("last_seen", _TIME),
@@ -98,6 +103,9 @@ class ProtectedKeys:
     """Every name (store id or alias) under which a log may mention a protected store."""
 
     table: pa.Table  # key, store_id: one row per pair
+    # Stores holding a Data Security Program category, with their subject key pattern
+    # (None: none), as (store_id, pattern): their accesses carry a subject.
+    subject_patterns: tuple[tuple[str, str | None], ...] = ()
     # Derived: the distinct pairs, sorted (what the fingerprint covers), and a lookup of
     # distinct key names; the stores of names[i] are stores[codes[starts[i]:starts[i + 1]]].
     pairs: tuple[tuple[str, str], ...] = field(init=False, repr=False, compare=False)
@@ -105,6 +113,8 @@ class ProtectedKeys:
     starts: np.ndarray = field(init=False, repr=False, compare=False)
     codes: np.ndarray = field(init=False, repr=False, compare=False)
     stores: pa.Array = field(init=False, repr=False, compare=False)
+    # Per store code: its subject key pattern, None (a DSP store without one) or False.
+    patterns: tuple[str | bool | None, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         pairs = sorted(
@@ -132,10 +142,19 @@ class ProtectedKeys:
         object.__setattr__(self, "starts", np.array(starts, dtype=np.int64))
         object.__setattr__(self, "codes", np.array([code_of[s] for s in store_ids], dtype=np.int64))
         object.__setattr__(self, "stores", pa.array(distinct_stores, _STRING))
+        by_store: dict[str, str | bool | None] = dict(self.subject_patterns)
+        object.__setattr__(
+            self, "patterns", tuple(by_store.get(store, False) for store in distinct_stores)
+        )
 
     @classmethod
-    def from_pairs(cls, pairs: Iterable[tuple[str, str]]) -> ProtectedKeys:
-        """From (key, store_id) pairs; duplicates are dropped."""
+    def from_pairs(
+        cls,
+        pairs: Iterable[tuple[str, str]],
+        subject_patterns: Iterable[tuple[str, str | None]] = (),
+    ) -> ProtectedKeys:
+        """From (key, store_id) pairs; duplicates are dropped. `subject_patterns`: the
+        DSP stores and their subject key patterns (see the field)."""
         rows = list(dict.fromkeys(pairs))
         return cls(
             pa.table(
@@ -143,7 +162,8 @@ class ProtectedKeys:
                     "key": pa.array([k for k, _ in rows], _STRING),
                     "store_id": pa.array([s for _, s in rows], _STRING),
                 }
-            )
+            ),
+            tuple(sorted(set(subject_patterns), key=lambda p: (p[0], p[1] or ""))),
         )
 
     @property
@@ -152,6 +172,11 @@ class ProtectedKeys:
         digest = hashlib.sha256()
         for key, store in self.pairs:
             digest.update(f"{len(key)}:{key}{len(store)}:{store}".encode())
+        # Subjects are part of the digest only since DSP counting: with no DSP store the
+        # fingerprint is what it was, so earlier states stay usable.
+        for store, pattern in self.subject_patterns:
+            text = "" if pattern is None else pattern
+            digest.update(f"dsp{len(store)}:{store}{len(text)}:{text}".encode())
         return digest.hexdigest()
 
     def touched(self, resources: pa.ListArray) -> tuple[np.ndarray, np.ndarray]:
@@ -203,6 +228,16 @@ def access_rows(events: pa.Table, keys: ProtectedKeys, touched: Touched | None =
     ids = picked.column("event_id")
     claimed = picked.column("claimed_country")
     aliases = picked.column("principal_aliases").combine_chunks()
+    subjects = (
+        subject_column(
+            events.column("resources").take(pa.array(rows)).combine_chunks(),
+            actions.combine_chunks(),
+            codes,
+            keys.patterns,
+        )
+        if keys.subject_patterns
+        else pa.nulls(len(rows), pa.int64())
+    )
     return pa.Table.from_arrays(
         [
             keys.stores.take(pa.array(codes)),
@@ -213,6 +248,7 @@ def access_rows(events: pa.Table, keys: ProtectedKeys, touched: Touched | None =
             pc.cast(times, pa.date32()),
             picked.column("provider"),
             picked.column("region"),
+            subjects,
             pa.array(np.ones(len(rows), dtype=np.int64)),
             times,
             times,

@@ -39,7 +39,8 @@ from borderwatch.runtime.tablestore import TableStore
 STATE_FILE = "state.duckdb"
 # Bumped when the stored tables change shape; an older state needs a full rescan.
 # 4: coverage counts (a state without them would show every earlier day as a log gap).
-STATE_VERSION = "4"
+# 5: the digest's subject column (Data Security Program counts, ingest/subjects.py).
+STATE_VERSION = "5"
 
 _FILES_SCHEMA = pa.schema(
     [

@@ -6,7 +6,8 @@ unknown location, without `data_classes` every store unprotected); service, reco
 copy_of; optional: copy_kind (how the copy is made: replication, read-replica,
 snapshot, snapshot-copy, backup, backup-copy, global-table-replica, export), country (an
 on-premises site's ISO country), aliases (';'-separated names or ARNs logs use for the
-store). YAML: a list under `stores:` with the same keys.
+store), dsp_subjects (distinct US persons per Data Security Program category,
+inventory/volumes.py). YAML: a list under `stores:` with the same keys.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from borderwatch.errors import SourceLocation
+from borderwatch.inventory.volumes import subject_volumes
 from borderwatch.model.events import QuarantinedRecord
 from borderwatch.model.inventory import Store
 from borderwatch.tables import convert
@@ -107,6 +109,7 @@ def store_from_row(row: Row) -> Store:
         country=convert.country(values, "country"),
         aliases=convert.text_list(values, "aliases"),
         origin=f"{row.path}:{row.line}",
+        dsp_subjects=subject_volumes(values),
     )
 
 

@@ -30,6 +30,10 @@ class Store:
     aliases: tuple[str, ...] = ()
     # Where the store was declared: "inventory.csv:12".
     origin: str = ""
+    # Distinct US persons (or devices) held per Data Security Program category, as
+    # (category, subjects); category "*" applies to each of the store's categories
+    # (inventory/volumes.py). () when the inventory does not say.
+    dsp_subjects: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from borderwatch.model.dsp import DspCategory, DspRules
 from borderwatch.model.findings import Severity
 
 ISO_COUNTRY_PATTERN = r"^[A-Z]{2}$"
@@ -70,6 +71,8 @@ class DataClass(_Strict):
     description: str = ""
     storage: StorageRule = StorageRule()
     access: AccessRule = AccessRule()
+    # The Data Security Program categories this class holds (docs/dsp.md).
+    dsp_categories: tuple[DspCategory, ...] = ()
 
 
 class PolicyException(_Strict):
@@ -179,6 +182,8 @@ class Policy(_Strict):
     store_classes: tuple[StoreClasses, ...] = ()
     legacy_locations: tuple[LegacyLocation, ...] = ()
     coverage: CoverageRules = CoverageRules()
+    # Data Security Program counting (model/dsp.py, docs/dsp.md); off without categories.
+    dsp: DspRules = DspRules()
     # Where the policy was read from and the sha256 of its bytes, for provenance.
     source: str = ""
     sha256: str = ""

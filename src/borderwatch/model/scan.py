@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from borderwatch.model.dsp import DspCount
 from borderwatch.model.events import QuarantinedRecord
 from borderwatch.model.findings import Finding, Severity, Status
 from borderwatch.model.history import RunChanges
@@ -193,6 +194,8 @@ class ScanResult:
     scan_root: str = ""
     # What changed since the previous run of the history (scan --history); None without.
     history: RunChanges | None = None
+    # Data Security Program counts per counterparty and category (docs/dsp.md).
+    dsp_counts: tuple[DspCount, ...] = ()
 
     def failing(self) -> list[Finding]:
         """Open findings at or above the failing severity: these decide the exit code."""

@@ -26,6 +26,7 @@ from borderwatch.model.policy import (
     StorageRule,
 )
 from borderwatch.policy.countries import country_groups, iso_countries, unknown_country_hint
+from borderwatch.policy.dsp import pattern_problem, threshold_problem
 from borderwatch.policy.regions import RegionLookup, partition_problem, unknown_region
 from borderwatch.policy.yamldoc import Loc, YamlDocument, to_plain
 
@@ -120,11 +121,30 @@ class _Checker:
         self.check_egress()
         self.check_unprotected_classes()
         self.check_store_classes()
+        self.check_dsp()
         legacy = self.doc.root.get("legacy_locations")
         for index, item in enumerate(legacy if isinstance(legacy, list) else []):
             if isinstance(item, Mapping):
                 self.check_region(("legacy_locations", index), item)
         return self.out
+
+    def check_dsp(self) -> None:
+        """Countries of concern expanded; a threshold other than the regulation's needs a
+        reason; subject key patterns must compile."""
+        if not isinstance(self.doc.root.get("dsp"), Mapping):
+            return  # absent, or the wrong type, which the model reports
+        self.expand_country_list(("dsp", "countries_of_concern"))
+        thresholds = self.doc.get(("dsp", "thresholds"))
+        for category, item in (thresholds or {}).items() if isinstance(thresholds, Mapping) else ():
+            problem = threshold_problem(category, item)
+            if problem is not None:
+                self.report(("dsp", "thresholds", category), *problem, key=True)
+        keys = self.doc.get(("dsp", "subject_keys"))
+        for index, item in enumerate(keys if isinstance(keys, list) else []):
+            pattern = item.get("pattern") if isinstance(item, Mapping) else None
+            problem = pattern_problem(pattern) if isinstance(pattern, str) else None
+            if problem is not None:
+                self.report(("dsp", "subject_keys", index, "pattern"), *problem, claim=True)
 
     def check_egress(self) -> None:
         ranges = self.doc.get(("jurisdiction", "corporate_egress"))

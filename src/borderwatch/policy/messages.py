@@ -13,6 +13,13 @@ from pydantic import BaseModel
 from pydantic_core import ErrorDetails
 
 from borderwatch.errors import Problem
+from borderwatch.model.dsp import (
+    Agreement,
+    CisaRequirements,
+    DspRules,
+    SubjectKey,
+    ThresholdOverride,
+)
 from borderwatch.model.policy import (
     AccessRule,
     ApprovedLocation,
@@ -53,6 +60,16 @@ def _context(doc: YamlDocument, loc: Loc) -> tuple[str, type[BaseModel] | None]:
             return f"approved location {index + 1} of data class '{name}'", ApprovedLocation
         case ("data_classes",):
             return "data_classes", None
+        case ("dsp",):
+            return "the dsp section", DspRules
+        case ("dsp", "subject_keys", int(index)):
+            return f"subject key {index + 1} of the dsp section", SubjectKey
+        case ("dsp", "agreements", int(index)):
+            return f"agreement {index + 1} of the dsp section", Agreement
+        case ("dsp", "agreements", int(index), "cisa"):
+            return f"the CISA requirements of agreement {index + 1}", CisaRequirements
+        case ("dsp", "thresholds", str(category)):
+            return f"the threshold of {category}", ThresholdOverride
         case ("exceptions",):
             return "exceptions", None
         case ("exceptions", int(index)):

@@ -76,6 +76,7 @@ class SummaryJsonReporter:
                 "access_by_country": [c.as_dict() for c in result.access_by_country],
                 "inventory_changes": [vars(c) for c in result.changes],
                 "legacy_progress": [p.as_dict() for p in result.legacy],
+                "dsp_counts": [c.as_dict() for c in result.dsp_counts],
                 "data_versions": result.data_versions,
                 # scan --history only: what changed since the previous run.
                 **({"history": result.history.as_dict()} if result.history else {}),

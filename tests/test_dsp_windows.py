@@ -1,0 +1,93 @@
+"""The Data Security Program's rolling windows and subject ids.
+
+evaluate/dsp_windows.py counts the distinct subjects of the 365-day window ending on
+every day from steps; here it must equal, on every day, the count taken the slow way
+(each window's subjects gathered and counted), for any history, read in one slice or in
+many. Subject ids come from resource names by the store's pattern (ingest/subjects.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pyarrow as pa
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from borderwatch.evaluate.dsp_windows import windows_table
+from borderwatch.evaluate.duckdb_engine import DuckDBEngine
+from borderwatch.ingest.subjects import WHOLE_STORE, hash_subjects, subject_column
+
+START = dt.date(2025, 1, 1)
+
+# (day offset, subject; 0 = the whole store, volume 50) of one counterparty and category.
+accesses = st.lists(st.tuples(st.integers(0, 800), st.integers(0, 6)), min_size=1, max_size=40)
+
+
+def _windows(rows: list[tuple[int, int]], slice_rows: int = 1_000_000) -> dict[dt.date, int]:
+    reach = pa.table(
+        {
+            "counterparty": ["entity:x"] * len(rows),
+            "category": ["biometric"] * len(rows),
+            "day": pa.array([START + dt.timedelta(days=d) for d, _ in rows], pa.date32()),
+            "subject": pa.array([s for _, s in rows], pa.int64()),
+            "store_id": ["s"] * len(rows),
+            "store_subjects": pa.array([50] * len(rows), pa.int64()),
+        }
+    )
+    engine = DuckDBEngine()
+    try:
+        engine.create_table("dsp_reach", reach)
+        table = windows_table(engine, slice_rows).to_pylist()
+    finally:
+        engine.close()
+    return {r["window_to"]: r["named_subjects"] + r["whole_store_subjects"] for r in table}
+
+
+def _slow(rows: list[tuple[int, int]], day: int) -> int:
+    """Distinct subjects in the window ending on `day` (day-364 .. day), counted directly."""
+    inside = {s for d, s in rows if day - 364 <= d <= day}
+    return len(inside - {WHOLE_STORE}) + (50 if WHOLE_STORE in inside else 0)
+
+
+@settings(max_examples=60, deadline=None)
+@given(accesses, st.sampled_from([1_000_000, 3]))
+def test_every_days_window_equals_the_count_taken_directly(
+    rows: list[tuple[int, int]], slice_rows: int
+) -> None:
+    steps = _windows(rows, slice_rows)
+    assert steps  # a step on every access day at least
+    current = 0
+    for day in range(0, 800 + 366):
+        current = steps.get(START + dt.timedelta(days=day), current)
+        assert current == _slow(rows, day), day
+
+
+def test_day_365_is_in_the_window_and_day_366_is_out() -> None:
+    steps = _windows([(0, 1), (364, 2), (365, 3)])
+    assert steps[START + dt.timedelta(days=364)] == 2  # days 1 and 365
+    assert steps[START + dt.timedelta(days=365)] == 2  # day 1 has left, day 366 came
+
+
+def test_subjects_come_from_the_stores_pattern_and_a_read_without_one_is_whole() -> None:
+    resources = pa.array(
+        [
+            ["arn:aws:s3:::bank/genomes/17/reads.bam", "bank"],
+            ["arn:aws:s3:::bank/genomes/17/other.bam", "bank"],
+            ["arn:aws:s3:::bank/exports/all.tar", "bank"],
+            ["bank"],
+            ["arn:aws:s3:::plain/x"],
+            ["arn:aws:s3:::other/genomes/17/reads.bam"],
+        ],
+        pa.list_(pa.string()),
+    )
+    actions = pa.array(
+        ["GetObject", "GetObject", "GetObject", "GetBucketAcl", "GetObject", "GetObject"]
+    )
+    patterns = ("genomes/(?P<subject>[0-9]+)/", None, False)
+    codes = np.array([0, 0, 0, 0, 1, 2])
+    got = subject_column(resources, actions, codes, patterns).to_pylist()
+    seventeen = hash_subjects(pa.array(["17"])).to_pylist()[0]
+    assert got == [seventeen, seventeen, WHOLE_STORE, None, WHOLE_STORE, None]
+    assert seventeen not in (None, WHOLE_STORE)
