@@ -19,6 +19,7 @@ from borderwatch.enrich.signals import ip_country_precedence, signal_versions
 from borderwatch.enrich.stage import run_enrichers
 from borderwatch.evaluate import tables
 from borderwatch.evaluate.engine import Engine, EngineFactory
+from borderwatch.evaluate.oversight import load_oversight_tables
 from borderwatch.evaluate.reference import (
     coverage_policy,
     load_reference_tables,
@@ -34,6 +35,7 @@ from borderwatch.ingest.events import TABLE as ACCESS_TABLE
 from borderwatch.ingest.events import ProgressCallback, skipped_note, skipped_summaries
 from borderwatch.ingest.expansion import Expansion, expand_all
 from borderwatch.ingest.load import load_inputs
+from borderwatch.ingest.oversight import read_oversight
 from borderwatch.ingest.reference import classified, read_reference, read_snapshots, read_stores
 from borderwatch.ingest.state import open_state
 from borderwatch.inventory.history import inventory_history
@@ -89,6 +91,11 @@ class ScanRequest:
     out: Path | None = None
     # How the scan runs (engine, workers, batch sizes, memory): runtime/options.py.
     options: ScanOptions = field(default_factory=ScanOptions)
+    # Algorithm oversight (docs/oversight.md): signed reviews, what runs (Kubernetes audit
+    # logs or manifests), model stores (folders or s3://bucket/prefix).
+    attestations: Sequence[Path] = ()
+    deployments: Sequence[Path] = ()
+    model_stores: Sequence[str] = ()
 
 
 @dataclass
@@ -143,6 +150,22 @@ def run_scan(request: ScanRequest, ctx: ScanContext) -> ScanResult:
         engine.create_table(
             "unreadable_stores",
             tables.unreadable_table(unreadable, request.policy.store_classes),
+        )
+        oversight = read_oversight(
+            request.attestations,
+            request.deployments,
+            request.model_stores,
+            request.policy.oversight,
+            inputs,
+            quarantined,
+        )
+        load_oversight_tables(
+            engine,
+            request.policy.oversight,
+            oversight.reviews,
+            oversight.artifacts,
+            oversight.evidence,
+            as_of,
         )
         load = load_inputs(
             engine,

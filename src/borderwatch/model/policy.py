@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from borderwatch.model.findings import Severity
+from borderwatch.model.oversight import OversightRules
 
 ISO_COUNTRY_PATTERN = r"^[A-Z]{2}$"
 
@@ -179,6 +180,8 @@ class Policy(_Strict):
     store_classes: tuple[StoreClasses, ...] = ()
     legacy_locations: tuple[LegacyLocation, ...] = ()
     coverage: CoverageRules = CoverageRules()
+    # Trusted reviewer keys and protected namespaces (model/oversight.py).
+    oversight: OversightRules = OversightRules()
     # Where the policy was read from and the sha256 of its bytes, for provenance.
     source: str = ""
     sha256: str = ""
