@@ -102,24 +102,36 @@ def _read_s3(location: str) -> ArtifactRead:
 
     result = ArtifactRead(location, KIND, "s3")
     bucket, _, prefix = location.removeprefix("s3://").partition("/")
+    # A prefix names a folder: s3://b/prod is prod/..., never production/...
+    prefix = prefix.rstrip("/") + "/" if prefix.strip("/") else ""
     client = boto3.client("s3")
-    pages = client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
-    for page in pages:
-        for item in page.get("Contents", []):
-            key = item["Key"]
-            if key.endswith("/"):
-                continue  # a folder marker, not a file
-            result.records_read += 1
-            url = f"s3://{bucket}/{key}"
-            try:
-                body = client.get_object(Bucket=bucket, Key=key)["Body"]
-                digest, size = sha256_stream(body.iter_chunks(CHUNK))
-            except Exception as exc:  # botocore's errors have no common base worth naming
-                result.quarantined.append(_quarantine(url, f"cannot read: {_short(exc)}"))
-                continue
-            relative = key[len(prefix) :].lstrip("/") if prefix else key
-            result.accepted += 1
-            result.artifacts.append(_model(relative, digest, size, url, location))
+    try:
+        listed = [
+            item
+            for page in client.get_paginator("list_objects_v2").paginate(
+                Bucket=bucket, Prefix=prefix
+            )
+            for item in page.get("Contents", [])
+        ]
+    except Exception as exc:  # no bucket, no access, no endpoint: the store is unread
+        result.records_read = 1
+        result.quarantined.append(_quarantine(location, f"cannot list: {_short(exc)}"))
+        return result
+    for item in listed:
+        key = item["Key"]
+        if key.endswith("/"):
+            continue  # a folder marker, not a file
+        result.records_read += 1
+        url = f"s3://{bucket}/{key}"
+        try:
+            body = client.get_object(Bucket=bucket, Key=key)["Body"]
+            digest, size = sha256_stream(body.iter_chunks(CHUNK))
+        except Exception as exc:  # botocore's errors have no common base worth naming
+            result.quarantined.append(_quarantine(url, f"cannot read: {_short(exc)}"))
+            continue
+        relative = key[len(prefix) :]
+        result.accepted += 1
+        result.artifacts.append(_model(relative, digest, size, url, location))
     return result
 
 
