@@ -20,7 +20,7 @@ def test_demo_finds_the_planted_problems_and_the_report_shows_them(tmp_path: Pat
     out = tmp_path / "demo"
     result = CliRunner().invoke(main, ["demo", "--out", str(out), "--events", "20000", "--quiet"])
     assert result.exit_code == 0, result.output
-    assert "all 9 planted problems found, nothing else" in result.output
+    assert "all 10 planted problems found, nothing else" in result.output
 
     findings = json.loads((out / "findings.json").read_text())
     got = sorted(

@@ -14,6 +14,7 @@ import msgspec
 from borderwatch import api
 from borderwatch.api import ProgressCallback
 from borderwatch.demo import company as co
+from borderwatch.demo import oversight
 from borderwatch.demo.traffic import Access, generate, to_record
 from borderwatch.model.scan import ScanResult
 
@@ -49,6 +50,7 @@ def write_inputs(root: Path, *, events: int, seed: int, now: dt.datetime) -> Dem
     inputs.inventory.write_text(co.inventory_csv(), encoding="utf-8")
     inputs.identities.write_text(co.identities_csv(), encoding="utf-8")
     _write_cloudtrail(inputs.cloudtrail, events, seed, now)
+    oversight.write_inputs(root, now.date())
     return inputs
 
 
@@ -104,6 +106,7 @@ def run_demo(
     now = (now or dt.datetime.now(dt.UTC)).replace(minute=0, second=0, microsecond=0)
     inputs = write_inputs(out / "inputs", events=events, seed=seed, now=now)
     context = api.new_context(progress=progress)
+    reviewed = oversight.scan_inputs(out / "inputs")
     result = api.scan(
         policy=inputs.policy,
         inventory=[inputs.inventory],
@@ -112,6 +115,9 @@ def run_demo(
         out=out,
         as_of=now.date(),
         context=context,
+        attestations=reviewed.attestations,
+        deployments=reviewed.deployments,
+        model_stores=reviewed.model_stores,
     )
     return compare(result)
 
