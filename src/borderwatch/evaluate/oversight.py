@@ -1,6 +1,6 @@
 """The tables the integrity rules compare (rules/integrity/*.sql, rules/shared/oversight.sql).
 
-`reviews`: one row per subject of a review statement, with its signature status;
+`oversight_reviews`: one row per subject of a review statement, with its signature status;
 `deployed_artifacts`: one row per sighting of an artifact that runs or is ready to run,
 with `in_scope` (a model-store file, or an image in a namespace the policy protects);
 `oversight_scope`: one row, the day approvals are judged on, whether the policy asks for
@@ -67,7 +67,7 @@ def load_oversight_tables(
     as_of: dt.date,
 ) -> None:
     """Create the three tables (empty when the scan had no oversight inputs)."""
-    engine.create_table("reviews", reviews_table(reviews))
+    engine.create_table("oversight_reviews", reviews_table(reviews))
     engine.create_table("deployed_artifacts", artifacts_table(artifacts, rules))
     declared = bool(rules.trusted_reviewers or rules.protected_namespaces)
     engine.create_table(
@@ -83,7 +83,7 @@ def load_oversight_tables(
 
 
 def reviews_table(reviews: Sequence[ReviewedSubject]) -> pa.Table:
-    """The `reviews` table."""
+    """The `oversight_reviews` table."""
     rows = [
         {
             "name": r.name,

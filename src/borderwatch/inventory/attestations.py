@@ -76,7 +76,8 @@ def reviewed_subjects(
         statement = msgspec.json.decode(envelope.payload)
     except DECODE_ERRORS as exc:
         raise StatementError(f"the payload is not JSON: {exc}") from None
-    if not isinstance(statement, dict) or statement.get("_type") not in _STATEMENT_TYPES:
+    kind = statement.get("_type") if isinstance(statement, dict) else None
+    if not isinstance(kind, str) or kind not in _STATEMENT_TYPES:
         raise StatementError(f"the payload is not an in-toto Statement (_type {STATEMENT_TYPE})")
     if statement.get("predicateType") != REVIEW_PREDICATE_TYPE:
         raise StatementError(

@@ -91,9 +91,10 @@ def _artifacts(event: dict[str, Any], source: str) -> Iterator[DeployedArtifact]
     ref = event.get("objectRef")
     if event["verb"] not in _CHANGES or not isinstance(ref, dict):
         return
-    if ref.get("resource") not in WORKLOADS or (ref.get("subresource") or "") not in (
-        _IMAGE_SUBRESOURCES
-    ):
+    resource, subresource = ref.get("resource"), ref.get("subresource") or ""
+    if not isinstance(resource, str) or not isinstance(subresource, str):
+        return
+    if resource not in WORKLOADS or subresource not in _IMAGE_SUBRESOURCES:
         return
     if _failed(event) or event.get("stage") in ("RequestReceived", "Panic"):
         return
@@ -103,7 +104,7 @@ def _artifacts(event: dict[str, Any], source: str) -> Iterator[DeployedArtifact]
     if not isinstance(name, str) and isinstance(obj, dict):
         metadata = obj.get("metadata")
         name = metadata.get("name") if isinstance(metadata, dict) else None
-    workload = f"{ref['resource']}/{namespace or '-'}/{name if isinstance(name, str) else '?'}"
+    workload = f"{resource}/{namespace or '-'}/{name if isinstance(name, str) else '?'}"
     seen_at = _time(event)
     images = list(container_images(obj)) + list(_patched_images(obj))
     if obj is None:

@@ -13,7 +13,7 @@ SELECT r.name || '@sha256:' || r.digest AS resource, NULL AS principal, NULL AS 
         kind := r.kind, namespaces := r.namespaces, workloads := r.workloads,
         origins := r.origins, sources := r.sources,
         untrusted_reviews := (SELECT distinct_sorted(u.signature || ': ' || u.source)
-                              FROM reviews u WHERE u.digest = r.digest
+                              FROM oversight_reviews u WHERE u.digest = r.digest
                               AND u.signature <> 'verified')
     ) AS evidence
 FROM running_digests r

@@ -5,7 +5,7 @@ SELECT NULL AS resource, NULL AS principal, NULL AS person, NULL AS country,
     [] AS data_classes, 0 AS count, NULL::TIMESTAMPTZ AS first_seen,
     NULL::TIMESTAMPTZ AS last_seen,
     struct_pack(
-        reviews_read := (SELECT count(*) FROM reviews),
+        reviews_read := (SELECT count(*) FROM oversight_reviews),
         artifacts_read := (SELECT count(*) FROM deployed_artifacts)
     ) AS evidence
 FROM oversight_scope s

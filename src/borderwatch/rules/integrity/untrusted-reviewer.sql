@@ -16,6 +16,6 @@ SELECT u.name || '@sha256:' || u.digest AS resource, u.reviewer AS principal,
         runs := EXISTS (SELECT 1 FROM deployed_artifacts d
                         WHERE d.digest = u.digest AND d.in_scope)
     ) AS evidence
-FROM reviews u
+FROM oversight_reviews u
 WHERE u.signature <> 'verified'
 GROUP BY u.name, u.digest, u.reviewer, u.signature

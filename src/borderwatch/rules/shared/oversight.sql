@@ -1,5 +1,6 @@
--- What the integrity rules share (rules/integrity/*.sql). They read `reviews` (one row
--- per subject of a signed review statement, with what checking its signatures found),
+-- What the integrity rules share (rules/integrity/*.sql). They read `oversight_reviews`
+-- (one row per subject of a signed review statement, with what checking its signatures
+-- found),
 -- `deployed_artifacts` (one row per sighting of an artifact that runs or is ready to run)
 -- and the one-row `oversight_scope` (evaluate/oversight.py).
 
@@ -8,7 +9,7 @@
 CREATE OR REPLACE TEMP VIEW trusted_reviews AS
 SELECT r.name, r.digest, r.decision, r.scope, r.reviewer, r.signed_by, r.reviewed_on,
     r.expires, r.source, r.expires < s.as_of AS expired
-FROM reviews r CROSS JOIN oversight_scope s
+FROM oversight_reviews r CROSS JOIN oversight_scope s
 WHERE r.signature = 'verified';
 
 -- Every artifact in scope pinned by a sha256 digest, its sightings grouped, and what the
