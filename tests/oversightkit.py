@@ -113,6 +113,10 @@ def make_cases() -> None:
     _signatures_case(CASES / "integrity-signatures")
     _images_case(CASES / "integrity-images")
     _models_case(CASES / "integrity-models")
+    # integrity-unobserved reads integrity-signatures' reviews, under the same keys.
+    unobserved = CASES / "integrity-unobserved"
+    unobserved.mkdir(exist_ok=True)
+    (unobserved / "policy.yaml").write_text(_policy("integrity-unobserved", ["recs"]))
 
 
 RANKER = "registry.example/recs/ranker"
