@@ -19,7 +19,12 @@ import os
 import resource
 import tempfile
 import time
+from collections.abc import Callable
+from multiprocessing.queues import Queue
 from pathlib import Path
+
+# (seconds, digest by file name, peak memory added in KiB)
+Result = tuple[float, dict[str, str], int]
 
 
 def _write(folder: Path, size_mb: int, files: int) -> int:
@@ -36,7 +41,7 @@ def _write(folder: Path, size_mb: int, files: int) -> int:
     return total
 
 
-def _reader(folder: str, queue: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
+def _reader(folder: str, queue: Queue) -> None:
     from borderwatch.collect.modelstore import read_model_store
 
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -47,7 +52,7 @@ def _reader(folder: str, queue: multiprocessing.Queue) -> None:  # type: ignore[
     queue.put((elapsed, digests, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before))
 
 
-def _baseline(folder: str, queue: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
+def _baseline(folder: str, queue: Queue) -> None:
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     started = time.perf_counter()
     digests = {}
@@ -58,13 +63,13 @@ def _baseline(folder: str, queue: multiprocessing.Queue) -> None:  # type: ignor
     queue.put((elapsed, digests, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before))
 
 
-def _run(target: object, folder: str) -> tuple[float, dict[str, str], int]:
-    queue: multiprocessing.Queue = multiprocessing.Queue()  # type: ignore[type-arg]
+def _run(target: Callable[[str, Queue], None], folder: str) -> Result:
+    queue: Queue = multiprocessing.Queue()
     process = multiprocessing.Process(target=target, args=(folder, queue))
     process.start()
-    result = queue.get()
+    result: Result = queue.get()
     process.join()
-    return result  # type: ignore[no-any-return]
+    return result
 
 
 def main() -> None:

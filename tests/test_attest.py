@@ -105,6 +105,9 @@ def test_an_encrypted_key_needs_its_password(tmp_path: Path) -> None:
     assert signed.exit_code == 0, signed.output
     envelope = json.loads((tmp_path / "r.json").read_text())
     assert envelope["payloadType"] == "application/vnd.in-toto+json"
+    again = CliRunner().invoke(main, [*base, "--password-env", "REVIEWER_PASSWORD"], env=env)
+    assert again.exit_code == 2 and "exists" in again.output
+    assert json.loads((tmp_path / "r.json").read_text()) == envelope
 
 
 def test_bad_inputs_are_refused_with_what_is_wrong(tmp_path: Path) -> None:

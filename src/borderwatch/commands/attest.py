@@ -107,7 +107,12 @@ def keygen(algorithm: str, stem: Path, reviewer: str, password_env: str | None) 
     metavar="NAME@sha256:HEX",
     help="A subject by digest (repeatable), e.g. an image registry.example/app@sha256:...",
 )
-@click.option("--out", type=click.Path(path_type=Path), required=True, help="Envelope file.")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="The envelope file to write; refuses to overwrite one.",
+)
 def sign(
     key_path: Path,
     password_env: str | None,
@@ -123,6 +128,9 @@ def sign(
 ) -> None:
     """Sign one review of the given artifacts into a DSSE envelope file."""
     with _errors():
+        if out.exists():
+            # A review file is evidence: never replaced by accident.
+            raise UsageError(f"{out} exists: choose another --out")
         try:
             key_pem = key_path.read_bytes()
         except OSError as exc:
