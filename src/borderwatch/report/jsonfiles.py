@@ -77,6 +77,8 @@ class SummaryJsonReporter:
                 "inventory_changes": [vars(c) for c in result.changes],
                 "legacy_progress": [p.as_dict() for p in result.legacy],
                 "data_versions": result.data_versions,
+                # scan --history only: what changed since the previous run.
+                **({"history": result.history.as_dict()} if result.history else {}),
             }
         )
 
