@@ -5,6 +5,7 @@ with its position."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import os
@@ -227,3 +228,31 @@ def test_oversight_asked_for_without_evidence_of_what_runs_is_a_finding(tmp_path
     )
     findings = json.loads((tmp_path / "out2" / "findings.json").read_text())
     assert not [f for f in findings if f["rule"].startswith("integrity.")]
+
+
+def test_an_unreviewed_model_running_fails_while_nothing_to_check_is_incomplete(
+    tmp_path: Path,
+) -> None:
+    """Oversight violations are FAIL, not coverage gaps; oversight with no evidence of
+    what runs is a coverage gap (INCOMPLETE), like the log-integrity rules."""
+    from borderwatch import api
+
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(
+        'borderwatch: policy/v1\nname: p\nversion: "1"\ndata_classes:\n  d:\n'
+        "    storage: {approved: [{country: US}]}\ncoverage:\n  nothing_judged: info\n"
+        + trusted_policy_block(["recs"])
+    )
+    store = tmp_path / "store"
+    store.mkdir()
+    (store / "model.bin").write_bytes(b"weights nobody reviewed")
+    running = api.scan(policy=policy, model_stores=[store], as_of=dt.date(2026, 6, 1))
+    assert [f.rule for f in running.findings if f.rule.startswith("integrity.")] == [
+        "integrity.unreviewed-artifact"
+    ]
+    assert running.verdict == "fail"
+    unobserved = api.scan(policy=policy, as_of=dt.date(2026, 6, 1))
+    assert [f.rule for f in unobserved.findings if f.rule.startswith("integrity.")] == [
+        "integrity.unreviewed-unobserved"
+    ]
+    assert unobserved.verdict == "incomplete"
