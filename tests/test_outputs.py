@@ -345,3 +345,34 @@ def test_paths_are_given_relative_to_the_scan_root_where_they_lie_below_it() -> 
     assert filelines.split_origin("inventory.csv") == ("inventory.csv", None)
     assert filelines.split_origin("plan.json#aws_s3_bucket.x") == (None, None)
     assert filelines.uri_reference("a b/%x.csv") == "a%20b/%25x.csv"
+
+
+def test_a_scan_removes_the_outputs_of_formats_it_did_not_write(tmp_path: Path) -> None:
+    """A folder scanned with the default outputs, then with --outputs csv: report.html,
+    findings.json and findings.sarif of the first scan do not stay beside the second's
+    files as if they were current."""
+    out = tmp_path / "out"
+    assert _scan_case(out).exit_code == 1
+    assert (out / "report.html").exists() and (out / "findings.sarif").exists()
+    first = (out / "summary.json").read_bytes()
+    assert _scan_case(out, "--outputs", "csv").exit_code == 1
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == [
+        "findings.csv",
+        "quarantine.jsonl",
+        "residency.csv",
+        "summary.json",
+    ]
+    assert (out / "summary.json").read_bytes() != first  # the second scan's record
+
+
+def test_with_a_ledger_the_outputs_of_an_earlier_run_stay_and_verify(tmp_path: Path) -> None:
+    """With --ledger, a run with fewer formats leaves the earlier run's files: the ledger
+    names the run that wrote each, and verify checks them against it (removing them
+    would break the earlier record)."""
+    out, ledger = tmp_path / "out", tmp_path / "ledger"
+    assert _scan_case(out, "--ledger", str(ledger)).exit_code == 1
+    assert _scan_case(out, "--ledger", str(ledger), "--outputs", "csv").exit_code == 1
+    assert (out / "report.html").exists() and (out / "findings.sarif").exists()
+    report = api.verify_ledger(ledger)
+    assert report.breaks == [], report.breaks
+    assert report.superseded > 0  # summary.json, the CSVs: checked against run 2 only

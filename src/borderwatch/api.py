@@ -317,7 +317,13 @@ def scan(
         state_path = _state_path(out, incremental, full)
         result = run_scan(replace(request, state_path=state_path), ctx)
         ctx.stops.reached("evaluated")
-        written = folder.replace_outputs(rendered_outputs(result, ctx.registry, outputs))
+        # Files of formats not written this time are removed, so none of an earlier scan
+        # passes for this one's; with a ledger they stay: it names the run that wrote
+        # each, and verify checks them against that run's record.
+        written = folder.replace_outputs(
+            rendered_outputs(result, ctx.registry, outputs),
+            remove=unwritten_outputs(ctx.registry, outputs) if ledger is None else (),
+        )
         if ledger is not None:
             _record_run(Path(ledger), result, written, policy.source, ip_data, signing, request)
     if history is not None:
@@ -463,6 +469,19 @@ def rendered_outputs(
     return [(reporter.filename, reporter.render(result)) for reporter in chosen]
 
 
+def unwritten_outputs(registry: Registry, outputs: Sequence[str] | None) -> list[str]:
+    """The file names of the format reporters `outputs` does not choose: an earlier
+    scan's files of those formats are removed, never left beside this scan's outputs.
+
+    Only reporters that declare an `output` (a format `--outputs` chooses) count: a
+    plug-in's file that is not such a format (a record kept across scans) is never
+    removed for not being chosen.
+    """
+    chosen = {reporter.filename for reporter in select_reporters(registry.reporters, outputs)}
+    formats = [r for r in registry.reporters if getattr(r, "output", None)]
+    return [r.filename for r in formats if r.filename not in chosen]
+
+
 def outputs_known(registry: Registry | None = None) -> list[str]:
     """The names `scan --outputs` accepts, in registration order."""
     return output_names((registry or plugins()).reporters)
@@ -484,7 +503,10 @@ def write_outputs(
     """
     with OutputFolder(out) as folder:
         folder.mark_unfinished()
-        return folder.replace_outputs(rendered_outputs(result, registry, outputs))
+        return folder.replace_outputs(
+            rendered_outputs(result, registry, outputs),
+            remove=unwritten_outputs(registry, outputs),
+        )
 
 
 # What the commands need beyond a scan. The command line and borderwatch.commands reach

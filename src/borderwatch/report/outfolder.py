@@ -10,6 +10,8 @@ A reader of the folder must never take old outputs for current ones, nor mix two
   whenever `summary.json` is there, every other output is of the same scan as it: a
   kill between two moves leaves no summary (and `SCAN-UNFINISHED`), never a summary that
   disagrees with `findings.json`. Ctrl-C and SIGTERM wait until the moves are done.
+- Outputs of a format this scan did not write (`--outputs` chose others) are removed
+  with the swap, so no file of an earlier scan stands beside this scan's as if current.
 - A lock (`.borderwatch.lock`, held for the whole scan) refuses a second
   scan on the same folder with a message, instead of two scans writing the same state
   and outputs.
@@ -78,9 +80,12 @@ class OutputFolder:
         )
         _write_replacing(self.path / UNFINISHED_FILE, text.encode())
 
-    def replace_outputs(self, outputs: Sequence[tuple[str, bytes]]) -> list[Path]:
-        """Write `outputs` (file name, content) and swap them in together."""
-        for name, _ in outputs:
+    def replace_outputs(
+        self, outputs: Sequence[tuple[str, bytes]], remove: Sequence[str] = ()
+    ) -> list[Path]:
+        """Write `outputs` (file name, content) and swap them in together; the files
+        named in `remove` (outputs of formats not written this time) go with the swap."""
+        for name in [*(name for name, _ in outputs), *remove]:
             if Path(name).name != name or name.startswith("."):
                 raise ValueError(f"not a plain output file name: {name!r}")
         staging = Path(tempfile.mkdtemp(prefix=_NEW_PREFIX, dir=self.path))
@@ -97,6 +102,9 @@ class OutputFolder:
             order = sorted(names, key=lambda name: name == LAST_OUTPUT)
             with _signals_held():
                 (self.path / LAST_OUTPUT).unlink(missing_ok=True)
+                for name in remove:
+                    if name not in names:
+                        (self.path / name).unlink(missing_ok=True)
                 for number, name in enumerate(order):
                     os.replace(staging / name, self.path / name)
                     if number == 0:
