@@ -180,7 +180,9 @@ def test_rules_lists_every_installed_rule() -> None:
     result = CliRunner().invoke(main, ["rules"], terminal_width=200)
     assert result.exit_code == 0
     ids = [rule.id for rule in api.rules()]
-    assert len(ids) == 22  # with the three of rules/integrity/ and the four of rules/dsp/
+    assert (
+        len(ids) == 28
+    )  # rules/integrity/: 3 + 6, rules/dsp/: 4
     for rule_id in ids:
         assert rule_id in result.output
 

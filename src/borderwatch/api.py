@@ -52,12 +52,22 @@ from borderwatch.ingest.cloudtrail_digest import DigestCheck, check_digests, dig
 from borderwatch.ingest.events import ProgressCallback
 from borderwatch.ingest.state import STATE_FILE
 from borderwatch.inventory.diff import diff_inventories
+from borderwatch.inventory.dsse import load_private_key, public_pem
 from borderwatch.inventory.locations import LocationRegistry
+from borderwatch.inventory.reviewsign import (
+    file_digest,
+    given_subject,
+    private_pem,
+    review_statement,
+    sign_statement,
+)
+from borderwatch.inventory.reviewsign import new_key as new_review_key
 from borderwatch.inventory.stores import InventoryRead
 from borderwatch.inventory.stores import read_inventory as _read_inventory
 from borderwatch.model.board import BoardReport
 from borderwatch.model.findings import Finding, Severity
 from borderwatch.model.inventory import Change, Store
+from borderwatch.model.oversight import key_id as oversight_key_id
 from borderwatch.model.policy import Policy
 from borderwatch.model.scan import ScanResult
 from borderwatch.pipeline import ScanContext, ScanRequest, run_scan
@@ -109,6 +119,8 @@ __all__ = [
     "plugins",
     "read_inventory",
     "rendered_outputs",
+    "review_envelope",
+    "reviewer_key",
     "rule",
     "rules",
     "scan",
@@ -197,6 +209,9 @@ def scan(
     coverage: bool = True,
     window: tuple[dt.date | None, dt.date | None] = (None, None),
     options: ScanOptions | None = None,
+    attestations: Sequence[str | Path] = (),
+    deployments: Sequence[str | Path] = (),
+    model_stores: Sequence[str | Path] = (),
     outputs: Sequence[str] | None = None,
     ledger: str | Path | None = None,
     sign_key: str | Path | None = None,
@@ -223,6 +238,9 @@ def scan(
     such); `out` is never read as input. `options` tune how the scan runs, never what it
     finds (engine, workers, batch sizes, memory limit, readers' limits; docs/options.md);
     None: the defaults, with the readers' limits of the environment.
+    Algorithm oversight (docs/oversight.md): `attestations` are signed review statements,
+    `deployments` Kubernetes audit logs or manifests, `model_stores` folders or
+    s3://bucket/prefix locations.
     `outputs` names the output formats to write (`json`, `sarif`, `html`, `csv`, `ocsf`,
     `oscal`, `junit`, or a plug-in's; None: the default set; docs/outputs.md); an unknown
     name, or a format whose extra is not installed, is refused before anything is read.
@@ -282,6 +300,9 @@ def scan(
         exclude=tuple(exclude),
         out=Path(out) if out is not None else None,
         options=options,
+        attestations=[Path(p) for p in attestations],
+        deployments=[Path(p) for p in deployments],
+        model_stores=[str(p) for p in model_stores],
         cloudtrail_digests=Path(cloudtrail_digests) if cloudtrail_digests is not None else None,
         public_keys=Path(public_keys) if public_keys is not None else None,
         newest_signatures=tuple(newest_signatures),
@@ -675,6 +696,68 @@ def check_plan(
         },
     )
     return PlanCheck(plan, result, sarif)
+
+
+def reviewer_key(algorithm: str, password: bytes | None = None) -> tuple[bytes, str, str]:
+    """A new reviewer key: (private key PEM, public key PEM, key id) for `borderwatch
+    attest keygen`; algorithm 'ed25519' or 'ecdsa-p256'."""
+    if algorithm not in ("ed25519", "ecdsa-p256"):
+        raise UsageError(f"key algorithm {algorithm!r}: use ed25519 or ecdsa-p256")
+    key = new_review_key("ed25519" if algorithm == "ed25519" else "ecdsa-p256")
+    public = public_pem(key)
+    return private_pem(key, password), public, oversight_key_id(public)
+
+
+def review_envelope(
+    *,
+    key_pem: bytes,
+    password: bytes | None,
+    decision: str,
+    reviewer: str,
+    scope: str,
+    date: dt.date,
+    expires: dt.date,
+    files: Sequence[Path] = (),
+    root: Path | None = None,
+    subjects: Sequence[str] = (),
+) -> dict[str, object]:
+    """A signed review (a DSSE envelope holding an in-toto Statement, docs/oversight.md).
+
+    Each file's subject is its path below `root` (its file name without one) with the
+    SHA-256 of its bytes; `subjects` are given as NAME@sha256:HEX. UsageError names any
+    input that is wrong.
+    """
+    if decision not in ("approved", "rejected"):
+        raise UsageError(f"decision {decision!r}: use approved or rejected")
+    try:
+        key = load_private_key(key_pem, password)
+    except ValueError as exc:
+        raise UsageError(f"the signing key cannot be used: {exc}") from None
+    named: list[tuple[str, str]] = []
+    for path in files:
+        if not path.is_file():
+            raise UsageError(f"{path}: not a file")
+        if root is not None and not path.resolve().is_relative_to(root.resolve()):
+            raise UsageError(f"{path} is not inside --root {root}")
+        name = path.resolve().relative_to(root.resolve()).as_posix() if root else path.name
+        named.append((name, file_digest(path)))
+    for text in subjects:
+        try:
+            named.append(given_subject(text))
+        except ValueError as exc:
+            raise UsageError(f"--subject {exc}") from None
+    try:
+        statement = review_statement(
+            named,
+            decision="approved" if decision == "approved" else "rejected",
+            reviewer=reviewer,
+            scope=scope,
+            date=date,
+            expires=expires,
+        )
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    return sign_statement(statement, key)
 
 
 @dataclass(frozen=True)

@@ -200,6 +200,26 @@ def main() -> None:
     "memory_limit=2GiB; the names are in docs/options.md.",
 )
 @click.option(
+    "--attestations",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="Signed reviews of artifacts (DSSE envelopes of in-toto statements; files or "
+    "folders; docs/oversight.md).",
+)
+@click.option(
+    "--deployments",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="What runs: Kubernetes audit logs or manifests (YAML); files or folders.",
+)
+@click.option(
+    "--model-store",
+    "model_stores",
+    multiple=True,
+    metavar="FOLDER|s3://BUCKET/PREFIX",
+    help="A model store whose every file is hashed and must be reviewed.",
+)
+@click.option(
     "--quiet", is_flag=True, help="Print only the verdict line (and errors); no progress."
 )
 @click.option(
@@ -231,6 +251,9 @@ def scan(
     exact_repeats: bool,
     strict: bool,
     tune: tuple[str, ...],
+    attestations: tuple[Path, ...],
+    deployments: tuple[Path, ...],
+    model_stores: tuple[str, ...],
     quiet: bool,
     as_json: bool,
     old_format: str | None,
@@ -273,6 +296,9 @@ def scan(
                 window_to.date() if window_to else None,
             ),
             options=options,
+            attestations=attestations,
+            deployments=deployments,
+            model_stores=model_stores,
             outputs=None if outputs_text is None else api.outputs_from_text(outputs_text),
             ledger=ledger,
             sign_key=sign_key,
@@ -652,6 +678,7 @@ def _plain_progress(console: Console) -> ProgressCallback:
 
 def _add_command_modules() -> None:
     """Commands that live in their own modules (borderwatch.commands.*)."""
+    from borderwatch.commands.attest import attest
     from borderwatch.commands.board import board_command
     from borderwatch.commands.diff import diff_command
     from borderwatch.commands.exports import import_command
@@ -668,6 +695,7 @@ def _add_command_modules() -> None:
     main.add_command(plan_check)
     main.add_command(geo)
     main.add_command(rules_command)
+    main.add_command(attest)
     main.add_command(keygen_command)
     main.add_command(verify_command)
     main.add_command(board_command)

@@ -22,6 +22,7 @@ from borderwatch.evaluate import tables
 from borderwatch.evaluate.dsp_tables import dsp_counts, potential_access_table
 from borderwatch.evaluate.dsp_windows import build_windows
 from borderwatch.evaluate.engine import Engine, EngineFactory
+from borderwatch.evaluate.oversight import load_oversight_tables
 from borderwatch.evaluate.reference import (
     coverage_policy,
     load_reference_tables,
@@ -39,6 +40,7 @@ from borderwatch.ingest.events import TABLE as ACCESS_TABLE
 from borderwatch.ingest.events import ProgressCallback, skipped_note, skipped_summaries
 from borderwatch.ingest.expansion import Expansion, expand_all
 from borderwatch.ingest.load import load_inputs
+from borderwatch.ingest.oversight import read_oversight
 from borderwatch.ingest.reference import classified, read_reference, read_snapshots, read_stores
 from borderwatch.ingest.state import open_state
 from borderwatch.inventory.history import inventory_history
@@ -97,6 +99,11 @@ class ScanRequest:
     out: Path | None = None
     # How the scan runs (engine, workers, batch sizes, memory): runtime/options.py.
     options: ScanOptions = field(default_factory=ScanOptions)
+    # Algorithm oversight (docs/oversight.md): signed reviews, what runs (Kubernetes audit
+    # logs or manifests), model stores (folders or s3://bucket/prefix).
+    attestations: Sequence[Path] = ()
+    deployments: Sequence[Path] = ()
+    model_stores: Sequence[str] = ()
     # CloudTrail log-file integrity (ingest/cloudtrail_digest.py): the folder of digest
     # and log files, the list-public-keys JSON, and the newest digests' signatures.
     cloudtrail_digests: Path | None = None
@@ -160,6 +167,22 @@ def run_scan(request: ScanRequest, ctx: ScanContext) -> ScanResult:
         engine.create_table(
             "unreadable_stores",
             tables.unreadable_table(unreadable, request.policy.store_classes),
+        )
+        oversight = read_oversight(
+            request.attestations,
+            request.deployments,
+            request.model_stores,
+            request.policy.oversight,
+            inputs,
+            quarantined,
+        )
+        load_oversight_tables(
+            engine,
+            request.policy.oversight,
+            oversight.reviews,
+            oversight.artifacts,
+            oversight.evidence,
+            as_of,
         )
         integrity = (
             check_digests(

@@ -12,6 +12,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from borderwatch.demo import oversight
+
 ACCOUNT = "111122223333"
 POLICY_NAME = "clipstream-nsa"
 
@@ -164,6 +166,7 @@ def planted() -> list[Planted]:
         Planted("access.prohibited-jurisdiction", ACCOUNTS, CONTRACTOR_ARN, "HK"),
         Planted("access.prohibited-jurisdiction", MEDIA, LI_NA.arn, "CN", status="muted"),
         Planted("access.unknown-location", PROFILES, LEGACY_SYNC_ARN),
+        *(Planted(rule, resource) for rule, resource in oversight.planted()),
     ]
 
 

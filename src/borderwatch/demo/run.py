@@ -15,7 +15,7 @@ import msgspec
 from borderwatch import api
 from borderwatch.api import ProgressCallback
 from borderwatch.demo import company as co
-from borderwatch.demo import dsp
+from borderwatch.demo import dsp, oversight
 from borderwatch.demo.traffic import Access, generate, to_record
 from borderwatch.model.scan import ScanResult
 
@@ -47,10 +47,12 @@ def write_inputs(root: Path, *, events: int, seed: int, now: dt.datetime) -> Dem
         identities=root / "identities.csv",
         cloudtrail=root / "cloudtrail",
     )
-    inputs.policy.write_text(dsp.with_dsp(co.policy_yaml(now.date())), encoding="utf-8")
+    policy = dsp.with_dsp(co.policy_yaml(now.date())) + oversight.policy_block()
+    inputs.policy.write_text(policy, encoding="utf-8")
     inputs.inventory.write_text(co.inventory_csv(), encoding="utf-8")
     inputs.identities.write_text(co.identities_csv(), encoding="utf-8")
     _write_cloudtrail(inputs.cloudtrail, events, seed, now)
+    oversight.write_inputs(root, now.date())
     return inputs
 
 
@@ -111,6 +113,7 @@ def run_demo(
     inputs = write_inputs(out / "inputs", events=events, seed=seed, now=now)
     bulk = dsp.write_inputs(out / "inputs", now)  # ten months of a contractor's reads
     context = api.new_context(progress=progress)
+    reviewed = oversight.scan_inputs(out / "inputs")
     result = api.scan(
         policy=inputs.policy,
         inventory=[inputs.inventory, bulk.inventory],
@@ -122,6 +125,9 @@ def run_demo(
         # Coverage is judged over the month of the company's traffic; the contractor's
         # earlier months count for the DSP windows only.
         window=((now - dt.timedelta(days=30)).date(), now.date()),
+        attestations=reviewed.attestations,
+        deployments=reviewed.deployments,
+        model_stores=reviewed.model_stores,
     )
     return compare(result)
 

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from borderwatch.model.dsp import DspCategory, DspRules
 from borderwatch.model.findings import Severity
+from borderwatch.model.oversight import OversightRules
 
 ISO_COUNTRY_PATTERN = r"^[A-Z]{2}$"
 
@@ -184,6 +185,8 @@ class Policy(_Strict):
     coverage: CoverageRules = CoverageRules()
     # Data Security Program counting (model/dsp.py, docs/dsp.md); off without categories.
     dsp: DspRules = DspRules()
+    # Trusted reviewer keys and protected namespaces (model/oversight.py).
+    oversight: OversightRules = OversightRules()
     # Where the policy was read from and the sha256 of its bytes, for provenance.
     source: str = ""
     sha256: str = ""

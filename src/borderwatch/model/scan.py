@@ -148,12 +148,21 @@ COVERAGE_FAMILY = "coverage."
 # Log integrity (CloudTrail digests): a log that failed it was not cleanly seen either, so
 # its findings count as coverage gaps too, whatever --fail-on says (docs/evidence.md).
 INTEGRITY_FAMILY = "integrity."
+# The integrity rules about logs not seen intact, and oversight with nothing that shows
+# what runs, are coverage; the other integrity rules (an unreviewed or changed artifact
+# running, docs/oversight.md) are violations.
+COVERAGE_RULES = (
+    COVERAGE_FAMILY,
+    "integrity.log-file-",
+    "integrity.digest-chain-broken",
+    "integrity.unreviewed-unobserved",
+)
 
 
 def is_coverage(finding: Finding) -> bool:
     """Whether a finding is about coverage (what was not seen, or not seen intact) rather
     than a violation."""
-    return finding.rule.startswith((COVERAGE_FAMILY, INTEGRITY_FAMILY))
+    return finding.rule.startswith(COVERAGE_RULES)
 
 
 @dataclass(frozen=True)
