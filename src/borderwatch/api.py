@@ -52,6 +52,7 @@ from borderwatch.report.sarif import Where, to_sarif
 from borderwatch.rules.base import Rule
 from borderwatch.runtime.options import ScanOptions
 from borderwatch.runtime.steps import StepStop
+from borderwatch.sources.base import Source
 
 if TYPE_CHECKING:  # the AWS collector needs boto3, an optional dependency
     from borderwatch.collect.aws.runner import Collection
@@ -121,6 +122,20 @@ def add_mapping(context: ScanContext, mapping: str | Path) -> str:
     return source.name
 
 
+def _feed_source(feed: Sequence[str | Path], mapping: str | Path | None) -> Source | None:
+    """The reader of the served-recommendation logs, from their mapping file."""
+    from borderwatch.sources.feed import load_feed_mapping
+
+    if mapping is None:
+        if feed:
+            raise UsageError(
+                "--feed needs --feed-mapping: the mapping file saying which column holds "
+                "the time, item, attributes and intervention (docs/oversight.md)"
+            )
+        return None
+    return load_feed_mapping(Path(mapping))
+
+
 def ip_data_spec(text: str) -> SourceSpec:
     """`KIND:PATH` (as given to --ip-data) to a source spec, checking kind and path."""
     kind, sep, path = text.partition(":")
@@ -168,6 +183,8 @@ def scan(
     coverage: bool = True,
     window: tuple[dt.date | None, dt.date | None] = (None, None),
     options: ScanOptions | None = None,
+    feed: Sequence[str | Path] = (),
+    feed_mapping: str | Path | None = None,
 ) -> ScanResult:
     """Scan the inputs against the policy; write every registered output when `out` is set.
 
@@ -182,6 +199,8 @@ def scan(
     such); `out` is never read as input. `options` tune how the scan runs, never what it
     finds (engine, workers, batch sizes, memory limit, readers' limits; docs/options.md);
     None: the defaults, with the readers' limits of the environment.
+    `feed` (files, folders, globs) are served-recommendation logs read through the feed
+    mapping file `feed_mapping` for the policy's feed audit (docs/oversight.md).
     """
     # Made first: a bad limit in the environment is refused before anything is read.
     options = options if options is not None else ScanOptions()
@@ -221,6 +240,8 @@ def scan(
         exclude=tuple(exclude),
         out=Path(out) if out is not None else None,
         options=options,
+        feed=list(feed),
+        feed_source=_feed_source(feed, feed_mapping),
     )
     if out is None:
         return run_scan(request, ctx)

@@ -104,6 +104,18 @@ def main() -> None:
     "its name becomes a format usable with --input-format.",
 )
 @click.option(
+    "--feed",
+    multiple=True,
+    help="Served-recommendation logs for the policy's feed audit: files, directories or "
+    "globs, read with --feed-mapping (docs/oversight.md).",
+)
+@click.option(
+    "--feed-mapping",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="The mapping file of the --feed logs (docs/oversight.md).",
+)
+@click.option(
     "--out",
     type=click.Path(path_type=Path),
     default=Path("borderwatch-out"),
@@ -205,6 +217,8 @@ def scan(
     quiet: bool,
     as_json: bool,
     old_format: str | None,
+    feed: tuple[str, ...] = (),
+    feed_mapping: Path | None = None,
 ) -> None:
     """Scan inventories and access logs against a policy; write findings and a report."""
     console = _console()
@@ -238,6 +252,8 @@ def scan(
                 window_to.date() if window_to else None,
             ),
             options=options,
+            feed=feed,
+            feed_mapping=feed_mapping,
         )
     if quiet:
         print_verdict(console, result, out)

@@ -19,6 +19,7 @@ from borderwatch.enrich.signals import ip_country_precedence, signal_versions
 from borderwatch.enrich.stage import run_enrichers
 from borderwatch.evaluate import tables
 from borderwatch.evaluate.engine import Engine, EngineFactory
+from borderwatch.evaluate.feed import run_feed_audit
 from borderwatch.evaluate.reference import (
     coverage_policy,
     load_reference_tables,
@@ -33,6 +34,7 @@ from borderwatch.ingest.coverage import coverage_of
 from borderwatch.ingest.events import TABLE as ACCESS_TABLE
 from borderwatch.ingest.events import ProgressCallback, skipped_note, skipped_summaries
 from borderwatch.ingest.expansion import Expansion, expand_all
+from borderwatch.ingest.feed import create_feed_tables, load_feed
 from borderwatch.ingest.load import load_inputs
 from borderwatch.ingest.reference import classified, read_reference, read_snapshots, read_stores
 from borderwatch.ingest.state import open_state
@@ -49,6 +51,7 @@ from borderwatch.rules.base import Rule
 from borderwatch.runtime.leftovers import remove_stale_temp_dirs
 from borderwatch.runtime.options import ScanOptions
 from borderwatch.runtime.steps import StepStop
+from borderwatch.sources.base import Source
 from borderwatch.tables.identities import read_identities
 from borderwatch.tables.people import read_entities, read_travel
 
@@ -89,6 +92,9 @@ class ScanRequest:
     out: Path | None = None
     # How the scan runs (engine, workers, batch sizes, memory): runtime/options.py.
     options: ScanOptions = field(default_factory=ScanOptions)
+    # Served-recommendation logs and their reader (sources/feed.py), for the feed audit.
+    feed: Sequence[str | Path] = ()
+    feed_source: Source | None = None
 
 
 @dataclass
@@ -160,6 +166,7 @@ def run_scan(request: ScanRequest, ctx: ScanContext) -> ScanResult:
         inputs.extend(skipped_summaries(expansion.skipped))
         load.notes.extend(skipped_note(inputs))
         quarantined.extend(load.quarantined)
+        _load_feed(engine, request, inputs, quarantined)
         geo_sources = load_sources(request.ip_data, cache_dir=ctx.cache_dir)
         enrichment = EnrichContext(request.policy, ctx.locations, geo_sources, identities, entities)
         run_enrichers(engine, ctx.registry.enrichers, enrichment)
@@ -187,6 +194,7 @@ def run_scan(request: ScanRequest, ctx: ScanContext) -> ScanResult:
             for rule in ctx.registry.rules
             if request.coverage or not rule.id.startswith(COVERAGE_FAMILY)
         ]
+        run_feed_audit(engine, request.policy.feed_audit)
         findings = _evaluate(engine, rules, versions)
         findings = apply_exceptions(findings, request.policy.exceptions, as_of)
         findings = mark_lookalike_principals(findings)
@@ -229,6 +237,22 @@ def _engine_for(request: ScanRequest, ctx: ScanContext) -> Engine:
     if request.state_path is not None:
         return open_state(request.state_path, factory)
     return factory(request.database)
+
+
+def _load_feed(
+    engine: Engine,
+    request: ScanRequest,
+    inputs: list[InputSummary],
+    quarantined: list[QuarantinedRecord],
+) -> None:
+    """The served-recommendation logs as counts (ingest/feed.py); empty without them."""
+    if request.feed_source is None or not request.feed:
+        create_feed_tables(engine)
+        return
+    expansion = expand_all(list(request.feed), exclude=request.exclude, out=request.out)
+    load = load_feed(engine, expansion.files, request.feed_source)
+    inputs.extend(load.inputs)
+    quarantined.extend(load.quarantined)
 
 
 def _evaluate(engine: Engine, rules: Sequence[Rule], versions: dict[str, str]) -> list[Finding]:

@@ -12,6 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from borderwatch.model.feed import FeedAudit
 from borderwatch.model.findings import Severity
 
 ISO_COUNTRY_PATTERN = r"^[A-Z]{2}$"
@@ -179,6 +180,8 @@ class Policy(_Strict):
     store_classes: tuple[StoreClasses, ...] = ()
     legacy_locations: tuple[LegacyLocation, ...] = ()
     coverage: CoverageRules = CoverageRules()
+    # Pre-registered tests of the served feed and the manual-intervention cap (model/feed.py).
+    feed_audit: FeedAudit | None = None
     # Where the policy was read from and the sha256 of its bytes, for provenance.
     source: str = ""
     sha256: str = ""

@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 
-from borderwatch.rules.messages import access, coverage, residency
+from borderwatch.rules.messages import access, coverage, feed, residency
 
 MESSAGE_BUILDERS: Mapping[str, Callable[..., str]] = MappingProxyType(
-    {**residency.BUILDERS, **access.BUILDERS, **coverage.BUILDERS}
+    {**residency.BUILDERS, **access.BUILDERS, **coverage.BUILDERS, **feed.BUILDERS}
 )

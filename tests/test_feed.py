@@ -1,0 +1,391 @@
+"""The feed audit end to end: the feed reader and its mapping, the counts, the policy's
+feed_audit section, and scans with real feed log files (JSON lines and Parquet)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from click.testing import CliRunner
+
+from borderwatch.api import scan
+from borderwatch.cli import main
+from borderwatch.errors import PolicyError
+from borderwatch.ingest.feed import feed_counts
+from borderwatch.model.scan import ScanResult
+from borderwatch.policy import load_policy
+from borderwatch.sources.feed import load_feed_mapping
+from borderwatch.sources.mapping import MappingError
+from policykit import us_data_policy
+from readerkit import read_with
+
+DAY = dt.date(2026, 11, 2)  # the baseline's first day; the comparison starts 7 days on
+
+MAPPING = """\
+name: test-feed
+input: {input}
+columns:
+  event_time: served_at
+  viewer_region: viewer.region
+  item: item.id
+  topic: item.topic
+  source_country: item.country
+  creator: item.creator
+  position: pos
+  manual: heated
+  intervention_reason: reason
+"""
+
+
+def feed_policy(name: str, *, tests: bool = True, cap: str | None = "0.02") -> str:
+    text = us_data_policy(name) + "feed_audit:\n"
+    if tests:
+        text += f"""\
+  tests:
+    - id: country-share
+      attribute: source_country
+      baseline: {{from: {DAY}, to: {DAY + dt.timedelta(days=6)}}}
+      comparison: {{from: {DAY + dt.timedelta(days=7)}, to: {DAY + dt.timedelta(days=13)}}}
+      min_effect: 0.02
+      alpha: 0.01
+      max_distance: 0.2
+      registered: 2026-10-01
+"""
+    if cap is not None:
+        text += f"""\
+  intervention:
+    cap: {cap}
+    approved:
+      - reason: safety-notice
+        approver: J. Roe
+        ticket: SEC-1
+        expires: {DAY + dt.timedelta(days=9)}
+"""
+    return text
+
+
+def served(
+    day: dt.date,
+    country: str,
+    count: int,
+    *,
+    reason: str | None = None,
+    heated: bool = False,
+    first_item: int = 0,
+) -> Iterator[dict[str, Any]]:
+    """`count` served records of one day and source country."""
+    for index in range(count):
+        record: dict[str, Any] = {
+            "served_at": f"{day}T{index % 24:02d}:{index % 60:02d}:00Z",
+            "viewer": {"region": "US-CA" if index % 2 else "US-NY"},
+            "item": {
+                "id": f"item-{country}-{first_item + index % 50}",
+                "topic": ("music", "news")[index % 2],
+                "country": country,
+                "creator": f"creator-{index % 7}",
+            },
+            "pos": 1 + index % 20,
+        }
+        if heated:
+            record["heated"] = True
+        if reason is not None:
+            record["reason"] = reason
+        yield record
+
+
+def boosted_feed(shares: dict[str, float], boost: str, points: float, daily: int) -> list[dict]:
+    """Seven baseline days at `shares`, seven comparison days with `boost` gaining
+    `points` from the others in proportion; exact counts per day."""
+    rest = 1 - shares[boost]
+    after = {c: s + points if c == boost else s * (rest - points) / rest for c, s in shares.items()}
+    records: list[dict] = []
+    for offset in range(14):
+        day = DAY + dt.timedelta(days=offset)
+        for country, share in (shares if offset < 7 else after).items():
+            records.extend(served(day, country, round(share * daily)))
+    return records
+
+
+def write_jsonl(path: Path, records: list[dict], extra_lines: tuple[str, ...] = ()) -> Path:
+    lines = [json.dumps(r) for r in records] + list(extra_lines)
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def write_mapping(tmp_path: Path, kind: str = "jsonl") -> Path:
+    path = tmp_path / f"feed-{kind}.yaml"
+    path.write_text(MAPPING.format(input=kind))
+    return path
+
+
+def write_policy(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "policy.yaml"
+    path.write_text(text)
+    return path
+
+
+def feed_scan(
+    tmp_path: Path, policy: str, feed: list[Path], mapping: Path | None = None
+) -> ScanResult:
+    return scan(
+        policy=write_policy(tmp_path, policy),
+        feed=feed,
+        feed_mapping=mapping or write_mapping(tmp_path),
+        out=tmp_path / "out",
+        as_of=DAY + dt.timedelta(days=14),
+    )
+
+
+def of_rule(result: ScanResult, rule: str) -> list[Any]:
+    return [f for f in result.findings if f.rule == rule]
+
+
+SHARES = {"US": 0.4, "GB": 0.2, "CN": 0.15, "DE": 0.15, "IN": 0.1}
+
+
+# --- the reader -------------------------------------------------------------------------
+
+
+def test_bad_feed_records_are_quarantined_with_their_line_and_counted(tmp_path: Path) -> None:
+    good = list(served(DAY, "US", 3))
+    no_time = {**good[0]}
+    del no_time["served_at"]
+    bad_position = {**good[0], "pos": 0}
+    text_position = {**good[0], "pos": "top"}
+    bad_flag = {**good[0], "heated": "maybe"}
+    path = write_jsonl(
+        tmp_path / "feed.jsonl",
+        [*good, no_time, bad_position, text_position, bad_flag],
+        ('{"served_at": ', "[1, 2]"),
+    )
+    read = read_with(load_feed_mapping(write_mapping(tmp_path)), path)
+    assert read.read == 9
+    assert len(read.rows) == 3
+    reasons = {q.position: q.reason for q in read.quarantined}
+    assert set(reasons) == {f"line {n}" for n in range(4, 10)}
+    assert "time missing" in reasons["line 4"]
+    assert "position 0 is not a whole number of 1 or more" in reasons["line 5"]
+    assert "'top'" in reasons["line 6"]
+    assert "manual flag 'maybe'" in reasons["line 7"]
+    assert "invalid JSON" in reasons["line 8"]
+    assert "expected an object" in reasons["line 9"]
+    row = read.rows[0]
+    assert row["source_country"] == "US" and row["topic"] == "music"
+    assert row["item"] == "item-US-0" and row["position"] == 1 and row["manual"] is False
+
+
+def test_a_reason_makes_a_view_manual_whatever_its_flag_says(tmp_path: Path) -> None:
+    records = [
+        *served(DAY, "US", 1, reason="safety-notice"),
+        *served(DAY, "US", 1, heated=True),
+        {**next(served(DAY, "US", 1)), "heated": 0},
+        {**next(served(DAY, "US", 1)), "heated": "1"},
+    ]
+    read = read_with(
+        load_feed_mapping(write_mapping(tmp_path)), write_jsonl(tmp_path / "f.jsonl", records)
+    )
+    assert [(r["manual"], r["intervention_reason"]) for r in read.rows] == [
+        (True, "safety-notice"),
+        (True, None),
+        (False, None),
+        (True, None),
+    ]
+
+
+def test_a_feed_mapping_names_every_mistake_with_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text("name: x\ninput: jsonl\ncolumns:\n  served: served_at\n  principal: user\n")
+    with pytest.raises(MappingError) as caught:
+        load_feed_mapping(path)
+    messages = [(p.location.line, p.message) for p in caught.value.problems]
+    assert (4, "'served' is not a field of a feed record") in messages
+    assert (5, "'principal' is not a field of a feed record") in messages
+    assert any("event_time" in message for _, message in messages)
+
+
+def test_parquet_and_json_lines_give_the_same_counts(tmp_path: Path) -> None:
+    # First, so that pyarrow's schema (from the first row) has the reason column.
+    records = list(served(DAY, "US", 3, reason="safety-notice"))
+    records += boosted_feed(SHARES, "CN", 0.05, 200)
+    jsonl = write_jsonl(tmp_path / "feed.jsonl", records)
+    parquet = tmp_path / "feed.parquet"
+    pq.write_table(pa.Table.from_pylist(records), parquet)
+    from_json = read_with(load_feed_mapping(write_mapping(tmp_path)), jsonl, batch_size=500)
+    from_parquet = read_with(load_feed_mapping(write_mapping(tmp_path, "parquet")), parquet)
+    assert from_json.read == from_parquet.read == len(records)
+
+    def counts(rows: list[dict]) -> dict[str, list[dict]]:
+        table = pa.Table.from_pylist(rows)
+        return {
+            name: sorted(t.to_pylist(), key=lambda r: json.dumps(r, default=str))
+            for name, t in feed_counts(table).items()
+        }
+
+    assert counts(from_json.rows) == counts(from_parquet.rows)
+    days = counts(from_json.rows)["feed_days"]
+    assert sum(d["views"] for d in days) == len(records)
+    assert sum(d["manual_views"] for d in days) == 3
+
+
+# --- the policy section -----------------------------------------------------------------
+
+
+def test_feed_audit_mistakes_are_named_at_their_line(tmp_path: Path) -> None:
+    text = (
+        feed_policy("mistakes")
+        .replace("attribute: source_country", "attribute: colour")
+        .replace("cap: 0.02", "cap: 0.0000000001")
+    )
+    with pytest.raises(PolicyError) as caught:
+        load_policy(write_policy(tmp_path, text))
+    found = {(p.location.line, p.message) for p in caught.value.problems}
+    lines = text.splitlines()
+    attribute_line = next(i for i, line in enumerate(lines, 1) if "colour" in line)
+    assert any(line == attribute_line and "colour" in msg for line, msg in found), found
+    cap_line = next(i for i, line in enumerate(lines, 1) if "cap:" in line)
+    assert any(line == cap_line and "decimal" in msg for line, msg in found), found
+
+
+def test_overlapping_windows_are_refused(tmp_path: Path) -> None:
+    later = f"from: {DAY + dt.timedelta(days=7)}"
+    text = feed_policy("overlap").replace(later, f"from: {DAY + dt.timedelta(days=3)}")
+    with pytest.raises(PolicyError) as caught:
+        load_policy(write_policy(tmp_path, text))
+    assert any("overlap" in p.message for p in caught.value.problems)
+
+
+def test_the_cap_keeps_the_decimal_the_policy_wrote(tmp_path: Path) -> None:
+    policy = load_policy(write_policy(tmp_path, feed_policy("cap", cap="0.0002")))
+    assert policy.feed_audit is not None and policy.feed_audit.intervention is not None
+    assert str(policy.feed_audit.intervention.cap) == "0.0002"
+
+
+# --- scans ------------------------------------------------------------------------------
+
+
+def test_a_planted_boost_is_found_end_to_end_from_a_feed_log(tmp_path: Path) -> None:
+    feed = write_jsonl(tmp_path / "feed.jsonl", boosted_feed(SHARES, "CN", 0.05, 1000))
+    result = feed_scan(tmp_path, feed_policy("boost", cap=None), [feed])
+    shifts = of_rule(result, "feed.exposure-shift")
+    assert [f.resource for f in shifts] == ["country-share: source_country=CN"]
+    evidence = shifts[0].evidence
+    assert evidence["baseline_views"] == 7 * 150 and evidence["comparison_views"] == 7 * 200
+    # 1,000 a day before; after, the others' scaled shares round to 999 a day.
+    assert (evidence["baseline_total"], evidence["comparison_total"]) == (7000, 6993)
+    assert evidence["effect"] == pytest.approx(200 / 999 - 0.15)
+    assert evidence["p_adjusted"] < 0.01 and evidence["p_value"] <= evidence["p_adjusted"]
+    assert evidence["declaration"]["min_effect"] == 0.02
+    assert evidence["declaration"]["baseline"] == f"{DAY} to {DAY + dt.timedelta(days=6)}"
+    assert evidence["declaration"]["registered"] == "2026-10-01"
+    assert "from 15.00% to 20.02% (+5.02 percentage points;" in shifts[0].message
+    feed_input = next(i for i in result.inputs if i.kind == "feed")
+    assert (feed_input.records_read, feed_input.accepted) == (13993, 13993)
+
+
+def test_an_unshifted_feed_raises_nothing(tmp_path: Path) -> None:
+    feed = write_jsonl(tmp_path / "feed.jsonl", boosted_feed(SHARES, "CN", 0.0, 1000))
+    result = feed_scan(tmp_path, feed_policy("flat", cap=None), [feed])
+    assert not [f for f in result.findings if f.rule.startswith(("feed.", "coverage.feed"))]
+
+
+def test_a_manual_share_above_the_cap_is_found_exactly_and_one_at_it_is_not(
+    tmp_path: Path,
+) -> None:
+    at_cap, above = DAY, DAY + dt.timedelta(days=1)
+    records = [
+        *served(at_cap, "US", 4900),
+        *served(at_cap, "US", 100, reason="safety-notice"),  # 100 / 5000 = 0.02: at the cap
+        *served(above, "US", 4899),
+        *served(above, "US", 101, reason="safety-notice"),  # 101 / 5000 = 0.0202
+    ]
+    feed = write_jsonl(tmp_path / "feed.jsonl", records)
+    result = feed_scan(tmp_path, feed_policy("cap", tests=False, cap="0.02"), [feed])
+    over = of_rule(result, "feed.intervention-share")
+    assert [f.resource for f in over] == [f"feed day {above}"]
+    assert over[0].evidence == {
+        "day": str(above),
+        "views": 5000,
+        "manual_views": 101,
+        "share": 0.0202,
+        "cap": "0.02",
+    }
+    assert over[0].count == 101
+    assert not of_rule(result, "feed.unapproved-intervention")
+
+
+def test_interventions_off_the_approved_list_are_found(tmp_path: Path) -> None:
+    expired_day = DAY + dt.timedelta(days=10)  # the approval's last day is DAY + 9
+    records = [
+        *served(DAY, "US", 10_000),
+        *served(DAY, "US", 2, reason="safety-notice"),
+        *served(DAY, "CN", 3, reason="<b>editorial</b> boost"),
+        *served(DAY, "CN", 1, heated=True, first_item=7),
+        *served(expired_day, "US", 10_000),
+        *served(expired_day, "US", 4, reason="safety-notice"),
+    ]
+    feed = write_jsonl(tmp_path / "feed.jsonl", records)
+    result = feed_scan(tmp_path, feed_policy("interventions", tests=False), [feed])
+    found = {f.resource: f for f in of_rule(result, "feed.unapproved-intervention")}
+    assert set(found) == {"<b>editorial</b> boost", "safety-notice", None}
+    assert found["<b>editorial</b> boost"].evidence["status"] == "not-approved"
+    assert found["<b>editorial</b> boost"].count == 3
+    assert found["<b>editorial</b> boost"].evidence["sample_items"] == [
+        "item-CN-0",
+        "item-CN-1",
+        "item-CN-2",
+    ]
+    expired = found["safety-notice"]
+    assert expired.evidence["status"] == "approval-expired"
+    assert (expired.count, expired.first_seen) == (4, str(expired_day))
+    assert found[None].evidence["status"] == "no-reason"
+    assert found[None].evidence["sample_items"] == ["item-CN-7"]
+    # Hostile text from the log stays text in the HTML report.
+    html = (tmp_path / "out" / "report.html").read_text()
+    assert "<b>editorial</b>" not in html and "&lt;b&gt;editorial&lt;/b&gt;" in html
+
+
+def test_a_test_whose_window_has_no_views_is_a_coverage_gap(tmp_path: Path) -> None:
+    baseline_only = [
+        r
+        for r in boosted_feed(SHARES, "CN", 0.0, 100)
+        if r["served_at"] < str(DAY + dt.timedelta(days=7))
+    ]
+    feed = write_jsonl(tmp_path / "feed.jsonl", baseline_only)
+    result = feed_scan(tmp_path, feed_policy("gap", cap=None), [feed])
+    gaps = of_rule(result, "coverage.feed-no-data")
+    assert [f.resource for f in gaps] == ["feed test country-share"]
+    assert gaps[0].evidence["empty_windows"] == ["comparison"]
+    assert not of_rule(result, "feed.exposure-shift")
+    assert result.verdict != "pass"
+    assert gaps[0] in result.coverage_gaps()
+
+
+def test_a_declared_feed_audit_without_a_feed_is_a_coverage_gap(tmp_path: Path) -> None:
+    result = scan(policy=write_policy(tmp_path, feed_policy("nofeed")), out=tmp_path / "out")
+    gaps = {f.resource for f in of_rule(result, "coverage.feed-no-data")}
+    assert gaps == {"feed test country-share", "feed intervention cap"}
+
+
+def test_the_cli_reads_the_feed_and_refuses_a_feed_without_its_mapping(tmp_path: Path) -> None:
+    feed = write_jsonl(tmp_path / "feed.jsonl", boosted_feed(SHARES, "CN", 0.05, 300))
+    policy = write_policy(tmp_path, feed_policy("cli", cap=None))
+    args = ["scan", "--policy", str(policy), "--quiet", "--feed", str(feed)]
+    refused = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "a")])
+    assert refused.exit_code == 2
+    assert "--feed needs --feed-mapping" in refused.output
+    mapping = write_mapping(tmp_path)
+    ran = CliRunner().invoke(
+        main, [*args, "--feed-mapping", str(mapping), "--out", str(tmp_path / "b")]
+    )
+    assert ran.exit_code == 1, ran.output
+    findings = json.loads((tmp_path / "b" / "findings.json").read_text())
+    assert "country-share: source_country=CN" in {f["resource"] for f in findings}
+    summary = json.loads((tmp_path / "b" / "summary.json").read_text())
+    feed_inputs = [i for i in summary["inputs"] if i["kind"] == "feed"]
+    assert feed_inputs[0]["records_read"] == feed_inputs[0]["accepted"] == 4193
