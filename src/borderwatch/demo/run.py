@@ -14,6 +14,7 @@ import msgspec
 from borderwatch import api
 from borderwatch.api import ProgressCallback
 from borderwatch.demo import company as co
+from borderwatch.demo import feed
 from borderwatch.demo.traffic import Access, generate, to_record
 from borderwatch.model.scan import ScanResult
 
@@ -34,6 +35,8 @@ class DemoInputs:
     inventory: Path
     identities: Path
     cloudtrail: Path
+    feed: Path
+    feed_mapping: Path
 
 
 def write_inputs(root: Path, *, events: int, seed: int, now: dt.datetime) -> DemoInputs:
@@ -44,8 +47,12 @@ def write_inputs(root: Path, *, events: int, seed: int, now: dt.datetime) -> Dem
         inventory=root / "inventory.csv",
         identities=root / "identities.csv",
         cloudtrail=root / "cloudtrail",
+        feed=root / "feed.jsonl",
+        feed_mapping=root / "feed-mapping.yaml",
     )
-    inputs.policy.write_text(co.policy_yaml(now.date()), encoding="utf-8")
+    policy = co.policy_yaml(now.date()) + feed.policy_yaml(now.date())
+    inputs.policy.write_text(policy, encoding="utf-8")
+    feed.write_feed(root, seed=seed, today=now.date())
     inputs.inventory.write_text(co.inventory_csv(), encoding="utf-8")
     inputs.identities.write_text(co.identities_csv(), encoding="utf-8")
     _write_cloudtrail(inputs.cloudtrail, events, seed, now)
@@ -112,6 +119,8 @@ def run_demo(
         out=out,
         as_of=now.date(),
         context=context,
+        feed=[inputs.feed],
+        feed_mapping=inputs.feed_mapping,
     )
     return compare(result)
 
