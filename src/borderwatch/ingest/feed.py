@@ -145,7 +145,8 @@ def _merge(engine: TableStore, name: str, keys: Sequence[str]) -> None:
         f"CAST(sum({c}) AS BIGINT) AS {c}" for c in _SCHEMAS[name].names if c not in keys
     )
     engine.execute(
-        f"CREATE TABLE {name}_summed AS SELECT {columns}, {sums} FROM {name} GROUP BY {columns}"
+        f"CREATE OR REPLACE TABLE {name}_summed AS "
+        f"SELECT {columns}, {sums} FROM {name} GROUP BY {columns}"
     )
     engine.execute(f"DROP TABLE {name}")
     engine.execute(f"ALTER TABLE {name}_summed RENAME TO {name}")
