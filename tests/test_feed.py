@@ -13,6 +13,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
+from hypothesis import given
+from hypothesis import strategies as st
 
 from borderwatch.api import scan
 from borderwatch.cli import main
@@ -23,7 +25,7 @@ from borderwatch.policy import load_policy
 from borderwatch.sources.feed import load_feed_mapping
 from borderwatch.sources.mapping import MappingError
 from policykit import us_data_policy
-from readerkit import read_with
+from readerkit import fuzz_settings, read_with
 
 DAY = dt.date(2026, 11, 2)  # the baseline's first day; the comparison starts 7 days on
 
@@ -389,3 +391,98 @@ def test_the_cli_reads_the_feed_and_refuses_a_feed_without_its_mapping(tmp_path:
     summary = json.loads((tmp_path / "b" / "summary.json").read_text())
     feed_inputs = [i for i in summary["inputs"] if i["kind"] == "feed"]
     assert feed_inputs[0]["records_read"] == feed_inputs[0]["accepted"] == 4193
+
+
+# --- properties -------------------------------------------------------------------------
+
+_JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=12),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner),
+    max_leaves=8,
+)
+_FIELD_VALUES = {
+    "served_at": st.sampled_from(["2026-11-02T10:00:00Z", "yesterday", "", 1.7e9]) | _JSON_VALUES,
+    "pos": st.integers(-2, 30) | st.sampled_from(["3", "1.5", "top"]) | _JSON_VALUES,
+    "heated": st.sampled_from([True, False, "true", 1, 0, "0", "maybe"]) | _JSON_VALUES,
+    "reason": st.text(max_size=8) | _JSON_VALUES,
+    "item": st.fixed_dictionaries({}, optional={"id": _JSON_VALUES, "country": _JSON_VALUES}),
+}
+
+
+@fuzz_settings(60)
+@given(
+    records=st.lists(
+        st.fixed_dictionaries({}, optional=_FIELD_VALUES) | _JSON_VALUES, min_size=1, max_size=12
+    )
+)
+def test_any_json_record_is_read_or_quarantined_never_lost(
+    tmp_path: Path, records: list[Any]
+) -> None:
+    # A good record first: the file is JSON lines (a lone "[...]" would be one document).
+    records = [next(served(DAY, "US", 1)), *records]
+    path = write_jsonl(tmp_path / "fuzz.jsonl", records)
+    source = load_feed_mapping(write_mapping(tmp_path))
+    read = read_with(source, path, batch_size=5)  # checks every batch's accounting
+    assert read.read == len(records)
+    assert len(read.rows) + len(read.quarantined) == len(records)
+    for row in read.rows:
+        assert row["event_time"] is not None
+        assert row["position"] is None or row["position"] >= 1
+        assert isinstance(row["manual"], bool)
+
+
+@fuzz_settings(40)
+@given(data=st.data())
+def test_counts_of_any_split_sum_to_the_counts_of_the_whole(
+    tmp_path: Path, data: st.DataObject
+) -> None:
+    """Counts are sums: the pieces of any split into batches add up to the whole's."""
+    records = data.draw(
+        st.lists(
+            st.tuples(
+                st.integers(0, 3),
+                st.sampled_from(["US", "CN", None]),
+                st.sampled_from([None, "safety-notice", "boost"]),
+                st.booleans(),
+            ),
+            min_size=1,
+            max_size=40,
+        )
+    )
+    rows = [
+        {
+            **next(served(DAY + dt.timedelta(days=day), country or "US", 1)),
+            **({"item": {"id": "i1"}} if country is None else {}),
+            **({"reason": reason} if reason else {}),
+            "heated": heated,
+        }
+        for day, country, reason, heated in records
+    ]
+    path = write_jsonl(tmp_path / "split.jsonl", rows)
+    whole = read_with(load_feed_mapping(write_mapping(tmp_path)), path, batch_size=1000)
+    table = pa.Table.from_pylist(whole.rows)
+    cut = data.draw(st.integers(0, table.num_rows))
+    pieces = [feed_counts(table.slice(0, cut)), feed_counts(table.slice(cut))]
+
+    def summed(tables: list[pa.Table], keys: tuple[str, ...]) -> dict[tuple, tuple]:
+        total: dict[tuple, tuple] = {}
+        for t in tables:
+            for row in t.to_pylist():
+                key = tuple(row[k] for k in keys)
+                sums = tuple(v for k, v in row.items() if k not in keys)
+                old = total.get(key, (0,) * len(sums))
+                total[key] = tuple(a + b for a, b in zip(old, sums, strict=True))
+        return total
+
+    keys = {
+        "feed_views": ("day", "viewer_region", "attribute", "value"),
+        "feed_days": ("day",),
+        "feed_interventions": ("day", "reason", "item"),
+    }
+    once = feed_counts(table)
+    for name, key in keys.items():
+        assert summed([p[name] for p in pieces], key) == summed([once[name]], key)
+    assert sum(once["feed_days"]["views"].to_pylist()) == len(records)
+    assert sum(once["feed_days"]["manual_views"].to_pylist()) == sum(
+        1 for _, _, reason, heated in records if reason or heated
+    )
