@@ -391,6 +391,29 @@ def test_the_cli_reads_the_feed_and_refuses_a_feed_without_its_mapping(tmp_path:
     summary = json.loads((tmp_path / "b" / "summary.json").read_text())
     feed_inputs = [i for i in summary["inputs"] if i["kind"] == "feed"]
     assert feed_inputs[0]["records_read"] == feed_inputs[0]["accepted"] == 4193
+    [outcome] = summary["feed_tests"]
+    assert outcome["test_id"] == "country-share" and outcome["status"] == "tested"
+    assert outcome["shifted_values"] == ["CN"] and outcome["raised"] is True
+    assert (outcome["baseline_total"], outcome["comparison_total"]) == (2100, 2093)
+    assert outcome["values_tested"] == 5
+
+
+def test_a_test_that_ran_and_found_nothing_is_in_the_summary(tmp_path: Path) -> None:
+    feed = write_jsonl(tmp_path / "feed.jsonl", boosted_feed(SHARES, "CN", 0.0, 200))
+    result = feed_scan(tmp_path, feed_policy("quiet", cap=None), [feed])
+    [outcome] = result.feed_tests
+    assert (outcome.status, outcome.raised, outcome.values_tested) == ("tested", False, 5)
+    assert outcome.distance is not None and outcome.distance < 0.01
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["feed_tests"][0]["raised"] is False
+
+
+def test_a_feed_without_a_feed_audit_is_read_and_said_not_judged(tmp_path: Path) -> None:
+    feed = write_jsonl(tmp_path / "feed.jsonl", list(served(DAY, "US", 5, reason="x")))
+    result = feed_scan(tmp_path, us_data_policy("no-audit"), [feed])
+    assert not [f for f in result.findings if f.rule.startswith(("feed.", "coverage.feed"))]
+    assert any("5 served recommendation(s) were read" in note for note in result.notes)
+    assert result.feed_tests == ()
 
 
 # --- properties -------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from borderwatch.enrich.signals import ip_country_precedence, signal_versions
 from borderwatch.enrich.stage import run_enrichers
 from borderwatch.evaluate import tables
 from borderwatch.evaluate.engine import Engine, EngineFactory
-from borderwatch.evaluate.feed import run_feed_audit
+from borderwatch.evaluate.feed import feed_outcomes, run_feed_audit
 from borderwatch.evaluate.reference import (
     coverage_policy,
     load_reference_tables,
@@ -166,7 +166,7 @@ def run_scan(request: ScanRequest, ctx: ScanContext) -> ScanResult:
         inputs.extend(skipped_summaries(expansion.skipped))
         load.notes.extend(skipped_note(inputs))
         quarantined.extend(load.quarantined)
-        _load_feed(engine, request, inputs, quarantined)
+        load.notes.extend(_load_feed(engine, request, inputs, quarantined))
         geo_sources = load_sources(request.ip_data, cache_dir=ctx.cache_dir)
         enrichment = EnrichContext(request.policy, ctx.locations, geo_sources, identities, entities)
         run_enrichers(engine, ctx.registry.enrichers, enrichment)
@@ -222,6 +222,7 @@ def run_scan(request: ScanRequest, ctx: ScanContext) -> ScanResult:
             legacy=tuple(history.progress),
             coverage=coverage_of(engine),
             rules=tuple(_rule_info(rule) for rule in rules),
+            feed_tests=tuple(feed_outcomes(engine)),
         )
     finally:
         engine.close()
@@ -244,15 +245,22 @@ def _load_feed(
     request: ScanRequest,
     inputs: list[InputSummary],
     quarantined: list[QuarantinedRecord],
-) -> None:
-    """The served-recommendation logs as counts (ingest/feed.py); empty without them."""
+) -> list[str]:
+    """The served-recommendation logs as counts (ingest/feed.py), empty without them;
+    returns a note when feed logs were read that no policy test judges."""
     if request.feed_source is None or not request.feed:
         create_feed_tables(engine)
-        return
+        return []
     expansion = expand_all(list(request.feed), exclude=request.exclude, out=request.out)
     load = load_feed(engine, expansion.files, request.feed_source)
     inputs.extend(load.inputs)
     quarantined.extend(load.quarantined)
+    if request.policy.feed_audit is None:
+        return [
+            f"{load.views:,} served recommendation(s) were read, but the policy declares no "
+            "feed_audit: nothing about the feed was judged (docs/oversight.md)"
+        ]
+    return []
 
 
 def _evaluate(engine: Engine, rules: Sequence[Rule], versions: dict[str, str]) -> list[Finding]:

@@ -25,7 +25,7 @@ from typing import Any
 import pyarrow as pa
 
 from borderwatch.evaluate.feed_stats import ExposureResult, exposure_shift
-from borderwatch.model.feed import ExposureTest, FeedAudit
+from borderwatch.model.feed import ExposureTest, FeedAudit, FeedTestOutcome
 from borderwatch.runtime.tablestore import TableStore
 
 FEED_TESTS_SCHEMA = pa.schema(
@@ -210,3 +210,27 @@ def _cap_row(cap: Decimal) -> dict[str, Any]:
     # denominator stays inside a 64-bit integer for up to 9 billion views a day.
     numerator, denominator = cap.as_integer_ratio()
     return {"cap": str(cap), "cap_numerator": numerator, "cap_denominator": denominator}
+
+
+def feed_outcomes(engine: TableStore) -> list[FeedTestOutcome]:
+    """Every declared test's outcome, in declaration order (after run_feed_audit)."""
+    shifted: defaultdict[str, list[str | None]] = defaultdict(list)
+    for row in engine.query(
+        "SELECT test_id, value FROM feed_exposure WHERE shifted ORDER BY test_id, value"
+    ).to_pylist():
+        shifted[row["test_id"]].append(row["value"])
+    return [
+        FeedTestOutcome(
+            test_id=row["test_id"],
+            attribute=row["attribute"],
+            status=row["status"],
+            baseline_total=row["baseline_total"] or 0,
+            comparison_total=row["comparison_total"] or 0,
+            values_tested=row["values_tested"] or 0,
+            distance=row["distance"],
+            shifted_values=tuple(shifted[row["test_id"]]),
+            distance_exceeded=bool(row["distance_exceeded"]),
+            empty_windows=tuple(row["empty_windows"] or ()),
+        )
+        for row in engine.query("SELECT * FROM feed_tests").to_pylist()
+    ]

@@ -16,6 +16,7 @@ that were approved, with their reasons (docs/oversight.md, "Feed audit").
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal
 
 import pyarrow as pa
@@ -192,3 +193,32 @@ class FeedAudit(_Strict):
         if repeated:
             raise ValueError(f"test ids must be unique: {', '.join(repeated)} repeated")
         return self
+
+
+@dataclass(frozen=True)
+class FeedTestOutcome:
+    """What one declared exposure test found, for the scan's summary: a test that ran
+    and raised nothing is evidence too, and one that could not run says so."""
+
+    test_id: str
+    attribute: str
+    status: str  # "tested", or "no-data" (a window without views: coverage.feed-no-data)
+    baseline_total: int = 0
+    comparison_total: int = 0
+    values_tested: int = 0
+    distance: float | None = None
+    # The values whose shift was reported (None: views without the attribute).
+    shifted_values: tuple[str | None, ...] = ()
+    distance_exceeded: bool = False
+    empty_windows: tuple[str, ...] = ()
+
+    @property
+    def raised(self) -> bool:
+        return bool(self.shifted_values) or self.distance_exceeded
+
+    def as_dict(self) -> dict[str, object]:
+        row: dict[str, object] = dict(vars(self))
+        row["shifted_values"] = list(self.shifted_values)
+        row["empty_windows"] = list(self.empty_windows)
+        row["raised"] = self.raised
+        return row

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from borderwatch.model.events import QuarantinedRecord
+from borderwatch.model.feed import FeedTestOutcome
 from borderwatch.model.findings import Finding, Severity, Status
 from borderwatch.model.inventory import Change, LegacyProgress
 
@@ -177,6 +178,8 @@ class ScanResult:
     coverage: Coverage = Coverage()
     # The rules that ran, in order (reporters describe rules from these, e.g. SARIF).
     rules: tuple[RuleInfo, ...] = ()
+    # The policy's pre-registered feed tests and what each found (docs/oversight.md).
+    feed_tests: tuple[FeedTestOutcome, ...] = ()
 
     def failing(self) -> list[Finding]:
         """Open findings at or above the failing severity: these decide the exit code."""

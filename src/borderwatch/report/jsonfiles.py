@@ -71,6 +71,7 @@ class SummaryJsonReporter:
                 "access_by_country": [c.as_dict() for c in result.access_by_country],
                 "inventory_changes": [vars(c) for c in result.changes],
                 "legacy_progress": [p.as_dict() for p in result.legacy],
+                "feed_tests": [t.as_dict() for t in result.feed_tests],
                 "data_versions": result.data_versions,
             }
         )
