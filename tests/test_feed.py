@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -161,16 +162,18 @@ def test_bad_feed_records_are_quarantined_with_their_line_and_counted(tmp_path: 
     bad_position = {**good[0], "pos": 0}
     text_position = {**good[0], "pos": "top"}
     bad_flag = {**good[0], "heated": "maybe"}
+    deep = {**good[0], "pos": 2**63 + 5}  # beyond a 64-bit integer
     path = write_jsonl(
         tmp_path / "feed.jsonl",
         [*good, no_time, bad_position, text_position, bad_flag],
-        ('{"served_at": ', "[1, 2]"),
+        ('{"served_at": ', "[1, 2]", json.dumps(deep)),
     )
     read = read_with(load_feed_mapping(write_mapping(tmp_path)), path)
-    assert read.read == 9
+    assert read.read == 10
     assert len(read.rows) == 3
     reasons = {q.position: q.reason for q in read.quarantined}
-    assert set(reasons) == {f"line {n}" for n in range(4, 10)}
+    assert set(reasons) == {f"line {n}" for n in range(4, 11)}
+    assert "beyond 1,000,000,000" in reasons["line 10"]
     assert "time missing" in reasons["line 4"]
     assert "position 0 is not a whole number of 1 or more" in reasons["line 5"]
     assert "'top'" in reasons["line 6"]
@@ -368,10 +371,40 @@ def test_a_test_whose_window_has_no_views_is_a_coverage_gap(tmp_path: Path) -> N
     assert gaps[0] in result.coverage_gaps()
 
 
+def test_a_window_with_a_day_without_views_is_a_gap_but_the_test_runs(tmp_path: Path) -> None:
+    lost = str(DAY + dt.timedelta(days=10))  # a comparison day whose delivery is missing
+    records = [r for r in boosted_feed(SHARES, "CN", 0.05, 1000) if r["served_at"][:10] != lost]
+    feed = write_jsonl(tmp_path / "feed.jsonl", records)
+    result = feed_scan(tmp_path, feed_policy("lost-day", cap=None), [feed])
+    [gap] = of_rule(result, "coverage.feed-no-data")
+    assert (gap.resource, gap.count, gap.first_seen) == ("feed test country-share", 1, lost)
+    assert gap.evidence["missing_days"] == [lost]
+    assert "1 day(s) of its windows" in gap.message
+    # The test still ran on the days there are, and says so in the summary.
+    assert [f.resource for f in of_rule(result, "feed.exposure-shift")] == [
+        "country-share: source_country=CN"
+    ]
+    assert result.feed_tests[0].days_missing == 1
+    assert result.verdict == "fail"
+
+
 def test_a_declared_feed_audit_without_a_feed_is_a_coverage_gap(tmp_path: Path) -> None:
     result = scan(policy=write_policy(tmp_path, feed_policy("nofeed")), out=tmp_path / "out")
     gaps = {f.resource for f in of_rule(result, "coverage.feed-no-data")}
     assert gaps == {"feed test country-share", "feed intervention cap"}
+
+
+def test_a_feed_folder_with_a_fifo_lists_it_as_skipped(tmp_path: Path) -> None:
+    folder = tmp_path / "feed"
+    folder.mkdir()
+    write_jsonl(folder / "day.jsonl", boosted_feed(SHARES, "CN", 0.0, 100))
+    os.mkfifo(folder / "pipe.jsonl")
+    result = feed_scan(tmp_path, feed_policy("fifo", cap=None), [folder])
+    feed_inputs = {Path(i.path).name: i for i in result.inputs if i.kind == "feed"}
+    assert set(feed_inputs) == {"day.jsonl", "pipe.jsonl"}
+    assert feed_inputs["pipe.jsonl"].format == "skipped"
+    assert feed_inputs["pipe.jsonl"].note.startswith("skipped: ")
+    assert feed_inputs["day.jsonl"].accepted == 1400
 
 
 def test_the_cli_reads_the_feed_and_refuses_a_feed_without_its_mapping(tmp_path: Path) -> None:
@@ -425,7 +458,9 @@ _JSON_VALUES = st.recursive(
 )
 _FIELD_VALUES = {
     "served_at": st.sampled_from(["2026-11-02T10:00:00Z", "yesterday", "", 1.7e9]) | _JSON_VALUES,
-    "pos": st.integers(-2, 30) | st.sampled_from(["3", "1.5", "top"]) | _JSON_VALUES,
+    "pos": st.integers(-2, 30)
+    | st.sampled_from(["3", "1.5", "top", 2**63 + 5, 10**12, "1e400"])
+    | _JSON_VALUES,
     "heated": st.sampled_from([True, False, "true", 1, 0, "0", "maybe"]) | _JSON_VALUES,
     "reason": st.text(max_size=8) | _JSON_VALUES,
     "item": st.fixed_dictionaries({}, optional={"id": _JSON_VALUES, "country": _JSON_VALUES}),

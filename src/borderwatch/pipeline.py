@@ -34,7 +34,7 @@ from borderwatch.ingest.coverage import coverage_of
 from borderwatch.ingest.events import TABLE as ACCESS_TABLE
 from borderwatch.ingest.events import ProgressCallback, skipped_note, skipped_summaries
 from borderwatch.ingest.expansion import Expansion, expand_all
-from borderwatch.ingest.feed import create_feed_tables, load_feed
+from borderwatch.ingest.feed import create_feed_tables, load_feed, skipped_feed
 from borderwatch.ingest.load import load_inputs
 from borderwatch.ingest.reference import classified, read_reference, read_snapshots, read_stores
 from borderwatch.ingest.state import open_state
@@ -253,7 +253,7 @@ def _load_feed(
         return []
     expansion = expand_all(list(request.feed), exclude=request.exclude, out=request.out)
     load = load_feed(engine, expansion.files, request.feed_source)
-    inputs.extend(load.inputs)
+    inputs.extend([*load.inputs, *skipped_feed(expansion.skipped)])
     quarantined.extend(load.quarantined)
     if request.policy.feed_audit is None:
         return [

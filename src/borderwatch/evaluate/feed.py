@@ -7,7 +7,8 @@ the statistics (G-tests, Benjamini-Hochberg, Jensen-Shannon) need scipy and run 
 Python (feed_stats.py) on those few counts. Their outcome is written back as tables:
 
 - feed_tests: one row per declared test, its declaration, totals, distance, and status
-  ("tested", or "no-data" when a window holds no views: a coverage gap, never a pass);
+  ("tested", or "no-data" when a window holds no views: a coverage gap, never a pass),
+  and the declared days without any view (a tested window with such days is a gap too);
 - feed_exposure: one row per tested value: counts, shares, effect, G, p, adjusted p;
 - feed_intervention_cap: the policy's cap as an exact fraction (one row, or none);
 - feed_approved_interventions: the approved reasons, approver, ticket and expiry.
@@ -17,6 +18,7 @@ The intervention rules are plain SQL over the counts and these policy tables.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
 from importlib.resources import files
@@ -43,6 +45,10 @@ FEED_TESTS_SCHEMA = pa.schema(
         pa.field("status", pa.string()),
         # The windows without views, when status is "no-data".
         pa.field("empty_windows", pa.list_(pa.string())),
+        # Days of the declared windows without any view (ISO dates, the first 100), and
+        # how many: a test that ran on fewer days than declared says so.
+        pa.field("missing_days", pa.list_(pa.string())),
+        pa.field("days_missing", pa.int64()),
         pa.field("baseline_total", pa.int64()),
         pa.field("comparison_total", pa.int64()),
         pa.field("values_tested", pa.int64()),
@@ -110,6 +116,7 @@ def run_feed_audit(engine: TableStore, audit: FeedAudit | None) -> None:
     declarations = pa.schema([FEED_TESTS_SCHEMA.field(name) for name in _TESTS_COLUMNS])
     engine.create_table("feed_tests", pa.Table.from_pylist(declared, declarations))
     counts = _window_counts(engine)
+    seen = {row["day"] for row in engine.query("SELECT day FROM feed_days").to_pylist()}
     outcomes: list[dict[str, Any]] = []
     exposure: list[dict[str, Any]] = []
     for test, row in zip(tests, declared, strict=True):
@@ -118,6 +125,13 @@ def run_feed_audit(engine: TableStore, audit: FeedAudit | None) -> None:
         if empty:
             outcomes.append({**row, "status": "no-data", "empty_windows": empty})
             continue
+        missing = [
+            str(day)
+            for window in (test.baseline, test.comparison)
+            for day in _days(window.first, window.last)
+            if day not in seen
+        ]
+        row = {**row, "missing_days": missing[:100], "days_missing": len(missing)}
         result = exposure_shift(
             baseline,
             comparison,
@@ -156,6 +170,10 @@ def _window_counts(engine: TableStore) -> defaultdict[tuple[str, str], dict[str 
         if row["views"]:
             counts[(row["test_id"], row["period"])][row["value"]] = int(row["views"])
     return counts
+
+
+def _days(first: dt.date, last: dt.date) -> list[dt.date]:
+    return [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
 
 
 def _declared(test: ExposureTest) -> dict[str, Any]:
@@ -231,6 +249,7 @@ def feed_outcomes(engine: TableStore) -> list[FeedTestOutcome]:
             shifted_values=tuple(shifted[row["test_id"]]),
             distance_exceeded=bool(row["distance_exceeded"]),
             empty_windows=tuple(row["empty_windows"] or ()),
+            days_missing=row["days_missing"] or 0,
         )
         for row in engine.query("SELECT * FROM feed_tests").to_pylist()
     ]

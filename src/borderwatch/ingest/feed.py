@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from borderwatch.ingest.expansion import InputFile
+from borderwatch.ingest.expansion import InputFile, SkippedInput
+from borderwatch.ingest.reading import NOT_READ
 from borderwatch.model.events import QuarantinedRecord
 from borderwatch.model.feed import (
     ATTRIBUTES,
@@ -84,6 +85,15 @@ def load_feed(engine: TableStore, files: Sequence[InputFile], source: Source) ->
     for name, keys in _GROUPS.items():
         _merge(engine, name, keys)
     return load
+
+
+def skipped_feed(skipped: Sequence[SkippedInput]) -> list[InputSummary]:
+    """The accounting of entries of the feed inputs skipped on purpose (a FIFO, a device,
+    an excluded file, the output folder): listed, nothing read from them."""
+    return [
+        InputSummary(item.display, KIND, "skipped", 0, 0, 0, f"{NOT_READ}{item.reason}")
+        for item in skipped
+    ]
 
 
 def feed_counts(rows: pa.Table) -> dict[str, pa.Table]:

@@ -211,6 +211,8 @@ class FeedTestOutcome:
     shifted_values: tuple[str | None, ...] = ()
     distance_exceeded: bool = False
     empty_windows: tuple[str, ...] = ()
+    # Days of the declared windows without any view, when the test ran.
+    days_missing: int = 0
 
     @property
     def raised(self) -> bool:

@@ -5,7 +5,7 @@ The mapping file is the generic reader's (docs/mapping.md) with the feed's own f
 region, the item, the item's topic, source country and creator, its position in the
 feed, and the manual-intervention flag or reason. Rows come out in FEED_SCHEMA, never as
 access events. A record without a usable time, with a position that is not a whole
-number of at least 1, or with a manual flag that is not true/false (or 1/0) is
+number from 1 to a billion, or with a manual flag that is not true/false (or 1/0) is
 quarantined with its position in the file and the reason, like every source's.
 """
 
@@ -25,6 +25,8 @@ __all__ = ["FEED_FIELDS", "FeedSource", "load_feed_mapping"]
 # What a feed mapping may map: every column of a feed row a reader fills.
 FEED_FIELDS = MappedFields(reader_columns(FEED_SCHEMA), what="field of a feed record")
 _TEXT_FIELDS = ("viewer_region", "item", "topic", "source_country", "creator")
+# No feed is a billion items deep: a larger position is a broken record.
+MAX_POSITION = 1_000_000_000
 
 
 def load_feed_mapping(path: str | Path) -> FeedSource:
@@ -78,6 +80,9 @@ def _position(values: list[Any]) -> int | None:
         number = number_of(value)
         if number is None or number != int(number) or number < 1:
             raise RecordError(f"position {repr(value)[:40]} is not a whole number of 1 or more")
+        if number > MAX_POSITION:
+            # Also keeps the value inside the column's 64-bit integers.
+            raise RecordError(f"position {repr(value)[:40]} is beyond {MAX_POSITION:,}")
         return int(number)
     return None
 

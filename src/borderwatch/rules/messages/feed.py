@@ -73,6 +73,16 @@ def _feed_no_data(row: dict[str, Any]) -> str:
             "The policy caps manual intervention in the feed, but no served-recommendation "
             "log was read (give it with --feed and --feed-mapping): the cap was not checked."
         )
+    if row.get("subject") == "missing-days":
+        days = evidence["missing_days"]
+        missing = int(row["count"])
+        shown = ", ".join(days[:5]) + (f" and {missing - 5} more" if missing > 5 else "")
+        return (
+            f"Feed test {evidence['test']} ({evidence['attribute']}) ran, but {missing} "
+            f"day(s) of its windows (baseline {evidence['baseline']}, comparison "
+            f"{evidence['comparison']}) have no views at all: {shown}. A missing delivery: "
+            "the test saw less than was declared."
+        )
     windows = " and ".join(evidence["empty_windows"])
     return (
         f"Feed test {evidence['test']} ({evidence['attribute']}) could not be made: no "
