@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from borderwatch.ingest.feed import feed_counts
 from borderwatch.model.scan import ScanResult
 from borderwatch.policy import load_policy
 from borderwatch.sources.feed import load_feed_mapping
+from borderwatch.sources.generic import GenericSource
 from borderwatch.sources.mapping import MappingError
 from policykit import us_data_policy
 from readerkit import fuzz_settings, read_with
@@ -263,6 +265,28 @@ def test_overlapping_windows_are_refused(tmp_path: Path) -> None:
     with pytest.raises(PolicyError) as caught:
         load_policy(write_policy(tmp_path, text))
     assert any("overlap" in p.message for p in caught.value.problems)
+
+
+def test_a_test_registered_after_its_comparison_began_is_refused(tmp_path: Path) -> None:
+    text = feed_policy("late").replace(
+        "registered: 2026-10-01", f"registered: {DAY + dt.timedelta(days=8)}"
+    )
+    with pytest.raises(PolicyError) as caught:
+        load_policy(write_policy(tmp_path, text))
+    assert any("not pre-registered" in p.message for p in caught.value.problems)
+
+
+def test_the_examples_in_the_docs_are_valid(tmp_path: Path) -> None:
+    text = (Path(__file__).resolve().parents[1] / "docs" / "oversight.md").read_text()
+    blocks = re.findall(r"```yaml\n(.*?)```", text, re.S)
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text(next(b for b in blocks if b.startswith("name: clipstream-feed")))
+    assert load_feed_mapping(mapping).name == "clipstream-feed"
+    section = next(b for b in blocks if b.startswith("feed_audit:"))
+    policy = load_policy(write_policy(tmp_path, us_data_policy("docs") + section))
+    assert policy.feed_audit is not None and policy.feed_audit.intervention is not None
+    assert [t.attribute for t in policy.feed_audit.tests] == ["source_country"]
+    assert str(policy.feed_audit.intervention.cap) == "0.0002"
 
 
 def test_the_cap_keeps_the_decimal_the_policy_wrote(tmp_path: Path) -> None:
@@ -544,3 +568,57 @@ def test_counts_of_any_split_sum_to_the_counts_of_the_whole(
     assert sum(once["feed_days"]["manual_views"].to_pylist()) == sum(
         1 for _, _, reason, heated in records if reason or heated
     )
+
+
+def _both_ways(source: Any, path: Path) -> tuple[Any, Any]:
+    """The column-wise read and the record-by-record read of one file, comparable."""
+
+    def comparable(batches: list[Any]) -> tuple[list[dict], list[tuple[str, str]], int]:
+        for batch in batches:
+            assert batch.records_read == batch.events.num_rows + len(batch.quarantined)
+        rows = [row for batch in batches for row in batch.events.to_pylist()]
+        quarantined = [(q.position, q.reason) for b in batches for q in b.quarantined]
+        return (
+            sorted(rows, key=lambda row: row["input_record"]),
+            sorted(quarantined),
+            sum(batch.records_read for batch in batches),
+        )
+
+    fast = comparable(list(source.read(path, batch_size=7)))
+    slow = comparable(list(GenericSource.read(source, path, batch_size=7)))
+    return fast, slow
+
+
+@fuzz_settings(60)
+@given(
+    records=st.lists(
+        st.fixed_dictionaries({}, optional=_FIELD_VALUES) | _JSON_VALUES, min_size=1, max_size=30
+    ),
+    blank=st.booleans(),
+)
+def test_column_wise_reading_gives_what_record_by_record_reading_gives(
+    tmp_path: Path, records: list[Any], blank: bool
+) -> None:
+    """The fast path (sources/feed_columns.py) reads the same rows, with the same numbers,
+    and quarantines the same records for the same reasons as the per-record reader."""
+    records = [next(served(DAY, "US", 1)), *records]
+    lines = [json.dumps(r) for r in records]
+    if blank:
+        lines.insert(2, "")
+    path = tmp_path / "fuzz.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    fast, slow = _both_ways(load_feed_mapping(write_mapping(tmp_path)), path)
+    assert fast == slow
+
+
+def test_column_wise_reading_of_parquet_and_of_clean_lines_matches(tmp_path: Path) -> None:
+    records = list(served(DAY, "US", 3, reason="safety-notice"))
+    records += boosted_feed(SHARES, "CN", 0.05, 50)
+    records += [{**records[0], "pos": 0}, {**records[0], "served_at": "2026-11-02T10:00:00+01:00"}]
+    jsonl = write_jsonl(tmp_path / "feed.jsonl", records)
+    fast, slow = _both_ways(load_feed_mapping(write_mapping(tmp_path)), jsonl)
+    assert fast == slow and len(fast[0]) == len(records) - 1
+    parquet = tmp_path / "feed.parquet"
+    pq.write_table(pa.Table.from_pylist(records), parquet)
+    fast, slow = _both_ways(load_feed_mapping(write_mapping(tmp_path, "parquet")), parquet)
+    assert fast == slow and len(fast[0]) == len(records) - 1

@@ -140,6 +140,12 @@ class ExposureTest(_Strict):
                 f"the baseline ({self.baseline}) and comparison ({self.comparison}) windows "
                 "overlap: a test compares two separate spans of days"
             )
+        if self.registered is not None and self.registered > self.comparison.first:
+            raise ValueError(
+                f"registered {self.registered}, after its comparison window began "
+                f"({self.comparison.first}): a test declared once the data could be seen is "
+                "not pre-registered; declare a new test for a later window"
+            )
         return self
 
 

@@ -243,3 +243,8 @@ def _error_code(item: dict[str, Any], api: dict[str, Any]) -> str | None:
     if item.get("status_id") == _STATUS_FAILURE:
         return text(item, "status_code") or text(item, "status") or "Failure"
     return None
+
+
+# For readers that convert Parquet rows themselves (sources/feed.py's column-wise path).
+python_rows = _python_rows
+Unconvertible = _Unconvertible
