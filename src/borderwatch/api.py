@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
+from borderwatch import __version__
 from borderwatch.builtin import register as register_builtins
 from borderwatch.collect.exports.azure_arm import read_arm
 from borderwatch.collect.exports.common import (
@@ -34,6 +35,17 @@ from borderwatch.enrich.geo import KINDS, SourceSpec, load_sources, lookup_all
 from borderwatch.enrich.geo.sources import CompiledSource, GeoSource, IptoccSource
 from borderwatch.enrich.signals import caller_signals
 from borderwatch.errors import InputError, UsageError
+from borderwatch.evidence import ledger as _ledger
+from borderwatch.evidence.ledger_verify import LedgerReport
+from borderwatch.evidence.ledger_verify import verify_ledger as _verify_ledger
+from borderwatch.evidence.signing import (
+    SigningKey,
+    load_public_key,
+    load_signing_key,
+    new_key,
+    write_key_pair,
+)
+from borderwatch.ingest.cloudtrail_digest import DigestCheck, check_digests, digest_files
 from borderwatch.ingest.events import ProgressCallback
 from borderwatch.ingest.state import STATE_FILE
 from borderwatch.inventory.diff import diff_inventories
@@ -47,6 +59,7 @@ from borderwatch.model.scan import ScanResult
 from borderwatch.pipeline import ScanContext, ScanRequest, run_scan
 from borderwatch.policy import load_policy as _load_policy
 from borderwatch.registry import Registry, load_plugins
+from borderwatch.report.base import check_ready, output_names, parse_outputs, select_reporters
 from borderwatch.report.outfolder import OutputFolder
 from borderwatch.report.sarif import Where, to_sarif
 from borderwatch.rules.base import Rule
@@ -60,8 +73,10 @@ if TYPE_CHECKING:  # the AWS collector needs boto3, an optional dependency
 __all__ = [
     "EXPORT_KINDS",
     "CompiledSource",
+    "DigestCheck",
     "GeoSource",
     "IptoccSource",
+    "LedgerReport",
     "PlanCheck",
     "ProgressCallback",
     "Rule",
@@ -75,11 +90,14 @@ __all__ = [
     "import_exports",
     "inventory_changes",
     "ip_data_spec",
+    "keygen",
     "load_classes_map",
     "load_ip_sources",
     "load_policy",
     "lookup_ips",
     "new_context",
+    "outputs_from_text",
+    "outputs_known",
     "plan_artifact_uri",
     "plugins",
     "read_inventory",
@@ -88,6 +106,8 @@ __all__ = [
     "rules",
     "scan",
     "unknown_locations",
+    "verify_cloudtrail",
+    "verify_ledger",
     "write_outputs",
     "write_store_inventory",
 ]
@@ -185,6 +205,12 @@ def scan(
     options: ScanOptions | None = None,
     feed: Sequence[str | Path] = (),
     feed_mapping: str | Path | None = None,
+    outputs: Sequence[str] | None = None,
+    ledger: str | Path | None = None,
+    sign_key: str | Path | None = None,
+    cloudtrail_digests: str | Path | None = None,
+    public_keys: str | Path | None = None,
+    newest_signatures: Sequence[str] = (),
 ) -> ScanResult:
     """Scan the inputs against the policy; write every registered output when `out` is set.
 
@@ -201,6 +227,14 @@ def scan(
     None: the defaults, with the readers' limits of the environment.
     `feed` (files, folders, globs) are served-recommendation logs read through the feed
     mapping file `feed_mapping` for the policy's feed audit (docs/oversight.md).
+    `outputs` names the output formats to write (`json`, `sarif`, `html`, `csv`, `ocsf`,
+    `oscal`, `junit`, or a plug-in's; None: the default set; docs/outputs.md); an unknown
+    name, or a format whose extra is not installed, is refused before anything is read.
+    With `ledger` (a folder), the run is recorded in its evidence ledger, signed with the
+    Ed25519 key in the PEM file `sign_key` if given (docs/evidence.md).
+    `cloudtrail_digests` (a folder of CloudTrail digest and log files) with `public_keys`
+    (what `aws cloudtrail list-public-keys` prints) checks log-file integrity offline
+    into integrity.* findings; `newest_signatures` are the newest digests' signatures.
     """
     # Made first: a bad limit in the environment is refused before anything is read.
     options = options if options is not None else ScanOptions()
@@ -215,8 +249,12 @@ def scan(
         )
     if out is not None:
         check_output_folder(Path(out))
+    signing = _ledger_key(ledger, sign_key, out)
+    if (cloudtrail_digests is None) != (public_keys is None):
+        raise UsageError("--cloudtrail-digests and --public-keys go together: give both")
     ctx = context or new_context()
     ctx.registry.engines.get(options.engine)  # an unknown engine is refused up front
+    check_ready(select_reporters(ctx.registry.reporters, outputs))  # so is an output
     if not isinstance(policy, Policy):
         policy = load_policy(policy, ctx.registry, ctx.locations)
     if out is None:
@@ -242,6 +280,9 @@ def scan(
         options=options,
         feed=list(feed),
         feed_source=_feed_source(feed, feed_mapping),
+        cloudtrail_digests=Path(cloudtrail_digests) if cloudtrail_digests is not None else None,
+        public_keys=Path(public_keys) if public_keys is not None else None,
+        newest_signatures=tuple(newest_signatures),
     )
     if out is None:
         return run_scan(request, ctx)
@@ -252,8 +293,69 @@ def scan(
         state_path = _state_path(out, incremental, full)
         result = run_scan(replace(request, state_path=state_path), ctx)
         ctx.stops.reached("evaluated")
-        folder.replace_outputs(rendered_outputs(result, ctx.registry))
+        written = folder.replace_outputs(rendered_outputs(result, ctx.registry, outputs))
+        if ledger is not None:
+            _record_run(Path(ledger), result, written, policy.source, ip_data, signing, request)
     return result
+
+
+def _ledger_key(
+    ledger: str | Path | None, sign_key: str | Path | None, out: str | Path | None
+) -> SigningKey | None:
+    """The signing key, checked with the ledger before anything is read."""
+    if ledger is None:
+        if sign_key is not None:
+            raise UsageError("--sign-key signs the evidence ledger: give --ledger DIR too")
+        return None
+    if out is None:
+        raise UsageError("the ledger records the outputs of a scan: give --out")
+    key = load_signing_key(Path(sign_key)) if sign_key is not None else None
+    _ledger.prepare(Path(ledger), key)
+    return key
+
+
+def _record_run(
+    folder: Path,
+    result: ScanResult,
+    written: Sequence[Path],
+    policy_source: str,
+    ip_data: Sequence[SourceSpec],
+    key: SigningKey | None,
+    request: ScanRequest,
+) -> None:
+    """Append the run's record to the ledger: the files as they ended in the output folder."""
+    policy_file = None if policy_source.startswith("builtin:") else policy_source
+    extra = [
+        ref for spec in ip_data for ref in _ledger.refs_under(spec.path, f"ip-data:{spec.kind}")
+    ]
+    if request.cloudtrail_digests is not None and request.public_keys is not None:
+        extra += [
+            _ledger.FileRef(str(path), "cloudtrail-digest")
+            for path in digest_files(request.cloudtrail_digests)
+        ]
+        extra.append(_ledger.FileRef(str(request.public_keys), "cloudtrail-public-keys"))
+    facts = _ledger.run_facts(result, __version__, written, policy_file, extra)
+    _ledger.append_run(folder, facts, key)
+
+
+def verify_cloudtrail(
+    folder: Path, public_keys: Path, newest_signatures: Sequence[str] = ()
+) -> DigestCheck:
+    """Check CloudTrail digests and the log files they name, offline
+    (ingest/cloudtrail_digest.py)."""
+    return check_digests(folder, public_keys, newest_signatures)
+
+
+def keygen(out: Path, *, force: bool = False) -> tuple[Path, Path]:
+    """Write a new Ed25519 key: the private key to `out` (PEM, mode 0600), the public key
+    to `out.pub`; refuses to overwrite either unless `force`."""
+    return write_key_pair(new_key(), out, force=force)
+
+
+def verify_ledger(folder: Path, key: Path | None = None, head: str | None = None) -> LedgerReport:
+    """Verify the evidence ledger in `folder` offline (evidence/ledger_verify.py), with the
+    public key file `key` when given; `head` the hash the last record must have."""
+    return _verify_ledger(folder, load_public_key(key) if key is not None else None, head)
 
 
 def check_output_folder(out: Path) -> None:
@@ -316,20 +418,37 @@ def rule(rule_id: str, registry: Registry | None = None) -> Rule:
     return (registry or plugins()).rules.get(rule_id)
 
 
-def rendered_outputs(result: ScanResult, registry: Registry) -> list[tuple[str, bytes]]:
-    """Every registered reporter's output: (file name, content)."""
-    return [(reporter.filename, reporter.render(result)) for reporter in registry.reporters]
+def rendered_outputs(
+    result: ScanResult, registry: Registry, outputs: Sequence[str] | None = None
+) -> list[tuple[str, bytes]]:
+    """The output of every reporter `outputs` chooses (None: the default set):
+    (file name, content)."""
+    chosen = select_reporters(registry.reporters, outputs)
+    return [(reporter.filename, reporter.render(result)) for reporter in chosen]
 
 
-def write_outputs(result: ScanResult, out: Path, registry: Registry) -> list[Path]:
-    """Write one file per registered reporter into `out`, swapped in together.
+def outputs_known(registry: Registry | None = None) -> list[str]:
+    """The names `scan --outputs` accepts, in registration order."""
+    return output_names((registry or plugins()).reporters)
+
+
+def outputs_from_text(text: str) -> tuple[str, ...]:
+    """`--outputs json,sarif` as names (split at commas, blanks dropped)."""
+    return parse_outputs(text)
+
+
+def write_outputs(
+    result: ScanResult, out: Path, registry: Registry, outputs: Sequence[str] | None = None
+) -> list[Path]:
+    """Write one file per chosen reporter into `out` (`outputs` as for `scan`), swapped
+    in together.
 
     An interrupted run leaves the previous set of outputs or the new one; a kill while
     swapping leaves no summary.json and the folder marked incomplete (report/outfolder.py).
     """
     with OutputFolder(out) as folder:
         folder.mark_unfinished()
-        return folder.replace_outputs(rendered_outputs(result, registry))
+        return folder.replace_outputs(rendered_outputs(result, registry, outputs))
 
 
 # What the commands need beyond a scan. The command line and borderwatch.commands reach

@@ -24,6 +24,7 @@ from rich.table import Table
 
 from borderwatch import __version__, api
 from borderwatch.api import ProgressCallback
+from borderwatch.commands.evidence_options import evidence_options
 from borderwatch.errors import BorderwatchError, InputError, system_refusal
 from borderwatch.model.findings import Severity
 from borderwatch.model.scan import ScanResult
@@ -123,6 +124,15 @@ def main() -> None:
     help="Output folder.",
 )
 @click.option(
+    "--outputs",
+    "outputs_text",
+    default=None,
+    metavar="NAMES",
+    help="Output formats to write, comma-separated: json, sarif, html, csv, ocsf, oscal, "
+    "junit (default: json,sarif,html,csv; summary.json and quarantine.jsonl are always "
+    "written; docs/outputs.md).",
+)
+@click.option(
     "--fail-on",
     type=click.Choice(SEVERITIES),
     default="high",
@@ -192,6 +202,7 @@ def main() -> None:
 @click.option(
     "--json", "as_json", is_flag=True, help="Print summary.json to standard output as well."
 )
+@evidence_options
 def scan(
     policy_ref: str,
     inventory: tuple[Path, ...],
@@ -204,6 +215,7 @@ def scan(
     exclude: tuple[str, ...],
     mappings: tuple[Path, ...],
     out: Path,
+    outputs_text: str | None,
     fail_on: str,
     as_of: dt.datetime | None,
     window_from: dt.datetime | None,
@@ -217,6 +229,11 @@ def scan(
     quiet: bool,
     as_json: bool,
     old_format: str | None,
+    ledger: Path | None,
+    sign_key: Path | None,
+    cloudtrail_digests: Path | None,
+    public_keys: Path | None,
+    newest_signatures: tuple[str, ...],
     feed: tuple[str, ...] = (),
     feed_mapping: Path | None = None,
 ) -> None:
@@ -254,6 +271,12 @@ def scan(
             options=options,
             feed=feed,
             feed_mapping=feed_mapping,
+            outputs=None if outputs_text is None else api.outputs_from_text(outputs_text),
+            ledger=ledger,
+            sign_key=sign_key,
+            cloudtrail_digests=cloudtrail_digests,
+            public_keys=public_keys,
+            newest_signatures=newest_signatures,
         )
     if quiet:
         print_verdict(console, result, out)
@@ -606,8 +629,10 @@ def _add_command_modules() -> None:
     from borderwatch.commands.exports import import_command
     from borderwatch.commands.geo import geo
     from borderwatch.commands.inventory import inventory
+    from borderwatch.commands.keygen import keygen_command
     from borderwatch.commands.plancheck import plan_check
     from borderwatch.commands.rules import rules_command
+    from borderwatch.commands.verify import verify_command
 
     inventory.add_command(import_command)
     inventory.add_command(diff_command)
@@ -615,6 +640,8 @@ def _add_command_modules() -> None:
     main.add_command(plan_check)
     main.add_command(geo)
     main.add_command(rules_command)
+    main.add_command(keygen_command)
+    main.add_command(verify_command)
 
 
 _add_command_modules()

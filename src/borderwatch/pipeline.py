@@ -8,6 +8,7 @@ ScanResult.
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +31,7 @@ from borderwatch.evaluate.views import view_statements
 from borderwatch.evidence.exceptions import apply_exceptions
 from borderwatch.evidence.findings import finding, finding_order
 from borderwatch.evidence.lookalike import mark_lookalike_principals
+from borderwatch.ingest.cloudtrail_digest import check_digests, integrity_table, reported
 from borderwatch.ingest.coverage import coverage_of
 from borderwatch.ingest.events import TABLE as ACCESS_TABLE
 from borderwatch.ingest.events import ProgressCallback, skipped_note, skipped_summaries
@@ -95,6 +97,11 @@ class ScanRequest:
     # Served-recommendation logs and their reader (sources/feed.py), for the feed audit.
     feed: Sequence[str | Path] = ()
     feed_source: Source | None = None
+    # CloudTrail log-file integrity (ingest/cloudtrail_digest.py): the folder of digest
+    # and log files, the list-public-keys JSON, and the newest digests' signatures.
+    cloudtrail_digests: Path | None = None
+    public_keys: Path | None = None
+    newest_signatures: tuple[str, ...] = ()
 
 
 @dataclass
@@ -150,6 +157,16 @@ def run_scan(request: ScanRequest, ctx: ScanContext) -> ScanResult:
             "unreadable_stores",
             tables.unreadable_table(unreadable, request.policy.store_classes),
         )
+        integrity = (
+            check_digests(
+                request.cloudtrail_digests, request.public_keys, request.newest_signatures
+            )
+            if request.cloudtrail_digests is not None and request.public_keys is not None
+            else None
+        )
+        engine.create_table(
+            "log_integrity", integrity_table(integrity.problems if integrity else ())
+        )
         load = load_inputs(
             engine,
             files,
@@ -163,6 +180,10 @@ def run_scan(request: ScanRequest, ctx: ScanContext) -> ScanResult:
             options=request.options,
         )
         inputs.extend(load.inputs)
+        if integrity is not None:
+            notes, warnings = reported(integrity)
+            load.notes.extend(notes)
+            load.warnings.extend(warnings)
         inputs.extend(skipped_summaries(expansion.skipped))
         load.notes.extend(skipped_note(inputs))
         quarantined.extend(load.quarantined)
@@ -223,6 +244,7 @@ def run_scan(request: ScanRequest, ctx: ScanContext) -> ScanResult:
             coverage=coverage_of(engine),
             rules=tuple(_rule_info(rule) for rule in rules),
             feed_tests=tuple(feed_outcomes(engine)),
+            scan_root=os.getcwd(),
         )
     finally:
         engine.close()
