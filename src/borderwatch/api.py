@@ -36,6 +36,9 @@ from borderwatch.enrich.geo.sources import CompiledSource, GeoSource, IptoccSour
 from borderwatch.enrich.signals import caller_signals
 from borderwatch.errors import InputError, UsageError
 from borderwatch.evidence import ledger as _ledger
+from borderwatch.evidence.history import record_run
+from borderwatch.evidence.history_board import board_report
+from borderwatch.evidence.history_store import open_history
 from borderwatch.evidence.ledger_verify import LedgerReport
 from borderwatch.evidence.ledger_verify import verify_ledger as _verify_ledger
 from borderwatch.evidence.signing import (
@@ -52,6 +55,7 @@ from borderwatch.inventory.diff import diff_inventories
 from borderwatch.inventory.locations import LocationRegistry
 from borderwatch.inventory.stores import InventoryRead
 from borderwatch.inventory.stores import read_inventory as _read_inventory
+from borderwatch.model.board import BoardReport
 from borderwatch.model.findings import Finding, Severity
 from borderwatch.model.inventory import Change, Store
 from borderwatch.model.policy import Policy
@@ -60,6 +64,8 @@ from borderwatch.pipeline import ScanContext, ScanRequest, run_scan
 from borderwatch.policy import load_policy as _load_policy
 from borderwatch.registry import Registry, load_plugins
 from borderwatch.report.base import check_ready, output_names, parse_outputs, select_reporters
+from borderwatch.report.board import render_board
+from borderwatch.report.board_pdf import write_pdf
 from borderwatch.report.outfolder import OutputFolder
 from borderwatch.report.sarif import Where, to_sarif
 from borderwatch.rules.base import Rule
@@ -84,6 +90,8 @@ __all__ = [
     "SourceSpec",
     "add_mapping",
     "aws_services",
+    "board",
+    "check_history",
     "check_output_folder",
     "check_plan",
     "collect_aws",
@@ -211,8 +219,13 @@ def scan(
     cloudtrail_digests: str | Path | None = None,
     public_keys: str | Path | None = None,
     newest_signatures: Sequence[str] = (),
+    history: str | Path | None = None,
 ) -> ScanResult:
     """Scan the inputs against the policy; write every registered output when `out` is set.
+
+    With `history` (a folder), the run is compared with the earlier runs recorded there
+    (ScanResult.history: new, open, resolved, reopened findings; exceptions expiring) and
+    recorded once its outputs are written (docs/board.md, History).
 
     With `incremental`, `out/state.duckdb` keeps what this and earlier scans read, and
     only inputs no earlier scan read are read now; `full` starts that state afresh.
@@ -231,7 +244,8 @@ def scan(
     `oscal`, `junit`, or a plug-in's; None: the default set; docs/outputs.md); an unknown
     name, or a format whose extra is not installed, is refused before anything is read.
     With `ledger` (a folder), the run is recorded in its evidence ledger, signed with the
-    Ed25519 key in the PEM file `sign_key` if given (docs/evidence.md).
+    Ed25519 key in the PEM file `sign_key` if given (docs/evidence.md); with `history` and
+    `out` but no `ledger`, the ledger is kept in the history folder.
     `cloudtrail_digests` (a folder of CloudTrail digest and log files) with `public_keys`
     (what `aws cloudtrail list-public-keys` prints) checks log-file integrity offline
     into integrity.* findings; `newest_signatures` are the newest digests' signatures.
@@ -249,9 +263,15 @@ def scan(
         )
     if out is not None:
         check_output_folder(Path(out))
+    if ledger is None and history is not None and out is not None:
+        # The history's figures and the ledger that proves them live in one folder: the
+        # board report shows the head of DIR/ledger.jsonl (docs/board.md, docs/evidence.md).
+        ledger = history
     signing = _ledger_key(ledger, sign_key, out)
     if (cloudtrail_digests is None) != (public_keys is None):
         raise UsageError("--cloudtrail-digests and --public-keys go together: give both")
+    if history is not None:
+        check_history(Path(history))  # a damaged or foreign history: refused before reading
     ctx = context or new_context()
     ctx.registry.engines.get(options.engine)  # an unknown engine is refused up front
     check_ready(select_reporters(ctx.registry.reporters, outputs))  # so is an output
@@ -283,9 +303,13 @@ def scan(
         cloudtrail_digests=Path(cloudtrail_digests) if cloudtrail_digests is not None else None,
         public_keys=Path(public_keys) if public_keys is not None else None,
         newest_signatures=tuple(newest_signatures),
+        history=Path(history) if history is not None else None,
     )
     if out is None:
-        return run_scan(request, ctx)
+        result = run_scan(request, ctx)
+        if history is not None:
+            record_run(Path(history), result)
+        return result
     # One scan at a time per output folder, marked incomplete until its outputs are in
     # (report/outfolder.py).
     with OutputFolder(Path(out), ctx.stops) as folder:
@@ -296,6 +320,8 @@ def scan(
         written = folder.replace_outputs(rendered_outputs(result, ctx.registry, outputs))
         if ledger is not None:
             _record_run(Path(ledger), result, written, policy.source, ip_data, signing, request)
+    if history is not None:
+        record_run(Path(history), result)  # only once its outputs (and ledger record) are in
     return result
 
 
@@ -356,6 +382,14 @@ def verify_ledger(folder: Path, key: Path | None = None, head: str | None = None
     """Verify the evidence ledger in `folder` offline (evidence/ledger_verify.py), with the
     public key file `key` when given; `head` the hash the last record must have."""
     return _verify_ledger(folder, load_public_key(key) if key is not None else None, head)
+
+
+def check_history(folder: Path) -> None:
+    """Refuse (InputError, UsageError) a history folder that cannot be read or extended:
+    a file, a damaged history file, one of another format, one missing beside its ledger."""
+    connection = open_history(folder, write=False)
+    if connection is not None:
+        connection.close()
 
 
 def check_output_folder(out: Path) -> None:
@@ -635,3 +669,36 @@ def check_plan(
         },
     )
     return PlanCheck(plan, result, sarif)
+
+
+@dataclass(frozen=True)
+class BoardOutput:
+    """A board report and the files it was written to (pdf: None with pdf=False)."""
+
+    report: BoardReport
+    html: Path
+    pdf: Path | None
+
+
+def board(
+    history: str | Path,
+    out: str | Path,
+    *,
+    period_from: dt.date | None = None,
+    period_to: dt.date | None = None,
+    pdf: bool = True,
+) -> BoardOutput:
+    """Write the board report of the history's runs in the period to `out` (HTML) and,
+    with `pdf`, the same page as PDF beside it (`out` with the suffix .pdf)."""
+    out = Path(out)
+    if out.suffix.lower() not in (".html", ".htm"):
+        raise UsageError(f"--out {out}: give the HTML file's name, ending in .html")
+    if out.exists() and out.is_dir():
+        raise UsageError(f"--out {out} is a folder: give a file name ending in .html")
+    report = board_report(Path(history), period_from, period_to)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    partial = out.with_name(f".{out.name}.partial")
+    partial.write_bytes(render_board(report))
+    partial.replace(out)
+    pdf_path = write_pdf(out, out.with_suffix(".pdf")) if pdf else None
+    return BoardOutput(report, out, pdf_path)

@@ -28,7 +28,7 @@ from borderwatch.commands.evidence_options import evidence_options
 from borderwatch.errors import BorderwatchError, InputError, system_refusal
 from borderwatch.model.findings import Severity
 from borderwatch.model.scan import ScanResult
-from borderwatch.report.terminal import finding_place, is_lookalike, safe_line
+from borderwatch.report.terminal import finding_place, history_lines, is_lookalike, safe_line
 
 SEVERITIES = [s.value for s in Severity]
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
@@ -176,6 +176,15 @@ def main() -> None:
 )
 @click.option("--full", is_flag=True, help="With --incremental: rebuild the state from scratch.")
 @click.option(
+    "--history",
+    "history",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="A history folder: compare this run's findings with the earlier runs recorded "
+    "there (new, open, resolved, reopened) and record it (docs/board.md); with --out and "
+    "no --ledger, the evidence ledger is kept there too.",
+)
+@click.option(
     "--exact-repeats",
     is_flag=True,
     help="Count an event read more than once (the same event id in several inputs, e.g. "
@@ -223,6 +232,7 @@ def scan(
     ip_data: tuple[str, ...],
     incremental: bool,
     full: bool,
+    history: Path | None,
     exact_repeats: bool,
     strict: bool,
     tune: tuple[str, ...],
@@ -277,6 +287,7 @@ def scan(
             cloudtrail_digests=cloudtrail_digests,
             public_keys=public_keys,
             newest_signatures=newest_signatures,
+            history=history,
         )
     if quiet:
         print_verdict(console, result, out)
@@ -366,11 +377,20 @@ def packs() -> None:
 )
 @click.option("--seed", type=int, default=7, show_default=True, help="Random seed.")
 @click.option("--quiet", is_flag=True, help="No progress display.")
-def demo(out: Path, event_count: int, seed: int, quiet: bool) -> None:
+@click.option(
+    "--weeks",
+    is_flag=True,
+    help="Instead: four weekly scans into OUT/history with planted changes, and a board "
+    "report OUT/board.html (docs/board.md); --events is then per week.",
+)
+def demo(out: Path, event_count: int, seed: int, quiet: bool, weeks: bool) -> None:
     """Generate a fictional short-video company, scan it, and write the report."""
     from borderwatch.demo.run import run_demo
 
     console = _console()
+    if weeks:
+        _demo_weeks(console, out, event_count, seed, quiet)
+        return
     with _guard(console), _progress(console, quiet) as progress:
         outcome = run_demo(out, events=event_count, seed=seed, progress=progress)
     print_result(console, outcome.result, out)
@@ -388,6 +408,19 @@ def demo(out: Path, event_count: int, seed: int, quiet: bool) -> None:
     )
 
 
+def _demo_weeks(console: Console, out: Path, events: int, seed: int, quiet: bool) -> None:
+    from borderwatch.demo.weeks import HISTORY_FOLDER, run_weeks
+
+    with _guard(console), _progress(console, quiet) as progress:
+        runs = run_weeks(out, events=events, seed=seed, progress=progress)
+        for run in runs:
+            for line in history_lines(run.result):
+                console.print(line, soft_wrap=True)
+        written = api.board(out / HISTORY_FOLDER, out / "board.html")
+    _say(console, written.report.verdict_line())
+    _say(console, "Board report: ", written.html, " and ", written.pdf or "(no PDF)", style="bold")
+
+
 def print_result(console: Console, result: ScanResult, out: Path) -> None:
     """A short account of the scan for the terminal; the report has the rest.
 
@@ -396,6 +429,8 @@ def print_result(console: Console, result: ScanResult, out: Path) -> None:
     """
     _print_inputs(console, result)
     _print_findings(console, result)
+    for line in history_lines(result):
+        console.print(line, soft_wrap=True)
     for warning in result.warnings:
         _say(console, "WARNING: ", warning, style="bold yellow")
     for note in result.notes:
@@ -625,6 +660,7 @@ def _plain_progress(console: Console) -> ProgressCallback:
 
 def _add_command_modules() -> None:
     """Commands that live in their own modules (borderwatch.commands.*)."""
+    from borderwatch.commands.board import board_command
     from borderwatch.commands.diff import diff_command
     from borderwatch.commands.exports import import_command
     from borderwatch.commands.geo import geo
@@ -642,6 +678,7 @@ def _add_command_modules() -> None:
     main.add_command(rules_command)
     main.add_command(keygen_command)
     main.add_command(verify_command)
+    main.add_command(board_command)
 
 
 _add_command_modules()

@@ -30,6 +30,7 @@ from borderwatch.evaluate.summaries import access_by_country, residency_rows, sc
 from borderwatch.evaluate.views import view_statements
 from borderwatch.evidence.exceptions import apply_exceptions
 from borderwatch.evidence.findings import finding, finding_order
+from borderwatch.evidence.history import compare_run
 from borderwatch.evidence.lookalike import mark_lookalike_principals
 from borderwatch.ingest.cloudtrail_digest import check_digests, integrity_table, reported
 from borderwatch.ingest.coverage import coverage_of
@@ -102,6 +103,8 @@ class ScanRequest:
     cloudtrail_digests: Path | None = None
     public_keys: Path | None = None
     newest_signatures: tuple[str, ...] = ()
+    # The history folder this run is compared with (scan --history; evidence/history.py).
+    history: Path | None = None
 
 
 @dataclass
@@ -220,6 +223,11 @@ def run_scan(request: ScanRequest, ctx: ScanContext) -> ScanResult:
         findings = apply_exceptions(findings, request.policy.exceptions, as_of)
         findings = mark_lookalike_principals(findings)
         findings.sort(key=finding_order)
+        changes = (
+            compare_run(request.history, findings, request.policy.exceptions, as_of)
+            if request.history is not None
+            else None
+        )
         return ScanResult(
             policy_name=request.policy.name,
             policy_version=request.policy.version,
@@ -245,6 +253,7 @@ def run_scan(request: ScanRequest, ctx: ScanContext) -> ScanResult:
             rules=tuple(_rule_info(rule) for rule in rules),
             feed_tests=tuple(feed_outcomes(engine)),
             scan_root=os.getcwd(),
+            history=changes,
         )
     finally:
         engine.close()

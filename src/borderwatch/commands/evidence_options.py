@@ -26,7 +26,8 @@ _OPTIONS = [
         type=click.Path(path_type=Path, file_okay=False),
         default=None,
         help="Append this run's record (inputs, outputs and their SHA-256, data versions) to "
-        "the evidence ledger in this folder (docs/evidence.md).",
+        "the evidence ledger in this folder (docs/evidence.md); default: the --history folder "
+        "when one is given with --out.",
     ),
     click.option(
         "--sign-key",

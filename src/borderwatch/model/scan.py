@@ -8,6 +8,7 @@ from typing import Any
 from borderwatch.model.events import QuarantinedRecord
 from borderwatch.model.feed import FeedTestOutcome
 from borderwatch.model.findings import Finding, Severity, Status
+from borderwatch.model.history import RunChanges
 from borderwatch.model.inventory import Change, LegacyProgress
 
 
@@ -193,6 +194,8 @@ class ScanResult:
     # where they lie below it (SARIF's %SRCROOT%), so a report made in a checkout points
     # at the checkout's files.
     scan_root: str = ""
+    # What changed since the previous run of the history (scan --history); None without.
+    history: RunChanges | None = None
 
     def failing(self) -> list[Finding]:
         """Open findings at or above the failing severity: these decide the exit code."""

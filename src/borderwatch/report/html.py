@@ -424,7 +424,54 @@ def view(result: ScanResult) -> dict[str, Any]:
         "quarantine_file": QUARANTINE_FILE,
         "data_versions": sorted((text(k), text(v)) for k, v in result.data_versions.items()),
         "generator": _version(),
+        "history": _history(result),
     }
+
+
+def _history(result: ScanResult) -> dict[str, Any] | None:
+    """The "since the previous run" section (scan --history), or None without a history."""
+    changes = result.history
+    if changes is None:
+        return None
+    changed = changes.changed() if changes.previous_run is not None else []
+    return {
+        "run": changes.run,
+        "as_of": text(changes.as_of),
+        "previous_run": changes.previous_run,
+        "previous_as_of": _plain(changes.previous_as_of),
+        "notice": _plain(changes.notice),
+        "counts": sorted(changes.counts().items(), key=lambda item: _STATUS_ORDER[item[0]]),
+        "changed": [
+            {
+                "id": text(f.id),
+                "status": text(f.status.value),
+                "rule": text(f.rule),
+                "severity": text(f.severity.value),
+                "resource": _plain(f.resource),
+                "principal": _plain(f.principal),
+                "country": _plain(f.country),
+                "first": f"{text(f.first_day)} (run {f.first_run})",
+                "age_days": int(f.age_days),
+            }
+            for f in changed[:FINDINGS_SHOWN]
+        ],
+        "changed_more": max(0, len(changed) - FINDINGS_SHOWN),
+        "unmuted": [text(i) for i in changes.unmuted],
+        "exceptions": [
+            {
+                "id": text(e.id),
+                "state": text(e.state.value),
+                "expires": text(e.expires),
+                "days_left": int(e.days_left),
+                "muted_now": len(e.muted_now),
+                "muted_ever": len(e.muted_ever),
+            }
+            for e in changes.exceptions
+        ],
+    }
+
+
+_STATUS_ORDER = {"new": 0, "reopened": 1, "resolved": 2, "open": 3}
 
 
 # Longest window the day strip draws day by day (a year and a bit); longer ones are

@@ -78,6 +78,8 @@ class SummaryJsonReporter:
                 "legacy_progress": [p.as_dict() for p in result.legacy],
                 "feed_tests": [t.as_dict() for t in result.feed_tests],
                 "data_versions": result.data_versions,
+                # scan --history only: what changed since the previous run.
+                **({"history": result.history.as_dict()} if result.history else {}),
             }
         )
 
