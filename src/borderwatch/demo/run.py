@@ -36,8 +36,9 @@ class DemoInputs:
     inventory: Path
     identities: Path
     cloudtrail: Path
-    feed: Path
-    feed_mapping: Path
+    # The feed log and its mapping (demo/feed.py); None where a demo writes no feed.
+    feed: Path | None = None
+    feed_mapping: Path | None = None
 
 
 def write_inputs(root: Path, *, events: int, seed: int, now: dt.datetime) -> DemoInputs:
@@ -124,7 +125,7 @@ def run_demo(
         out=out,
         as_of=now.date(),
         context=context,
-        feed=[inputs.feed],
+        feed=[inputs.feed] if inputs.feed else [],
         feed_mapping=inputs.feed_mapping,
     )
     return compare(result)
