@@ -1,9 +1,9 @@
 """Golden end-to-end cases: each folder under tests/cases runs the real CLI.
 
 A case folder holds policy.yaml, inventory.(csv|yaml), optionally identities,
-entities and travel (csv|yaml), events/, iam/ (IAM exports for --iam) and case.yaml
-(extra CLI args and the expected exit code); expected.json lists exactly the findings
-the scan must produce, no more and no fewer.
+entities and travel (csv|yaml), events/, iam/ (IAM exports for --iam), a feed log feed.*
+with feed-mapping.yaml, and case.yaml (extra CLI args and the expected exit code);
+expected.json lists exactly the findings the scan must produce, no more and no fewer.
 """
 
 from __future__ import annotations
@@ -42,6 +42,11 @@ def _scan_args(folder: Path, out: Path) -> list[str]:
         args += ["--iam", str(path)]
     if (folder / "events").exists():
         args += ["--events", str(folder / "events")]
+    # A served-recommendation log and its mapping (the feed audit, docs/oversight.md).
+    for path in _one(folder, "feed"):
+        args += ["--feed", path]
+    for path in _one(folder, "feed-mapping"):
+        args += ["--feed-mapping", path]
     return args
 
 

@@ -22,7 +22,7 @@ def test_demo_finds_the_planted_problems_and_the_report_shows_them(tmp_path: Pat
     out = tmp_path / "demo"
     result = CliRunner().invoke(main, ["demo", "--out", str(out), "--events", "20000", "--quiet"])
     assert result.exit_code == 0, result.output
-    assert "all 11 planted problems found, nothing else" in result.output
+    assert "all 12 planted problems found, nothing else" in result.output
 
     findings = json.loads((out / "findings.json").read_text())
     got = sorted(
@@ -35,9 +35,12 @@ def test_demo_finds_the_planted_problems_and_the_report_shows_them(tmp_path: Pat
     summary = json.loads((out / "summary.json").read_text())
     totals = summary["totals"]
     assert totals["records_read"] == totals["accepted"] + totals["quarantined"]
-    # The demo plants one record without eventTime: quarantined, not lost, not fatal.
-    quarantine = (out / "quarantine.jsonl").read_text().splitlines()
-    assert len(quarantine) == 1 and "eventTime" in json.loads(quarantine[0])["reason"]
+    # The demo plants one record without eventTime and one feed record without its
+    # time: quarantined, not lost, not fatal.
+    quarantine = [json.loads(line) for line in (out / "quarantine.jsonl").read_text().splitlines()]
+    assert len(quarantine) == 2 and "eventTime" in quarantine[0]["reason"]
+    assert quarantine[1]["source_format"] == "clipstream-feed"
+    assert "time missing" in quarantine[1]["reason"]
 
     with chromium() as browser, watched_page(browser) as page:
         page.open(out / "report.html")

@@ -180,9 +180,7 @@ def test_rules_lists_every_installed_rule() -> None:
     result = CliRunner().invoke(main, ["rules"], terminal_width=200)
     assert result.exit_code == 0
     ids = [rule.id for rule in api.rules()]
-    assert (
-        len(ids) == 28
-    )  # rules/integrity/: 3 + 6, rules/dsp/: 4
+    assert len(ids) == 32  # integrity: 3 + 6, dsp: 4, feed: 3 + coverage: 1
     for rule_id in ids:
         assert rule_id in result.output
 

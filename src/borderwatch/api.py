@@ -81,6 +81,7 @@ from borderwatch.report.sarif import Where, to_sarif
 from borderwatch.rules.base import Rule
 from borderwatch.runtime.options import ScanOptions
 from borderwatch.runtime.steps import StepStop
+from borderwatch.sources.base import Source
 
 if TYPE_CHECKING:  # the AWS collector needs boto3, an optional dependency
     from borderwatch.collect.aws.runner import Collection
@@ -161,6 +162,20 @@ def add_mapping(context: ScanContext, mapping: str | Path) -> str:
     return source.name
 
 
+def _feed_source(feed: Sequence[str | Path], mapping: str | Path | None) -> Source | None:
+    """The reader of the served-recommendation logs, from their mapping file."""
+    from borderwatch.sources.feed import load_feed_mapping
+
+    if mapping is None:
+        if feed:
+            raise UsageError(
+                "--feed needs --feed-mapping: the mapping file saying which column holds "
+                "the time, item, attributes and intervention (docs/oversight.md)"
+            )
+        return None
+    return load_feed_mapping(Path(mapping))
+
+
 def ip_data_spec(text: str) -> SourceSpec:
     """`KIND:PATH` (as given to --ip-data) to a source spec, checking kind and path."""
     kind, sep, path = text.partition(":")
@@ -212,6 +227,8 @@ def scan(
     attestations: Sequence[str | Path] = (),
     deployments: Sequence[str | Path] = (),
     model_stores: Sequence[str | Path] = (),
+    feed: Sequence[str | Path] = (),
+    feed_mapping: str | Path | None = None,
     outputs: Sequence[str] | None = None,
     ledger: str | Path | None = None,
     sign_key: str | Path | None = None,
@@ -241,6 +258,8 @@ def scan(
     Algorithm oversight (docs/oversight.md): `attestations` are signed review statements,
     `deployments` Kubernetes audit logs or manifests, `model_stores` folders or
     s3://bucket/prefix locations.
+    `feed` (files, folders, globs) are served-recommendation logs read through the feed
+    mapping file `feed_mapping` for the policy's feed audit (docs/oversight.md).
     `outputs` names the output formats to write (`json`, `sarif`, `html`, `csv`, `ocsf`,
     `oscal`, `junit`, or a plug-in's; None: the default set; docs/outputs.md); an unknown
     name, or a format whose extra is not installed, is refused before anything is read.
@@ -303,6 +322,8 @@ def scan(
         attestations=[Path(p) for p in attestations],
         deployments=[Path(p) for p in deployments],
         model_stores=[str(p) for p in model_stores],
+        feed=list(feed),
+        feed_source=_feed_source(feed, feed_mapping),
         cloudtrail_digests=Path(cloudtrail_digests) if cloudtrail_digests is not None else None,
         public_keys=Path(public_keys) if public_keys is not None else None,
         newest_signatures=tuple(newest_signatures),

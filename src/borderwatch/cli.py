@@ -111,6 +111,18 @@ def main() -> None:
     "its name becomes a format usable with --input-format.",
 )
 @click.option(
+    "--feed",
+    multiple=True,
+    help="Served-recommendation logs for the policy's feed audit: files, directories or "
+    "globs, read with --feed-mapping (docs/oversight.md).",
+)
+@click.option(
+    "--feed-mapping",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="The mapping file of the --feed logs (docs/oversight.md).",
+)
+@click.option(
     "--out",
     type=click.Path(path_type=Path),
     default=Path("borderwatch-out"),
@@ -262,6 +274,8 @@ def scan(
     cloudtrail_digests: Path | None,
     public_keys: Path | None,
     newest_signatures: tuple[str, ...],
+    feed: tuple[str, ...] = (),
+    feed_mapping: Path | None = None,
 ) -> None:
     """Scan inventories and access logs against a policy; write findings and a report."""
     console = _console()
@@ -299,6 +313,8 @@ def scan(
             attestations=attestations,
             deployments=deployments,
             model_stores=model_stores,
+            feed=feed,
+            feed_mapping=feed_mapping,
             outputs=None if outputs_text is None else api.outputs_from_text(outputs_text),
             ledger=ledger,
             sign_key=sign_key,

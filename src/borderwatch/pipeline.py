@@ -22,6 +22,7 @@ from borderwatch.evaluate import tables
 from borderwatch.evaluate.dsp_tables import dsp_counts, potential_access_table
 from borderwatch.evaluate.dsp_windows import build_windows
 from borderwatch.evaluate.engine import Engine, EngineFactory
+from borderwatch.evaluate.feed import feed_outcomes, run_feed_audit
 from borderwatch.evaluate.oversight import load_oversight_tables
 from borderwatch.evaluate.reference import (
     coverage_policy,
@@ -39,6 +40,7 @@ from borderwatch.ingest.coverage import coverage_of
 from borderwatch.ingest.events import TABLE as ACCESS_TABLE
 from borderwatch.ingest.events import ProgressCallback, skipped_note, skipped_summaries
 from borderwatch.ingest.expansion import Expansion, expand_all
+from borderwatch.ingest.feed import create_feed_tables, load_feed, skipped_feed
 from borderwatch.ingest.load import load_inputs
 from borderwatch.ingest.oversight import read_oversight
 from borderwatch.ingest.reference import classified, read_reference, read_snapshots, read_stores
@@ -57,6 +59,7 @@ from borderwatch.rules.base import Rule
 from borderwatch.runtime.leftovers import remove_stale_temp_dirs
 from borderwatch.runtime.options import ScanOptions
 from borderwatch.runtime.steps import StepStop
+from borderwatch.sources.base import Source
 from borderwatch.tables.identities import read_identities
 from borderwatch.tables.people import read_entities, read_travel
 
@@ -104,6 +107,9 @@ class ScanRequest:
     attestations: Sequence[Path] = ()
     deployments: Sequence[Path] = ()
     model_stores: Sequence[str] = ()
+    # Served-recommendation logs and their reader (sources/feed.py), for the feed audit.
+    feed: Sequence[str | Path] = ()
+    feed_source: Source | None = None
     # CloudTrail log-file integrity (ingest/cloudtrail_digest.py): the folder of digest
     # and log files, the list-public-keys JSON, and the newest digests' signatures.
     cloudtrail_digests: Path | None = None
@@ -214,6 +220,7 @@ def run_scan(request: ScanRequest, ctx: ScanContext) -> ScanResult:
         inputs.extend(skipped_summaries(expansion.skipped))
         load.notes.extend(skipped_note(inputs))
         quarantined.extend(load.quarantined)
+        load.notes.extend(_load_feed(engine, request, inputs, quarantined))
         geo_sources = load_sources(request.ip_data, cache_dir=ctx.cache_dir)
         enrichment = EnrichContext(request.policy, ctx.locations, geo_sources, identities, entities)
         run_enrichers(engine, ctx.registry.enrichers, enrichment)
@@ -243,6 +250,7 @@ def run_scan(request: ScanRequest, ctx: ScanContext) -> ScanResult:
             for rule in ctx.registry.rules
             if request.coverage or not rule.id.startswith(COVERAGE_FAMILY)
         ]
+        run_feed_audit(engine, request.policy.feed_audit)
         findings = _evaluate(engine, rules, versions)
         findings = apply_exceptions(findings, request.policy.exceptions, as_of)
         findings = mark_lookalike_principals(findings)
@@ -275,6 +283,7 @@ def run_scan(request: ScanRequest, ctx: ScanContext) -> ScanResult:
             legacy=tuple(history.progress),
             coverage=coverage_of(engine),
             rules=tuple(_rule_info(rule) for rule in rules),
+            feed_tests=tuple(feed_outcomes(engine)),
             scan_root=os.getcwd(),
             history=changes,
             dsp_counts=tuple(dsp_counts(engine)),
@@ -293,6 +302,29 @@ def _engine_for(request: ScanRequest, ctx: ScanContext) -> Engine:
     if request.state_path is not None:
         return open_state(request.state_path, factory)
     return factory(request.database)
+
+
+def _load_feed(
+    engine: Engine,
+    request: ScanRequest,
+    inputs: list[InputSummary],
+    quarantined: list[QuarantinedRecord],
+) -> list[str]:
+    """The served-recommendation logs as counts (ingest/feed.py), empty without them;
+    returns a note when feed logs were read that no policy test judges."""
+    if request.feed_source is None or not request.feed:
+        create_feed_tables(engine)
+        return []
+    expansion = expand_all(list(request.feed), exclude=request.exclude, out=request.out)
+    load = load_feed(engine, expansion.files, request.feed_source)
+    inputs.extend([*load.inputs, *skipped_feed(expansion.skipped)])
+    quarantined.extend(load.quarantined)
+    if request.policy.feed_audit is None:
+        return [
+            f"{load.views:,} served recommendation(s) were read, but the policy declares no "
+            "feed_audit: nothing about the feed was judged (docs/oversight.md)"
+        ]
+    return []
 
 
 def _evaluate(engine: Engine, rules: Sequence[Rule], versions: dict[str, str]) -> list[Finding]:

@@ -156,7 +156,10 @@ EXCEPTION_ID = "EXC-2026-014"
 
 def planted() -> list[Planted]:
     """Every problem the demo plants; the scan must find exactly these."""
+    from borderwatch.demo.feed import planted as feed_planted  # demo/feed.py imports this
+
     return [
+        *feed_planted(),
         Planted("residency.store-outside-approved", LEGACY_SG, country="SG"),
         Planted("residency.copy-outside-approved", LEGACY_VA, country="US"),
         Planted("residency.copy-outside-approved", MEDIA_DR, country="SG"),

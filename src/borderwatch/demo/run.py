@@ -15,7 +15,7 @@ import msgspec
 from borderwatch import api
 from borderwatch.api import ProgressCallback
 from borderwatch.demo import company as co
-from borderwatch.demo import dsp, oversight
+from borderwatch.demo import dsp, feed, oversight
 from borderwatch.demo.traffic import Access, generate, to_record
 from borderwatch.model.scan import ScanResult
 
@@ -36,6 +36,9 @@ class DemoInputs:
     inventory: Path
     identities: Path
     cloudtrail: Path
+    # The feed log and its mapping (demo/feed.py); None where a demo writes no feed.
+    feed: Path | None = None
+    feed_mapping: Path | None = None
 
 
 def write_inputs(root: Path, *, events: int, seed: int, now: dt.datetime) -> DemoInputs:
@@ -46,9 +49,16 @@ def write_inputs(root: Path, *, events: int, seed: int, now: dt.datetime) -> Dem
         inventory=root / "inventory.csv",
         identities=root / "identities.csv",
         cloudtrail=root / "cloudtrail",
+        feed=root / "feed.jsonl",
+        feed_mapping=root / "feed-mapping.yaml",
     )
-    policy = dsp.with_dsp(co.policy_yaml(now.date())) + oversight.policy_block()
+    policy = (
+        dsp.with_dsp(co.policy_yaml(now.date()))
+        + oversight.policy_block()
+        + feed.policy_yaml(now.date())
+    )
     inputs.policy.write_text(policy, encoding="utf-8")
+    feed.write_feed(root, seed=seed, today=now.date())
     inputs.inventory.write_text(co.inventory_csv(), encoding="utf-8")
     inputs.identities.write_text(co.identities_csv(), encoding="utf-8")
     _write_cloudtrail(inputs.cloudtrail, events, seed, now)
@@ -128,6 +138,8 @@ def run_demo(
         attestations=reviewed.attestations,
         deployments=reviewed.deployments,
         model_stores=reviewed.model_stores,
+        feed=[inputs.feed] if inputs.feed else [],
+        feed_mapping=inputs.feed_mapping,
     )
     return compare(result)
 

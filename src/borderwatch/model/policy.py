@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from borderwatch.model.dsp import DspCategory, DspRules
+from borderwatch.model.feed import FeedAudit
 from borderwatch.model.findings import Severity
 from borderwatch.model.oversight import OversightRules
 
@@ -187,6 +188,8 @@ class Policy(_Strict):
     dsp: DspRules = DspRules()
     # Trusted reviewer keys and protected namespaces (model/oversight.py).
     oversight: OversightRules = OversightRules()
+    # Pre-registered tests of the served feed and the manual-intervention cap (model/feed.py).
+    feed_audit: FeedAudit | None = None
     # Where the policy was read from and the sha256 of its bytes, for provenance.
     source: str = ""
     sha256: str = ""

@@ -7,6 +7,7 @@ from typing import Any
 
 from borderwatch.model.dsp import DspCount
 from borderwatch.model.events import QuarantinedRecord
+from borderwatch.model.feed import FeedTestOutcome
 from borderwatch.model.findings import Finding, Severity, Status
 from borderwatch.model.history import RunChanges
 from borderwatch.model.inventory import Change, LegacyProgress
@@ -197,6 +198,8 @@ class ScanResult:
     coverage: Coverage = Coverage()
     # The rules that ran, in order (reporters describe rules from these, e.g. SARIF).
     rules: tuple[RuleInfo, ...] = ()
+    # The policy's pre-registered feed tests and what each found (docs/oversight.md).
+    feed_tests: tuple[FeedTestOutcome, ...] = ()
     # The folder the scan ran in (absolute): outputs give input paths relative to it
     # where they lie below it (SARIF's %SRCROOT%), so a report made in a checkout points
     # at the checkout's files.

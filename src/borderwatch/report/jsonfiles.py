@@ -77,6 +77,7 @@ class SummaryJsonReporter:
                 "inventory_changes": [vars(c) for c in result.changes],
                 "legacy_progress": [p.as_dict() for p in result.legacy],
                 "dsp_counts": [c.as_dict() for c in result.dsp_counts],
+                "feed_tests": [t.as_dict() for t in result.feed_tests],
                 "data_versions": result.data_versions,
                 # scan --history only: what changed since the previous run.
                 **({"history": result.history.as_dict()} if result.history else {}),

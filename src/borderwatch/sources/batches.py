@@ -14,22 +14,35 @@ from borderwatch.model.events import EVENT_SCHEMA, QuarantinedRecord, excerpt_of
 from borderwatch.sources.base import SourceBatch
 from borderwatch.sources.names import display_name
 
+# Columns the builder fills itself, in every schema it builds.
+_PROVENANCE = ("source_format", "input_path", "input_record")
+
+
+def reader_columns(schema: pa.Schema) -> tuple[str, ...]:
+    """The columns of `schema` a reader fills (the builder adds the provenance ones)."""
+    return tuple(name for name in schema.names if name not in _PROVENANCE)
+
+
 # Columns a reader fills; the builder adds source_format, input_path and input_record.
-READER_COLUMNS: tuple[str, ...] = tuple(
-    name
-    for name in EVENT_SCHEMA.names
-    if name not in ("source_format", "input_path", "input_record")
-)
+READER_COLUMNS: tuple[str, ...] = reader_columns(EVENT_SCHEMA)
 
 
 class BatchBuilder:
-    """Accumulates accepted rows and quarantined records for one input file."""
+    """Accumulates accepted rows and quarantined records for one input file.
 
-    def __init__(self, source_format: str, input_path: str) -> None:
+    The rows are canonical events by default; a reader of other records (served feed
+    items) gives its own `schema`, which must hold the three provenance columns.
+    """
+
+    def __init__(
+        self, source_format: str, input_path: str, schema: pa.Schema = EVENT_SCHEMA
+    ) -> None:
         self.source_format = source_format
+        self.schema = schema
+        self._names = reader_columns(schema)
         # A file name that is not UTF-8 cannot be stored as text: its odd bytes escaped.
         self.input_path = display_name(input_path)
-        self._columns: dict[str, list[Any]] = {name: [] for name in READER_COLUMNS}
+        self._columns: dict[str, list[Any]] = {name: [] for name in self._names}
         self._ordinals: list[int] = []
         self._quarantined: list[QuarantinedRecord] = []
 
@@ -53,10 +66,10 @@ class BatchBuilder:
         )
 
     def table(self) -> pa.Table:
-        """The accepted rows so far as a table of EVENT_SCHEMA."""
+        """The accepted rows so far as a table of the builder's schema."""
         count = len(self._ordinals)
         arrays = []
-        for field in EVENT_SCHEMA:
+        for field in self.schema:
             if field.name == "source_format":
                 values: list[Any] = [self.source_format] * count
             elif field.name == "input_path":
@@ -66,7 +79,7 @@ class BatchBuilder:
             else:
                 values = self._columns[field.name]
             arrays.append(pa.array(values, type=field.type))
-        return pa.Table.from_arrays(arrays, schema=EVENT_SCHEMA)
+        return pa.Table.from_arrays(arrays, schema=self.schema)
 
     def flush(self) -> SourceBatch:
         """Hand over everything collected since the last flush and start afresh."""
@@ -76,7 +89,7 @@ class BatchBuilder:
             quarantined=self._quarantined,
             records_read=self.rows,
         )
-        self._columns = {name: [] for name in READER_COLUMNS}
+        self._columns = {name: [] for name in self._names}
         self._ordinals = []
         self._quarantined = []
         return batch

@@ -81,15 +81,26 @@ class GenericSource:
 
     def read(self, path: Path, batch_size: int = 50_000) -> Iterator[SourceBatch]:
         kind = self.mapping.input
+        builder = self.builder(path)
         if kind == "csv":
-            yield from self._read_csv(path, batch_size)
+            yield from self._read_csv(path, batch_size, builder)
         elif kind == "parquet":
-            yield from read_parquet(path, self.name, self.normalise, batch_size=batch_size)
+            yield from read_parquet(
+                path, self.name, self.normalise, batch_size=batch_size, builder=builder
+            )
         else:
-            yield from read_json_records(path, self.name, self.normalise, batch_size=batch_size)
+            yield from read_json_records(
+                path, self.name, self.normalise, batch_size=batch_size, builder=builder
+            )
 
-    def _read_csv(self, path: Path, batch_size: int) -> Iterator[SourceBatch]:
-        builder = BatchBuilder(self.name, str(path))
+    def builder(self, path: Path) -> BatchBuilder:
+        """Where the rows of `path` are collected: canonical events (a reader of other
+        records, such as served feed items, gives its own schema here)."""
+        return BatchBuilder(self.name, str(path))
+
+    def _read_csv(
+        self, path: Path, batch_size: int, builder: BatchBuilder
+    ) -> Iterator[SourceBatch]:
         try:
             stream = open_input(path)
         except CorruptInputError as exc:
@@ -303,3 +314,9 @@ def _jsonable(item: dict[str, Any]) -> Any:
     except (TypeError, ValueError):
         return repr(item)
     return json.loads(json.dumps(item, default=str))
+
+
+# The record helpers, for readers built on this one with other fields (sources/feed.py).
+extract = _extract
+text_of = _as_text
+number_of = _number

@@ -48,9 +48,13 @@ def read_json_records(
     *,
     container_keys: Sequence[str] = (),
     batch_size: int = 50_000,
+    builder: BatchBuilder | None = None,
 ) -> Iterator[SourceBatch]:
-    """Yield batches of canonical events from one JSON file of any supported layout."""
-    builder = BatchBuilder(source_format, str(path))
+    """Yield batches of canonical events from one JSON file of any supported layout.
+
+    `builder`: where the rows go (default: a builder of canonical events for `path`).
+    """
+    builder = builder or BatchBuilder(source_format, str(path))
     layout, key = json_layout(head_bytes(path), container_keys)
     if layout == "lines":
         yield from _read_lines(path, builder, normalise, batch_size)

@@ -21,7 +21,15 @@ from borderwatch.policy.yamldoc import Loc, YamlDocument
 from borderwatch.sources.batches import READER_COLUMNS
 from borderwatch.yamlbounds import yaml_bounds_problem
 
-__all__ = ["FieldSpec", "Mapping", "MappingError", "load_mapping", "parse_mapping"]
+__all__ = [
+    "EVENT_FIELDS",
+    "FieldSpec",
+    "MappedFields",
+    "Mapping",
+    "MappingError",
+    "load_mapping",
+    "parse_mapping",
+]
 
 INPUTS = ("csv", "jsonl", "parquet")
 PARSERS = ("python-literal", "json")
@@ -43,6 +51,19 @@ _SPEC_KEYS = ("column", "path", "parse", "value")
 
 class MappingError(InputError):
     """The mapping file is invalid; `problems` lists every mistake with line and column."""
+
+
+@dataclass(frozen=True)
+class MappedFields:
+    """What a kind of mapping maps: its field names, which of them collect lists, and
+    what one is called in messages. Every kind needs `event_time`."""
+
+    names: tuple[str, ...]
+    lists: frozenset[str] = frozenset()
+    what: str = "canonical event field"
+
+
+EVENT_FIELDS = MappedFields(FIELDS, LIST_FIELDS)
 
 
 @dataclass(frozen=True)
@@ -73,8 +94,11 @@ class Mapping:
     origin: str = field(default="", compare=False)
 
 
-def load_mapping(path: str | Path) -> Mapping:
-    """Read and validate a mapping file; MappingError lists every problem."""
+def load_mapping(path: str | Path, fields: MappedFields | None = None) -> Mapping:
+    """Read and validate a mapping file; MappingError lists every problem.
+
+    `fields`: what the mapping may map (default: the canonical event fields).
+    """
     origin = str(path)
     try:
         data = Path(path).read_bytes()
@@ -82,15 +106,15 @@ def load_mapping(path: str | Path) -> Mapping:
         raise MappingError(
             f"the mapping {origin} cannot be read: {exc.strerror or exc}", []
         ) from None
-    return parse_mapping(data, origin)
+    return parse_mapping(data, origin, fields)
 
 
-def parse_mapping(data: bytes, origin: str) -> Mapping:
+def parse_mapping(data: bytes, origin: str, fields: MappedFields | None = None) -> Mapping:
     """Validate mapping YAML given as bytes; `origin` names it in error locations."""
     doc, problems = _parse_yaml(data, origin)
     mapping = None
     if doc is not None:
-        checker = _Checker(doc)
+        checker = _Checker(doc, fields or EVENT_FIELDS)
         mapping = checker.mapping()
         problems.extend(checker.problems)
     if problems or mapping is None:
@@ -140,8 +164,9 @@ def _parse_yaml(data: bytes, origin: str) -> tuple[YamlDocument | None, list[Pro
 class _Checker:
     """Builds a Mapping from the YAML tree, collecting every problem on the way."""
 
-    def __init__(self, doc: YamlDocument) -> None:
+    def __init__(self, doc: YamlDocument, fields: MappedFields) -> None:
         self.doc = doc
+        self.fields = fields
         self.problems: list[Problem] = []
 
     def problem(
@@ -226,11 +251,11 @@ class _Checker:
             return None
         fields: dict[str, tuple[FieldSpec, ...]] = {}
         for name, value in columns.items():
-            if name not in FIELDS:
+            if name not in self.fields.names:
                 self.problem(
                     ("columns", name),
-                    f"'{name}' is not a canonical event field",
-                    f"fields: {', '.join(FIELDS)}",
+                    f"'{name}' is not a {self.fields.what}",
+                    f"fields: {', '.join(self.fields.names)}",
                     key=True,
                 )
                 continue
@@ -276,7 +301,7 @@ class _Checker:
             if "column" in entry:
                 self.problem(loc, "give either 'value' (a constant) or 'column', not both")
             value = entry["value"]
-            if isinstance(value, dict | list) and loc[1] not in LIST_FIELDS:
+            if isinstance(value, dict | list) and loc[1] not in self.fields.lists:
                 self.problem((*loc, "value"), "a constant must be text, a number or a boolean")
             return FieldSpec(value=_plain(value), constant=True)
         column = self.text((*loc, "column"), required=True)

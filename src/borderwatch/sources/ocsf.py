@@ -86,13 +86,15 @@ def read_parquet(
     *,
     batch_size: int = 50_000,
     columns: list[str] | None = None,
+    builder: BatchBuilder | None = None,
 ) -> Iterator[SourceBatch]:
     """Yield batches from a Parquet file, a row at a time through `normalise_row`.
 
     Rows are numbered from 1 across the file; damage stops reading and is quarantined
-    with the first row that could not be read.
+    with the first row that could not be read. `builder`: where the rows go (default: a
+    builder of canonical events for `path`).
     """
-    builder = BatchBuilder(source_format, str(path))
+    builder = builder or BatchBuilder(source_format, str(path))
     try:
         parquet = pq.ParquetFile(path)
     except (pa.ArrowException, OSError, ValueError) as exc:
@@ -241,3 +243,8 @@ def _error_code(item: dict[str, Any], api: dict[str, Any]) -> str | None:
     if item.get("status_id") == _STATUS_FAILURE:
         return text(item, "status_code") or text(item, "status") or "Failure"
     return None
+
+
+# For readers that convert Parquet rows themselves (sources/feed.py's column-wise path).
+python_rows = _python_rows
+Unconvertible = _Unconvertible

@@ -12,8 +12,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 
-from borderwatch.rules.messages import access, coverage, dsp, residency
+from borderwatch.rules.messages import access, coverage, dsp, feed, residency
 
 MESSAGE_BUILDERS: Mapping[str, Callable[..., str]] = MappingProxyType(
-    {**residency.BUILDERS, **access.BUILDERS, **coverage.BUILDERS, **dsp.BUILDERS}
+    {
+        **residency.BUILDERS,
+        **access.BUILDERS,
+        **coverage.BUILDERS,
+        **dsp.BUILDERS,
+        **feed.BUILDERS,
+    }
 )
