@@ -34,6 +34,7 @@ from borderwatch.enrich.geo import KINDS, SourceSpec, load_sources, lookup_all
 from borderwatch.enrich.geo.sources import CompiledSource, GeoSource, IptoccSource
 from borderwatch.enrich.signals import caller_signals
 from borderwatch.errors import InputError, UsageError
+from borderwatch.evaluate.spark_engine import start_session
 from borderwatch.ingest.events import ProgressCallback
 from borderwatch.ingest.state import STATE_FILE
 from borderwatch.inventory.diff import diff_inventories
@@ -197,7 +198,12 @@ def scan(
     if out is not None:
         check_output_folder(Path(out))
     ctx = context or new_context()
-    ctx.registry.engines.get(options.engine)  # an unknown engine is refused up front
+    engine = ctx.registry.engines.get(options.engine)  # an unknown one is refused up front
+    if incremental and not getattr(engine, "keeps_state", True):
+        raise UsageError(
+            f"--incremental keeps its state in a DuckDB file; the {options.engine} engine "
+            "keeps none: scan in full, or use --engine duckdb (docs/spark.md)"
+        )
     if not isinstance(policy, Policy):
         policy = load_policy(policy, ctx.registry, ctx.locations)
     if out is None:
@@ -233,6 +239,13 @@ def scan(
         ctx.stops.reached("evaluated")
         folder.replace_outputs(rendered_outputs(result, ctx.registry))
     return result
+
+
+def start_spark(master: str) -> None:
+    """Start the Spark session the `spark` engine runs on (`master`: local[N], spark://,
+    yarn, k8s://...); without it the engine uses the process's active session, or
+    starts local[2]. A UsageError if pyspark is not installed."""
+    start_session(master)
 
 
 def check_output_folder(out: Path) -> None:
