@@ -223,7 +223,7 @@ def test_the_report_summarises_a_long_inventory_and_residency_csv_keeps_every_ro
     result = CliRunner().invoke(main, [*args, "--inventory", str(inventory), "--out", str(out)])
     assert result.exit_code == 1, result.output
     html = (out / "report.html").read_text(encoding="utf-8")
-    assert f"Showing {RESIDENCY_SHOWN} of {count} stores" in html
+    assert f"Showing {RESIDENCY_SHOWN:,} of {count:,} stores" in html
     assert '500 more are in <span class="mono">residency.csv</span>' in html
     # The stores outside approved locations are drawn first, so none is left out.
     drawn = html[html.index('id="h-residency"') : html.index("</table>", html.index("h-residency"))]

@@ -180,7 +180,7 @@ def test_rules_lists_every_installed_rule() -> None:
     result = CliRunner().invoke(main, ["rules"], terminal_width=200)
     assert result.exit_code == 0
     ids = [rule.id for rule in api.rules()]
-    assert len(ids) == 15
+    assert len(ids) == 18  # with the three of rules/integrity/
     for rule_id in ids:
         assert rule_id in result.output
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
+from borderwatch import __version__
 from borderwatch.builtin import register as register_builtins
 from borderwatch.collect.exports.azure_arm import read_arm
 from borderwatch.collect.exports.common import (
@@ -35,12 +36,27 @@ from borderwatch.enrich.geo.sources import CompiledSource, GeoSource, IptoccSour
 from borderwatch.enrich.signals import caller_signals
 from borderwatch.errors import InputError, UsageError
 from borderwatch.evaluate.spark_engine import start_session
+from borderwatch.evidence import ledger as _ledger
+from borderwatch.evidence.history import record_run
+from borderwatch.evidence.history_board import board_report
+from borderwatch.evidence.history_store import open_history
+from borderwatch.evidence.ledger_verify import LedgerReport
+from borderwatch.evidence.ledger_verify import verify_ledger as _verify_ledger
+from borderwatch.evidence.signing import (
+    SigningKey,
+    load_public_key,
+    load_signing_key,
+    new_key,
+    write_key_pair,
+)
+from borderwatch.ingest.cloudtrail_digest import DigestCheck, check_digests, digest_files
 from borderwatch.ingest.events import ProgressCallback
 from borderwatch.ingest.state import STATE_FILE
 from borderwatch.inventory.diff import diff_inventories
 from borderwatch.inventory.locations import LocationRegistry
 from borderwatch.inventory.stores import InventoryRead
 from borderwatch.inventory.stores import read_inventory as _read_inventory
+from borderwatch.model.board import BoardReport
 from borderwatch.model.findings import Finding, Severity
 from borderwatch.model.inventory import Change, Store
 from borderwatch.model.policy import Policy
@@ -48,6 +64,9 @@ from borderwatch.model.scan import ScanResult
 from borderwatch.pipeline import ScanContext, ScanRequest, run_scan
 from borderwatch.policy import load_policy as _load_policy
 from borderwatch.registry import Registry, load_plugins
+from borderwatch.report.base import check_ready, output_names, parse_outputs, select_reporters
+from borderwatch.report.board import render_board
+from borderwatch.report.board_pdf import write_pdf
 from borderwatch.report.outfolder import OutputFolder
 from borderwatch.report.sarif import Where, to_sarif
 from borderwatch.rules.base import Rule
@@ -60,8 +79,10 @@ if TYPE_CHECKING:  # the AWS collector needs boto3, an optional dependency
 __all__ = [
     "EXPORT_KINDS",
     "CompiledSource",
+    "DigestCheck",
     "GeoSource",
     "IptoccSource",
+    "LedgerReport",
     "PlanCheck",
     "ProgressCallback",
     "Rule",
@@ -69,17 +90,22 @@ __all__ = [
     "SourceSpec",
     "add_mapping",
     "aws_services",
+    "board",
+    "check_history",
     "check_output_folder",
     "check_plan",
     "collect_aws",
     "import_exports",
     "inventory_changes",
     "ip_data_spec",
+    "keygen",
     "load_classes_map",
     "load_ip_sources",
     "load_policy",
     "lookup_ips",
     "new_context",
+    "outputs_from_text",
+    "outputs_known",
     "plan_artifact_uri",
     "plugins",
     "read_inventory",
@@ -88,6 +114,8 @@ __all__ = [
     "rules",
     "scan",
     "unknown_locations",
+    "verify_cloudtrail",
+    "verify_ledger",
     "write_outputs",
     "write_store_inventory",
 ]
@@ -169,8 +197,19 @@ def scan(
     coverage: bool = True,
     window: tuple[dt.date | None, dt.date | None] = (None, None),
     options: ScanOptions | None = None,
+    outputs: Sequence[str] | None = None,
+    ledger: str | Path | None = None,
+    sign_key: str | Path | None = None,
+    cloudtrail_digests: str | Path | None = None,
+    public_keys: str | Path | None = None,
+    newest_signatures: Sequence[str] = (),
+    history: str | Path | None = None,
 ) -> ScanResult:
     """Scan the inputs against the policy; write every registered output when `out` is set.
+
+    With `history` (a folder), the run is compared with the earlier runs recorded there
+    (ScanResult.history: new, open, resolved, reopened findings; exceptions expiring) and
+    recorded once its outputs are written (docs/board.md, History).
 
     With `incremental`, `out/state.duckdb` keeps what this and earlier scans read, and
     only inputs no earlier scan read are read now; `full` starts that state afresh.
@@ -183,6 +222,15 @@ def scan(
     such); `out` is never read as input. `options` tune how the scan runs, never what it
     finds (engine, workers, batch sizes, memory limit, readers' limits; docs/options.md);
     None: the defaults, with the readers' limits of the environment.
+    `outputs` names the output formats to write (`json`, `sarif`, `html`, `csv`, `ocsf`,
+    `oscal`, `junit`, or a plug-in's; None: the default set; docs/outputs.md); an unknown
+    name, or a format whose extra is not installed, is refused before anything is read.
+    With `ledger` (a folder), the run is recorded in its evidence ledger, signed with the
+    Ed25519 key in the PEM file `sign_key` if given (docs/evidence.md); with `history` and
+    `out` but no `ledger`, the ledger is kept in the history folder.
+    `cloudtrail_digests` (a folder of CloudTrail digest and log files) with `public_keys`
+    (what `aws cloudtrail list-public-keys` prints) checks log-file integrity offline
+    into integrity.* findings; `newest_signatures` are the newest digests' signatures.
     """
     # Made first: a bad limit in the environment is refused before anything is read.
     options = options if options is not None else ScanOptions()
@@ -197,6 +245,15 @@ def scan(
         )
     if out is not None:
         check_output_folder(Path(out))
+    if ledger is None and history is not None and out is not None:
+        # The history's figures and the ledger that proves them live in one folder: the
+        # board report shows the head of DIR/ledger.jsonl (docs/board.md, docs/evidence.md).
+        ledger = history
+    signing = _ledger_key(ledger, sign_key, out)
+    if (cloudtrail_digests is None) != (public_keys is None):
+        raise UsageError("--cloudtrail-digests and --public-keys go together: give both")
+    if history is not None:
+        check_history(Path(history))  # a damaged or foreign history: refused before reading
     ctx = context or new_context()
     engine = ctx.registry.engines.get(options.engine)  # an unknown one is refused up front
     if incremental and not getattr(engine, "keeps_state", True):
@@ -204,6 +261,7 @@ def scan(
             f"--incremental keeps its state in a DuckDB file; the {options.engine} engine "
             "keeps none: scan in full, or use --engine duckdb (docs/spark.md)"
         )
+    check_ready(select_reporters(ctx.registry.reporters, outputs))  # so is an output
     if not isinstance(policy, Policy):
         policy = load_policy(policy, ctx.registry, ctx.locations)
     if out is None:
@@ -227,9 +285,16 @@ def scan(
         exclude=tuple(exclude),
         out=Path(out) if out is not None else None,
         options=options,
+        cloudtrail_digests=Path(cloudtrail_digests) if cloudtrail_digests is not None else None,
+        public_keys=Path(public_keys) if public_keys is not None else None,
+        newest_signatures=tuple(newest_signatures),
+        history=Path(history) if history is not None else None,
     )
     if out is None:
-        return run_scan(request, ctx)
+        result = run_scan(request, ctx)
+        if history is not None:
+            record_run(Path(history), result)
+        return result
     # One scan at a time per output folder, marked incomplete until its outputs are in
     # (report/outfolder.py).
     with OutputFolder(Path(out), ctx.stops) as folder:
@@ -237,7 +302,11 @@ def scan(
         state_path = _state_path(out, incremental, full)
         result = run_scan(replace(request, state_path=state_path), ctx)
         ctx.stops.reached("evaluated")
-        folder.replace_outputs(rendered_outputs(result, ctx.registry))
+        written = folder.replace_outputs(rendered_outputs(result, ctx.registry, outputs))
+        if ledger is not None:
+            _record_run(Path(ledger), result, written, policy.source, ip_data, signing, request)
+    if history is not None:
+        record_run(Path(history), result)  # only once its outputs (and ledger record) are in
     return result
 
 
@@ -246,6 +315,73 @@ def start_spark(master: str) -> None:
     yarn, k8s://...); without it the engine uses the process's active session, or
     starts local[2]. A UsageError if pyspark is not installed."""
     start_session(master)
+
+
+def _ledger_key(
+    ledger: str | Path | None, sign_key: str | Path | None, out: str | Path | None
+) -> SigningKey | None:
+    """The signing key, checked with the ledger before anything is read."""
+    if ledger is None:
+        if sign_key is not None:
+            raise UsageError("--sign-key signs the evidence ledger: give --ledger DIR too")
+        return None
+    if out is None:
+        raise UsageError("the ledger records the outputs of a scan: give --out")
+    key = load_signing_key(Path(sign_key)) if sign_key is not None else None
+    _ledger.prepare(Path(ledger), key)
+    return key
+
+
+def _record_run(
+    folder: Path,
+    result: ScanResult,
+    written: Sequence[Path],
+    policy_source: str,
+    ip_data: Sequence[SourceSpec],
+    key: SigningKey | None,
+    request: ScanRequest,
+) -> None:
+    """Append the run's record to the ledger: the files as they ended in the output folder."""
+    policy_file = None if policy_source.startswith("builtin:") else policy_source
+    extra = [
+        ref for spec in ip_data for ref in _ledger.refs_under(spec.path, f"ip-data:{spec.kind}")
+    ]
+    if request.cloudtrail_digests is not None and request.public_keys is not None:
+        extra += [
+            _ledger.FileRef(str(path), "cloudtrail-digest")
+            for path in digest_files(request.cloudtrail_digests)
+        ]
+        extra.append(_ledger.FileRef(str(request.public_keys), "cloudtrail-public-keys"))
+    facts = _ledger.run_facts(result, __version__, written, policy_file, extra)
+    _ledger.append_run(folder, facts, key)
+
+
+def verify_cloudtrail(
+    folder: Path, public_keys: Path, newest_signatures: Sequence[str] = ()
+) -> DigestCheck:
+    """Check CloudTrail digests and the log files they name, offline
+    (ingest/cloudtrail_digest.py)."""
+    return check_digests(folder, public_keys, newest_signatures)
+
+
+def keygen(out: Path, *, force: bool = False) -> tuple[Path, Path]:
+    """Write a new Ed25519 key: the private key to `out` (PEM, mode 0600), the public key
+    to `out.pub`; refuses to overwrite either unless `force`."""
+    return write_key_pair(new_key(), out, force=force)
+
+
+def verify_ledger(folder: Path, key: Path | None = None, head: str | None = None) -> LedgerReport:
+    """Verify the evidence ledger in `folder` offline (evidence/ledger_verify.py), with the
+    public key file `key` when given; `head` the hash the last record must have."""
+    return _verify_ledger(folder, load_public_key(key) if key is not None else None, head)
+
+
+def check_history(folder: Path) -> None:
+    """Refuse (InputError, UsageError) a history folder that cannot be read or extended:
+    a file, a damaged history file, one of another format, one missing beside its ledger."""
+    connection = open_history(folder, write=False)
+    if connection is not None:
+        connection.close()
 
 
 def check_output_folder(out: Path) -> None:
@@ -308,20 +444,37 @@ def rule(rule_id: str, registry: Registry | None = None) -> Rule:
     return (registry or plugins()).rules.get(rule_id)
 
 
-def rendered_outputs(result: ScanResult, registry: Registry) -> list[tuple[str, bytes]]:
-    """Every registered reporter's output: (file name, content)."""
-    return [(reporter.filename, reporter.render(result)) for reporter in registry.reporters]
+def rendered_outputs(
+    result: ScanResult, registry: Registry, outputs: Sequence[str] | None = None
+) -> list[tuple[str, bytes]]:
+    """The output of every reporter `outputs` chooses (None: the default set):
+    (file name, content)."""
+    chosen = select_reporters(registry.reporters, outputs)
+    return [(reporter.filename, reporter.render(result)) for reporter in chosen]
 
 
-def write_outputs(result: ScanResult, out: Path, registry: Registry) -> list[Path]:
-    """Write one file per registered reporter into `out`, swapped in together.
+def outputs_known(registry: Registry | None = None) -> list[str]:
+    """The names `scan --outputs` accepts, in registration order."""
+    return output_names((registry or plugins()).reporters)
+
+
+def outputs_from_text(text: str) -> tuple[str, ...]:
+    """`--outputs json,sarif` as names (split at commas, blanks dropped)."""
+    return parse_outputs(text)
+
+
+def write_outputs(
+    result: ScanResult, out: Path, registry: Registry, outputs: Sequence[str] | None = None
+) -> list[Path]:
+    """Write one file per chosen reporter into `out` (`outputs` as for `scan`), swapped
+    in together.
 
     An interrupted run leaves the previous set of outputs or the new one; a kill while
     swapping leaves no summary.json and the folder marked incomplete (report/outfolder.py).
     """
     with OutputFolder(out) as folder:
         folder.mark_unfinished()
-        return folder.replace_outputs(rendered_outputs(result, registry))
+        return folder.replace_outputs(rendered_outputs(result, registry, outputs))
 
 
 # What the commands need beyond a scan. The command line and borderwatch.commands reach
@@ -508,3 +661,36 @@ def check_plan(
         },
     )
     return PlanCheck(plan, result, sarif)
+
+
+@dataclass(frozen=True)
+class BoardOutput:
+    """A board report and the files it was written to (pdf: None with pdf=False)."""
+
+    report: BoardReport
+    html: Path
+    pdf: Path | None
+
+
+def board(
+    history: str | Path,
+    out: str | Path,
+    *,
+    period_from: dt.date | None = None,
+    period_to: dt.date | None = None,
+    pdf: bool = True,
+) -> BoardOutput:
+    """Write the board report of the history's runs in the period to `out` (HTML) and,
+    with `pdf`, the same page as PDF beside it (`out` with the suffix .pdf)."""
+    out = Path(out)
+    if out.suffix.lower() not in (".html", ".htm"):
+        raise UsageError(f"--out {out}: give the HTML file's name, ending in .html")
+    if out.exists() and out.is_dir():
+        raise UsageError(f"--out {out} is a folder: give a file name ending in .html")
+    report = board_report(Path(history), period_from, period_to)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    partial = out.with_name(f".{out.name}.partial")
+    partial.write_bytes(render_board(report))
+    partial.replace(out)
+    pdf_path = write_pdf(out, out.with_suffix(".pdf")) if pdf else None
+    return BoardOutput(report, out, pdf_path)

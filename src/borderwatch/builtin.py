@@ -12,12 +12,16 @@ def register(registry: Registry) -> None:
     from borderwatch.evaluate.duckdb_engine import DuckDBEngine
     from borderwatch.evaluate.rulefiles import builtin_rule_folder, register_rule_folder
     from borderwatch.evaluate.spark_engine import SparkEngine
+    from borderwatch.report.findings_csv import FindingsCsvReporter
     from borderwatch.report.html import HtmlReporter
     from borderwatch.report.jsonfiles import (
         FindingsJsonReporter,
         QuarantineReporter,
         SummaryJsonReporter,
     )
+    from borderwatch.report.junit import JunitReporter
+    from borderwatch.report.ocsf import OcsfReporter
+    from borderwatch.report.oscal import OscalReporter
     from borderwatch.report.residency_csv import ResidencyCsvReporter
     from borderwatch.report.sarif import SarifReporter
     from borderwatch.sources.azure_activity import AzureActivitySource
@@ -59,6 +63,12 @@ def register(registry: Registry) -> None:
         HtmlReporter(),
         SarifReporter(),
         ResidencyCsvReporter(),
+        # scan --outputs (report/base.py): csv is written by default, the formats for
+        # other tools (OCSF, OSCAL, JUnit) when asked for.
+        FindingsCsvReporter(),
+        OcsfReporter(),
+        OscalReporter(),
+        JunitReporter(),
     ):
         registry.reporters.add(reporter.name, reporter)
     registry.engines.add("duckdb", DuckDBEngine)

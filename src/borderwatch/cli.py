@@ -25,10 +25,11 @@ from rich.table import Table
 
 from borderwatch import __version__, api
 from borderwatch.api import ProgressCallback
+from borderwatch.commands.evidence_options import evidence_options
 from borderwatch.errors import BorderwatchError, InputError, UsageError, system_refusal
 from borderwatch.model.findings import Severity
 from borderwatch.model.scan import ScanResult
-from borderwatch.report.terminal import finding_place, is_lookalike, safe_line
+from borderwatch.report.terminal import finding_place, history_lines, is_lookalike, safe_line
 
 SEVERITIES = [s.value for s in Severity]
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
@@ -112,6 +113,15 @@ def main() -> None:
     help="Output folder.",
 )
 @click.option(
+    "--outputs",
+    "outputs_text",
+    default=None,
+    metavar="NAMES",
+    help="Output formats to write, comma-separated: json, sarif, html, csv, ocsf, oscal, "
+    "junit (default: json,sarif,html,csv; summary.json and quarantine.jsonl are always "
+    "written; docs/outputs.md).",
+)
+@click.option(
     "--fail-on",
     type=click.Choice(SEVERITIES),
     default="high",
@@ -155,6 +165,15 @@ def main() -> None:
 )
 @click.option("--full", is_flag=True, help="With --incremental: rebuild the state from scratch.")
 @click.option(
+    "--history",
+    "history",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="A history folder: compare this run's findings with the earlier runs recorded "
+    "there (new, open, resolved, reopened) and record it (docs/board.md); with --out and "
+    "no --ledger, the evidence ledger is kept there too.",
+)
+@click.option(
     "--exact-repeats",
     is_flag=True,
     help="Count an event read more than once (the same event id in several inputs, e.g. "
@@ -195,6 +214,7 @@ def main() -> None:
 @click.option(
     "--json", "as_json", is_flag=True, help="Print summary.json to standard output as well."
 )
+@evidence_options
 def scan(
     policy_ref: str,
     inventory: tuple[Path, ...],
@@ -207,6 +227,7 @@ def scan(
     exclude: tuple[str, ...],
     mappings: tuple[Path, ...],
     out: Path,
+    outputs_text: str | None,
     fail_on: str,
     as_of: dt.datetime | None,
     window_from: dt.datetime | None,
@@ -214,6 +235,7 @@ def scan(
     ip_data: tuple[str, ...],
     incremental: bool,
     full: bool,
+    history: Path | None,
     exact_repeats: bool,
     strict: bool,
     tune: tuple[str, ...],
@@ -222,6 +244,11 @@ def scan(
     quiet: bool,
     as_json: bool,
     old_format: str | None,
+    ledger: Path | None,
+    sign_key: Path | None,
+    cloudtrail_digests: Path | None,
+    public_keys: Path | None,
+    newest_signatures: tuple[str, ...],
 ) -> None:
     """Scan inventories and access logs against a policy; write findings and a report."""
     console = _console()
@@ -261,6 +288,13 @@ def scan(
                 window_to.date() if window_to else None,
             ),
             options=options,
+            outputs=None if outputs_text is None else api.outputs_from_text(outputs_text),
+            ledger=ledger,
+            sign_key=sign_key,
+            cloudtrail_digests=cloudtrail_digests,
+            public_keys=public_keys,
+            newest_signatures=newest_signatures,
+            history=history,
         )
     if quiet:
         print_verdict(console, result, out)
@@ -350,11 +384,20 @@ def packs() -> None:
 )
 @click.option("--seed", type=int, default=7, show_default=True, help="Random seed.")
 @click.option("--quiet", is_flag=True, help="No progress display.")
-def demo(out: Path, event_count: int, seed: int, quiet: bool) -> None:
+@click.option(
+    "--weeks",
+    is_flag=True,
+    help="Instead: four weekly scans into OUT/history with planted changes, and a board "
+    "report OUT/board.html (docs/board.md); --events is then per week.",
+)
+def demo(out: Path, event_count: int, seed: int, quiet: bool, weeks: bool) -> None:
     """Generate a fictional short-video company, scan it, and write the report."""
     from borderwatch.demo.run import run_demo
 
     console = _console()
+    if weeks:
+        _demo_weeks(console, out, event_count, seed, quiet)
+        return
     with _guard(console), _progress(console, quiet) as progress:
         outcome = run_demo(out, events=event_count, seed=seed, progress=progress)
     print_result(console, outcome.result, out)
@@ -372,6 +415,19 @@ def demo(out: Path, event_count: int, seed: int, quiet: bool) -> None:
     )
 
 
+def _demo_weeks(console: Console, out: Path, events: int, seed: int, quiet: bool) -> None:
+    from borderwatch.demo.weeks import HISTORY_FOLDER, run_weeks
+
+    with _guard(console), _progress(console, quiet) as progress:
+        runs = run_weeks(out, events=events, seed=seed, progress=progress)
+        for run in runs:
+            for line in history_lines(run.result):
+                console.print(line, soft_wrap=True)
+        written = api.board(out / HISTORY_FOLDER, out / "board.html")
+    _say(console, written.report.verdict_line())
+    _say(console, "Board report: ", written.html, " and ", written.pdf or "(no PDF)", style="bold")
+
+
 def print_result(console: Console, result: ScanResult, out: Path) -> None:
     """A short account of the scan for the terminal; the report has the rest.
 
@@ -380,6 +436,8 @@ def print_result(console: Console, result: ScanResult, out: Path) -> None:
     """
     _print_inputs(console, result)
     _print_findings(console, result)
+    for line in history_lines(result):
+        console.print(line, soft_wrap=True)
     for warning in result.warnings:
         _say(console, "WARNING: ", warning, style="bold yellow")
     for note in result.notes:
@@ -609,12 +667,15 @@ def _plain_progress(console: Console) -> ProgressCallback:
 
 def _add_command_modules() -> None:
     """Commands that live in their own modules (borderwatch.commands.*)."""
+    from borderwatch.commands.board import board_command
     from borderwatch.commands.diff import diff_command
     from borderwatch.commands.exports import import_command
     from borderwatch.commands.geo import geo
     from borderwatch.commands.inventory import inventory
+    from borderwatch.commands.keygen import keygen_command
     from borderwatch.commands.plancheck import plan_check
     from borderwatch.commands.rules import rules_command
+    from borderwatch.commands.verify import verify_command
 
     inventory.add_command(import_command)
     inventory.add_command(diff_command)
@@ -622,6 +683,9 @@ def _add_command_modules() -> None:
     main.add_command(plan_check)
     main.add_command(geo)
     main.add_command(rules_command)
+    main.add_command(keygen_command)
+    main.add_command(verify_command)
+    main.add_command(board_command)
 
 
 _add_command_modules()

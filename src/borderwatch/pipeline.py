@@ -8,6 +8,7 @@ ScanResult.
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,7 +29,9 @@ from borderwatch.evaluate.summaries import access_by_country, residency_rows, sc
 from borderwatch.evaluate.views import view_statements
 from borderwatch.evidence.exceptions import apply_exceptions
 from borderwatch.evidence.findings import finding, finding_order
+from borderwatch.evidence.history import compare_run
 from borderwatch.evidence.lookalike import mark_lookalike_principals
+from borderwatch.ingest.cloudtrail_digest import check_digests, integrity_table, reported
 from borderwatch.ingest.coverage import coverage_of
 from borderwatch.ingest.events import TABLE as ACCESS_TABLE
 from borderwatch.ingest.events import ProgressCallback, skipped_note, skipped_summaries
@@ -89,6 +92,13 @@ class ScanRequest:
     out: Path | None = None
     # How the scan runs (engine, workers, batch sizes, memory): runtime/options.py.
     options: ScanOptions = field(default_factory=ScanOptions)
+    # CloudTrail log-file integrity (ingest/cloudtrail_digest.py): the folder of digest
+    # and log files, the list-public-keys JSON, and the newest digests' signatures.
+    cloudtrail_digests: Path | None = None
+    public_keys: Path | None = None
+    newest_signatures: tuple[str, ...] = ()
+    # The history folder this run is compared with (scan --history; evidence/history.py).
+    history: Path | None = None
 
 
 @dataclass
@@ -144,6 +154,16 @@ def run_scan(request: ScanRequest, ctx: ScanContext) -> ScanResult:
             "unreadable_stores",
             tables.unreadable_table(unreadable, request.policy.store_classes),
         )
+        integrity = (
+            check_digests(
+                request.cloudtrail_digests, request.public_keys, request.newest_signatures
+            )
+            if request.cloudtrail_digests is not None and request.public_keys is not None
+            else None
+        )
+        engine.create_table(
+            "log_integrity", integrity_table(integrity.problems if integrity else ())
+        )
         load = load_inputs(
             engine,
             files,
@@ -157,6 +177,10 @@ def run_scan(request: ScanRequest, ctx: ScanContext) -> ScanResult:
             options=request.options,
         )
         inputs.extend(load.inputs)
+        if integrity is not None:
+            notes, warnings = reported(integrity)
+            load.notes.extend(notes)
+            load.warnings.extend(warnings)
         inputs.extend(skipped_summaries(expansion.skipped))
         load.notes.extend(skipped_note(inputs))
         quarantined.extend(load.quarantined)
@@ -191,6 +215,11 @@ def run_scan(request: ScanRequest, ctx: ScanContext) -> ScanResult:
         findings = apply_exceptions(findings, request.policy.exceptions, as_of)
         findings = mark_lookalike_principals(findings)
         findings.sort(key=finding_order)
+        changes = (
+            compare_run(request.history, findings, request.policy.exceptions, as_of)
+            if request.history is not None
+            else None
+        )
         return ScanResult(
             policy_name=request.policy.name,
             policy_version=request.policy.version,
@@ -214,6 +243,8 @@ def run_scan(request: ScanRequest, ctx: ScanContext) -> ScanResult:
             legacy=tuple(history.progress),
             coverage=coverage_of(engine),
             rules=tuple(_rule_info(rule) for rule in rules),
+            scan_root=os.getcwd(),
+            history=changes,
         )
     finally:
         engine.close()

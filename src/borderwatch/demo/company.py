@@ -167,9 +167,10 @@ def planted() -> list[Planted]:
     ]
 
 
-def policy_yaml(today: dt.date) -> str:
-    """The demo company's policy: trusted-cloud US regions only, no country of concern."""
-    expires = today + dt.timedelta(days=180)
+def policy_yaml(today: dt.date, expires: dt.date | None = None) -> str:
+    """The demo company's policy: trusted-cloud US regions only, no country of concern;
+    the emergency exception expires 180 days after `today` unless `expires` is given."""
+    expires = expires or today + dt.timedelta(days=180)
     return f"""\
 borderwatch: policy/v1
 name: {POLICY_NAME}
@@ -206,9 +207,9 @@ exceptions:
 """
 
 
-def inventory_csv() -> str:
+def inventory_csv(stores: tuple[DemoStore, ...] = STORES) -> str:
     lines = ["store_id,provider,region,service,data_classes,records,copy_of,country"]
-    for s in STORES:
+    for s in stores:
         lines.append(
             ",".join(
                 [

@@ -6,6 +6,7 @@ import datetime as dt
 import gzip
 import random
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -53,10 +54,14 @@ def write_inputs(root: Path, *, events: int, seed: int, now: dt.datetime) -> Dem
 
 
 def _write_cloudtrail(root: Path, events: int, seed: int, now: dt.datetime) -> None:
+    write_cloudtrail(root, generate(events, seed, now), seed, now)
+
+
+def write_cloudtrail(root: Path, accesses: Iterable[Access], seed: int, now: dt.datetime) -> None:
     """One gzipped {"Records": [...]} file per region and hour, in S3 delivery layout."""
     by_file: dict[tuple[str, str], list[Access]] = defaultdict(list)
     regions = {s.store_id: s.region for s in co.STORES}
-    for access in generate(events, seed, now):
+    for access in accesses:
         by_file[(regions[access.store], access.when.strftime("%Y%m%dT%H00Z"))].append(access)
     rng = random.Random(seed + 1)
     encoder = msgspec.json.Encoder()

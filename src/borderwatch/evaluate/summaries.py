@@ -39,6 +39,7 @@ def residency_rows(engine: TableStore, resolved: list[ResolvedStore]) -> list[Re
                 copy_of=item.store.copy_of,
                 copy_path=item.copies.copy_path,
                 verdict=verdicts.get(store_id, "not-protected"),
+                origin=item.store.origin,
             )
         )
     return rows

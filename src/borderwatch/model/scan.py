@@ -7,6 +7,7 @@ from typing import Any
 
 from borderwatch.model.events import QuarantinedRecord
 from borderwatch.model.findings import Finding, Severity, Status
+from borderwatch.model.history import RunChanges
 from borderwatch.model.inventory import Change, LegacyProgress
 
 
@@ -42,6 +43,9 @@ class ResidencyRow:
     copy_of: str | None
     copy_path: tuple[str, ...]  # from the original store to this one
     verdict: str  # approved, outside, unknown, not-protected
+    # Where the store was declared ("inventory.csv:12"): outputs that point at a file
+    # and line (SARIF) point access findings about the store here.
+    origin: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         row = {name: getattr(self, name) for name in self.__slots__}
@@ -140,9 +144,15 @@ class RuleInfo:
 COVERAGE_FAMILY = "coverage."
 
 
+# Log integrity (CloudTrail digests): a log that failed it was not cleanly seen either, so
+# its findings count as coverage gaps too, whatever --fail-on says (docs/evidence.md).
+INTEGRITY_FAMILY = "integrity."
+
+
 def is_coverage(finding: Finding) -> bool:
-    """Whether a finding is about coverage (what was not seen) rather than a violation."""
-    return finding.rule.startswith(COVERAGE_FAMILY)
+    """Whether a finding is about coverage (what was not seen, or not seen intact) rather
+    than a violation."""
+    return finding.rule.startswith((COVERAGE_FAMILY, INTEGRITY_FAMILY))
 
 
 @dataclass(frozen=True)
@@ -177,6 +187,12 @@ class ScanResult:
     coverage: Coverage = Coverage()
     # The rules that ran, in order (reporters describe rules from these, e.g. SARIF).
     rules: tuple[RuleInfo, ...] = ()
+    # The folder the scan ran in (absolute): outputs give input paths relative to it
+    # where they lie below it (SARIF's %SRCROOT%), so a report made in a checkout points
+    # at the checkout's files.
+    scan_root: str = ""
+    # What changed since the previous run of the history (scan --history); None without.
+    history: RunChanges | None = None
 
     def failing(self) -> list[Finding]:
         """Open findings at or above the failing severity: these decide the exit code."""

@@ -24,7 +24,11 @@ from borderwatch.model.findings import LOOKALIKE_KEY, Finding, Severity, Status
 from borderwatch.model.scan import Coverage, ResidencyRow, ScanResult
 
 INPUTS_IN_FULL = 50  # above this many inputs, those needing attention are listed first
-QUARANTINE_SHOWN = 200  # quarantined records listed in the page; the rest stay in the jsonl
+# Quarantine is summarised by reason (one row per reason, with a count and the first
+# record as example), never listed record by record: a broken log gave thousands of rows.
+# Every record stays in quarantine.jsonl, which the section links to.
+QUARANTINE_REASONS_SHOWN = 50
+QUARANTINE_FILE = "quarantine.jsonl"
 # Rows of the long tables drawn in the page. Past these the page says how many more there
 # are and where they all are (residency.csv, findings.json, summary.json): a million-row
 # inventory drew a 752 MB page no browser opens.
@@ -177,9 +181,58 @@ def _residency_first(result: ScanResult) -> list[ResidencyRow]:
     return [rows[n] for n in ranked[:RESIDENCY_SHOWN]]
 
 
+def _quarantine_by_reason(result: ScanResult) -> list[dict[str, Any]]:
+    """One row per reason: how many records, from how many inputs, the first as example;
+    most frequent first (then by reason, for a stable page)."""
+    groups: dict[str, dict[str, Any]] = {}
+    for q in result.quarantined:
+        group = groups.get(q.reason)
+        if group is None:
+            group = groups[q.reason] = {
+                "reason": text(q.reason),
+                "records": 0,
+                "inputs": set(),
+                "formats": set(),
+                "input_path": text(q.input_path),
+                "position": text(q.position),
+                "excerpt": text(q.excerpt, limit=500),
+            }
+        group["records"] += 1
+        group["inputs"].add(q.input_path)
+        if q.source_format:
+            group["formats"].add(q.source_format)
+    rows = sorted(groups.values(), key=lambda g: (-g["records"], g["reason"]))
+    for row in rows:
+        row["inputs"] = len(row["inputs"])
+        row["formats"] = sorted(text(f) for f in row["formats"])
+    return rows
+
+
 def _sorted_findings(findings: tuple[Finding, ...], status: Status) -> list[Finding]:
     chosen = [f for f in findings if f.status is status]
     return sorted(chosen, key=lambda f: (-f.severity.rank, f.rule, f.id))
+
+
+def _index(*sections: list[Finding]) -> list[dict[str, Any]]:
+    """The findings index: one row per finding drawn in the page, linking to its entry
+    (anchors by section and position, never by the finding's text)."""
+    rows = []
+    for status, findings in zip(("open", "muted", "resolved"), sections, strict=True):
+        for number, finding in enumerate(findings[:FINDINGS_SHOWN], start=1):
+            rows.append(
+                {
+                    "anchor": f"{status}-{number}",
+                    "id": text(finding.id),
+                    "severity": finding.severity.value,
+                    "status": finding.status.value,
+                    "rule": text(finding.rule),
+                    "resource": _plain(finding.resource),
+                    "principal": _plain(finding.principal),
+                    "country": _plain(finding.country),
+                    "count": int(finding.count),
+                }
+            )
+    return rows
 
 
 def _chart(result: ScanResult) -> dict[str, Any]:
@@ -304,16 +357,7 @@ def view(result: ScanResult) -> dict[str, Any]:
         }
         for r in _residency_first(result)
     ]
-    quarantine = [
-        {
-            "input_path": text(q.input_path),
-            "position": text(q.position),
-            "reason": text(q.reason),
-            "excerpt": text(q.excerpt, limit=500),
-            "source_format": text(q.source_format),
-        }
-        for q in result.quarantined[:QUARANTINE_SHOWN]
-    ]
+    quarantine = _quarantine_by_reason(result)
     verdict = result.verdict if result.verdict in ("fail", "incomplete") else "pass"
     return {
         "verdict": verdict,
@@ -338,6 +382,7 @@ def view(result: ScanResult) -> dict[str, Any]:
         "muted_findings": [_finding_view(f) for f in muted[:FINDINGS_SHOWN]],
         "resolved_findings": [_finding_view(f) for f in resolved[:FINDINGS_SHOWN]],
         "findings_shown": FINDINGS_SHOWN,
+        "findings_index": _index(open_findings, muted, resolved),
         "residency_total": len(result.residency),
         "residency_more": max(0, len(result.residency) - RESIDENCY_SHOWN),
         "chart": _chart(result),
@@ -372,12 +417,61 @@ def view(result: ScanResult) -> dict[str, Any]:
             for progress in result.legacy
         ],
         "inputs": _inputs(result),
-        "quarantine": quarantine,
+        "quarantine": quarantine[:QUARANTINE_REASONS_SHOWN],
         "quarantine_total": len(result.quarantined),
-        "quarantine_more": max(0, len(result.quarantined) - QUARANTINE_SHOWN),
+        "quarantine_reasons": len(quarantine),
+        "quarantine_more": max(0, len(quarantine) - QUARANTINE_REASONS_SHOWN),
+        "quarantine_file": QUARANTINE_FILE,
         "data_versions": sorted((text(k), text(v)) for k, v in result.data_versions.items()),
         "generator": _version(),
+        "history": _history(result),
     }
+
+
+def _history(result: ScanResult) -> dict[str, Any] | None:
+    """The "since the previous run" section (scan --history), or None without a history."""
+    changes = result.history
+    if changes is None:
+        return None
+    changed = changes.changed() if changes.previous_run is not None else []
+    return {
+        "run": changes.run,
+        "as_of": text(changes.as_of),
+        "previous_run": changes.previous_run,
+        "previous_as_of": _plain(changes.previous_as_of),
+        "notice": _plain(changes.notice),
+        "counts": sorted(changes.counts().items(), key=lambda item: _STATUS_ORDER[item[0]]),
+        "changed": [
+            {
+                "id": text(f.id),
+                "status": text(f.status.value),
+                "rule": text(f.rule),
+                "severity": text(f.severity.value),
+                "resource": _plain(f.resource),
+                "principal": _plain(f.principal),
+                "country": _plain(f.country),
+                "first": f"{text(f.first_day)} (run {f.first_run})",
+                "age_days": int(f.age_days),
+            }
+            for f in changed[:FINDINGS_SHOWN]
+        ],
+        "changed_more": max(0, len(changed) - FINDINGS_SHOWN),
+        "unmuted": [text(i) for i in changes.unmuted],
+        "exceptions": [
+            {
+                "id": text(e.id),
+                "state": text(e.state.value),
+                "expires": text(e.expires),
+                "days_left": int(e.days_left),
+                "muted_now": len(e.muted_now),
+                "muted_ever": len(e.muted_ever),
+            }
+            for e in changes.exceptions
+        ],
+    }
+
+
+_STATUS_ORDER = {"new": 0, "reopened": 1, "resolved": 2, "open": 3}
 
 
 # Longest window the day strip draws day by day (a year and a bit); longer ones are
@@ -430,6 +524,13 @@ def _coverage(coverage: Coverage) -> dict[str, Any]:
     }
 
 
+def thousands(value: Any) -> str:
+    """An integer with thousands separators (12,500,000); anything else as text."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    return text(value)
+
+
 def _autoescape(name: str | None) -> bool:
     # Our own stylesheet is included raw inside <style>; everything else is escaped.
     return not (name or "").endswith(".css")
@@ -437,7 +538,7 @@ def _autoescape(name: str | None) -> bool:
 
 @cache
 def environment() -> Environment:
-    return Environment(
+    env = Environment(
         loader=PackageLoader("borderwatch.report", "templates"),
         autoescape=_autoescape,
         undefined=StrictUndefined,
@@ -445,12 +546,15 @@ def environment() -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    env.filters["num"] = thousands
+    return env
 
 
 class HtmlReporter:
     """report.html: verdict, access chart, residency, findings, inputs and quarantine."""
 
     name = "html"
+    output = "html"
     filename = "report.html"
 
     def render(self, result: ScanResult) -> bytes:

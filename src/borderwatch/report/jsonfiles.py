@@ -17,6 +17,7 @@ class FindingsJsonReporter:
     """findings.json: a list of findings, open first, by severity."""
 
     name = "findings-json"
+    output = "json"
     filename = "findings.json"
 
     def render(self, result: ScanResult) -> bytes:
@@ -27,6 +28,10 @@ class SummaryJsonReporter:
     """summary.json: inputs and their accounting, coverage, findings per rule, the verdict."""
 
     name = "summary-json"
+    output = "json"
+    # The scan's own record (and the output folder's completeness marker): written
+    # whatever --outputs says (report/base.py).
+    always = True
     filename = "summary.json"
 
     def render(self, result: ScanResult) -> bytes:
@@ -72,6 +77,8 @@ class SummaryJsonReporter:
                 "inventory_changes": [vars(c) for c in result.changes],
                 "legacy_progress": [p.as_dict() for p in result.legacy],
                 "data_versions": result.data_versions,
+                # scan --history only: what changed since the previous run.
+                **({"history": result.history.as_dict()} if result.history else {}),
             }
         )
 
@@ -96,6 +103,8 @@ class QuarantineReporter:
     """quarantine.jsonl: one line per record that could not be read, with where and why."""
 
     name = "quarantine-jsonl"
+    output = "json"
+    always = True  # the records not read are never dropped from the outputs
     filename = "quarantine.jsonl"
 
     def render(self, result: ScanResult) -> bytes:

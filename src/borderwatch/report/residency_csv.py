@@ -2,15 +2,14 @@
 
 The HTML report shows the stores that need attention first and only up to a limit (a
 million-row inventory made a 752 MB page); this file keeps every row for the auditor
-and for spreadsheets.
+and for spreadsheets. Every cell goes through report.csvcells (RFC 4180, formulas
+neutralised): store ids, regions and site countries come from inventories others write.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-
 from borderwatch.model.scan import ResidencyRow, ScanResult
+from borderwatch.report.csvcells import write_csv
 
 COLUMNS = (
     "store_id",
@@ -26,28 +25,21 @@ COLUMNS = (
     "copy_path",
     "verdict",
 )
-# A spreadsheet runs a cell that starts with one of these as a formula: store ids come
-# from inventories others write, so such a cell gets a leading apostrophe.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _cell(value: str) -> str:
-    return "'" + value if value.startswith(_FORMULA_START) else value
-
-
-def _row(row: ResidencyRow) -> list[str]:
+def _row(row: ResidencyRow) -> list[object]:
     return [
-        _cell(row.store_id),
-        _cell(row.provider),
-        _cell(row.region),
-        _cell(row.service),
+        row.store_id,
+        row.provider,
+        row.region,
+        row.service,
         row.location_kind,
         ";".join(row.countries),
-        _cell(";".join(row.data_classes)),
-        "true" if row.protected else "false",
-        "" if row.records is None else str(row.records),
-        _cell(row.copy_of or ""),
-        _cell(" -> ".join(row.copy_path)),
+        ";".join(row.data_classes),
+        row.protected,
+        row.records,
+        row.copy_of,
+        " -> ".join(row.copy_path),
         row.verdict,
     ]
 
@@ -56,11 +48,8 @@ class ResidencyCsvReporter:
     """residency.csv: one row per store (data classes and copy path joined as text)."""
 
     name = "residency-csv"
+    output = "csv"
     filename = "residency.csv"
 
     def render(self, result: ScanResult) -> bytes:
-        buffer = io.StringIO(newline="")
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(COLUMNS)
-        writer.writerows(_row(row) for row in result.residency)
-        return buffer.getvalue().encode("utf-8")
+        return write_csv(COLUMNS, (_row(row) for row in result.residency))

@@ -6,23 +6,32 @@ resolved ones are left out). The level follows the severity: critical/high -> er
 medium -> warning, low/info -> note; `properties.security-severity` gives GitHub the
 numeric score it sorts by. `partialFingerprints.borderwatchFindingId` is the finding's
 stable id, so a finding keeps its identity (and its dismissal) from run to run.
+
+For a scan, each result points at a file and line of the inputs (report/filelines.py):
+the inventory row a residency finding is about, the row declaring the store an access
+finding reached, or the scan's inventory as a whole; `properties.locationKind` says
+which. Paths below the scan root are relative, with `uriBaseId` `%SRCROOT%` and the root
+in `originalUriBaseIds`.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import PurePosixPath
 from typing import Any
 
 from borderwatch import __version__
 from borderwatch.model.findings import Finding, Severity, Status
 from borderwatch.model.scan import RuleInfo, ScanResult
+from borderwatch.report import filelines
 
 SARIF_SCHEMA = (
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 )
 SARIF_VERSION = "2.1.0"
+ROOT_BASE_ID = "%SRCROOT%"
 
 LEVELS: dict[Severity, str] = {
     Severity.CRITICAL: "error",
@@ -49,6 +58,10 @@ class Where:
     line: int | None = None
     logical: str | None = None
     logical_kind: str = "resource"
+    # The uriBaseId `uri` is relative to (a key of the run's originalUriBaseIds).
+    base_id: str | None = None
+    # What the file and line are (report/filelines.py), kept in the result's properties.
+    kind: str | None = None
 
 
 Locate = Callable[[Finding], Where]
@@ -95,6 +108,7 @@ def to_sarif(
     rules: Iterable[RuleInfo] = (),
     tool_version: str = __version__,
     properties: Mapping[str, Any] | None = None,
+    root_uri: str | None = None,
 ) -> dict[str, Any]:
     """A SARIF 2.1.0 log (as a dict) of the findings.
 
@@ -103,6 +117,7 @@ def to_sarif(
     name (a Terraform address, a store id) becomes the result's logical location, so a
     pull request shows the resource that fails. `rules` (the scan's `ScanResult.rules`)
     describe the rules; a finding of a rule not among them is described by its id.
+    `root_uri` (a file URI ending in '/') is what a `Where.base_id` of `%SRCROOT%` means.
     """
     locate = locate or locate_by_resource
     catalog = {rule.id: rule for rule in rules}
@@ -115,7 +130,15 @@ def to_sarif(
             descriptors.append(
                 _rule_descriptor(finding.rule, catalog.get(finding.rule), finding.severity)
             )
-    results = [_result(f, index[f.rule], artifact_uri, locate(f)) for f in shown]
+    places = [locate(f) for f in shown]
+    results = [
+        _result(f, index[f.rule], artifact_uri, where)
+        for f, where in zip(shown, places, strict=True)
+    ]
+    # Every file a result points at, once, in order of first use.
+    artifacts = dict.fromkeys(
+        (where.uri, where.base_id) if where.uri else (artifact_uri, None) for where in places
+    ) or {(artifact_uri, None): None}
     run: dict[str, Any] = {
         "tool": {
             "driver": {
@@ -125,17 +148,24 @@ def to_sarif(
                 "rules": descriptors,
             }
         },
-        "artifacts": [{"location": {"uri": artifact_uri}}],
+        "artifacts": [{"location": _artifact_location(uri, base)} for uri, base in artifacts],
         "results": results,
         "columnKind": "unicodeCodePoints",
     }
+    if root_uri:
+        run["originalUriBaseIds"] = {ROOT_BASE_ID: {"uri": root_uri}}
     if properties:
         run["properties"] = dict(properties)
     return {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": [run]}
 
 
+def _artifact_location(uri: str, base_id: str | None) -> dict[str, str]:
+    return {"uri": uri, "uriBaseId": base_id} if base_id else {"uri": uri}
+
+
 def _result(finding: Finding, rule_index: int, artifact_uri: str, where: Where) -> dict[str, Any]:
-    physical: dict[str, Any] = {"artifactLocation": {"uri": where.uri or artifact_uri}}
+    artifact = _artifact_location(where.uri, where.base_id) if where.uri else {"uri": artifact_uri}
+    physical: dict[str, Any] = {"artifactLocation": artifact}
     if where.line:
         physical["region"] = {"startLine": where.line}
     location: dict[str, Any] = {"physicalLocation": physical}
@@ -159,11 +189,14 @@ def _result(finding: Finding, rule_index: int, artifact_uri: str, where: Where) 
             "severity": finding.severity.value,
             "status": finding.status.value,
             "resource": finding.resource,
+            "principal": finding.principal,
             "country": finding.country,
             "dataClasses": list(finding.data_classes),
             "count": finding.count,
         },
     }
+    if where.kind:
+        result["properties"]["locationKind"] = where.kind
     if finding.status is Status.MUTED:
         exc = finding.exception
         suppression: dict[str, Any] = {"kind": "external", "status": "accepted"}
@@ -181,18 +214,57 @@ def dumps(log: Mapping[str, Any]) -> bytes:
     return (json.dumps(log, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 
 
+def scan_locator(result: ScanResult) -> Locate:
+    """Where each finding of a scan points: its file and line (report/filelines.py), the
+    path relative to the scan root where it lies below it, else a file URI."""
+    origins = filelines.store_origins(result)
+    fallback = filelines.first_inventory(result)
+    root = result.scan_root
+
+    def locate(finding: Finding) -> Where:
+        place = filelines.locate(finding, origins, fallback)
+        uri, base = _file_uri(place.path, root) if place.path else (None, None)
+        return Where(
+            uri=uri, line=place.line, logical=finding.resource, base_id=base, kind=place.kind
+        )
+
+    return locate
+
+
+def _folder_uri(root: str) -> str | None:
+    """The scan root as a file URI ending in '/' (SARIF's originalUriBaseIds), if known."""
+    if not root.startswith("/"):
+        return None
+    uri = PurePosixPath(root).as_uri()
+    return uri if uri.endswith("/") else uri + "/"
+
+
+def _file_uri(path: str, root: str) -> tuple[str, str | None]:
+    """(uri, uriBaseId): relative to %SRCROOT% below the root, else a file URI."""
+    relative = filelines.relative_path(path, root)
+    if relative is not None:
+        return filelines.uri_reference(relative), ROOT_BASE_ID
+    if PurePosixPath(path).is_absolute():
+        return PurePosixPath(path).as_uri(), None
+    return filelines.uri_reference(path), None
+
+
 class SarifReporter:
-    """findings.sarif for a scan: results point at the inventory line that declared the store."""
+    """findings.sarif for a scan: results point at the input file and line they are about."""
 
     name = "sarif"
+    output = "sarif"
     filename = "findings.sarif"
 
     def render(self, result: ScanResult) -> bytes:
-        inventories: Sequence[str] = [i.path for i in result.inputs if i.kind == "inventory"]
-        artifact = inventories[0] if inventories else "borderwatch-inventory"
+        root = result.scan_root
+        inventory = filelines.first_inventory(result)
+        artifact = _file_uri(inventory, root)[0] if inventory else "borderwatch-inventory"
         log = to_sarif(
             result.findings,
             artifact_uri=artifact,
+            locate=scan_locator(result),
+            root_uri=_folder_uri(root),
             rules=result.rules,
             properties={
                 "policy": result.policy_name,

@@ -16,8 +16,16 @@ from typing import Any
 from rich.text import Text
 
 from borderwatch.model.findings import LOOKALIKE_KEY, Finding
+from borderwatch.model.scan import ScanResult
 
-__all__ = ["error_lines", "finding_place", "is_lookalike", "safe_line", "terminal_safe"]
+__all__ = [
+    "error_lines",
+    "finding_place",
+    "history_lines",
+    "is_lookalike",
+    "safe_line",
+    "terminal_safe",
+]
 
 # Control (C0, DEL, C1), format (bidi, zero-width), surrogates, private use, line and
 # paragraph separators: none of them is text a person should see act.
@@ -85,3 +93,61 @@ def error_lines(exc: BaseException, prefix: str = "") -> list[Text]:
             *(safe_line("  ", problem, style="red") for problem in exc.problems),
         ]
     return [safe_line(prefix, exc, style="red")]
+
+
+HISTORY_LINES_SHOWN = 20
+
+
+def history_lines(result: ScanResult) -> list[Text]:
+    """What changed since the previous run of the history (scan --history), in lines:
+    counts per status, each new, reopened and resolved finding, expiring exceptions."""
+    changes = result.history
+    if changes is None:
+        return []
+    if changes.previous_run is None:
+        head = f"History: run {changes.run} ({changes.as_of}), the first of this history"
+    else:
+        head = (
+            f"History: run {changes.run} ({changes.as_of}) against run "
+            f"{changes.previous_run} ({changes.previous_as_of}): "
+            + ", ".join(f"{n} {status}" for status, n in changes.counts().items())
+        )
+    lines = [safe_line(head, style="bold")]
+    if changes.notice:
+        lines.append(safe_line("NOTE: ", changes.notice, style="bold yellow"))
+    changed = changes.changed() if changes.previous_run is not None else []
+    for item in changed[:HISTORY_LINES_SHOWN]:
+        lines.append(
+            safe_line(
+                f"  {item.status.value.upper():9} {item.id}  {item.rule}  ",
+                item.resource or "-",
+                "  principal ",
+                item.principal or "-",
+                f"  first seen {item.first_day} (run {item.first_run})",
+            )
+        )
+    if len(changed) > HISTORY_LINES_SHOWN:
+        lines.append(
+            safe_line(f"  ... and {len(changed) - HISTORY_LINES_SHOWN} more in summary.json")
+        )
+    for finding_id in changes.unmuted:
+        lines.append(
+            safe_line(
+                f"  EXCEPTION LAPSED: {finding_id} was muted in the previous run and is open now",
+                style="bold yellow",
+            )
+        )
+    for watch in changes.exceptions:
+        if watch.state.value == "expiring":
+            lines.append(
+                safe_line(
+                    "WARNING: exception ",
+                    watch.id,
+                    f" expires on {watch.expires} (in {watch.days_left} day(s)); it mutes "
+                    f"{len(watch.muted_now)} finding(s)",
+                    style="bold yellow",
+                )
+            )
+        elif watch.state.value == "lapsed":
+            lines.append(safe_line("NOTE: exception ", watch.id, f" lapsed on {watch.expires}"))
+    return lines
