@@ -12,9 +12,9 @@ Databricks, a spark-submit job, the test suite's session, or one started with
 `start_session(master)`), else a local one (`local[2]`) that this engine stops on close.
 
 What differs from DuckDB, on purpose:
-- `CREATE TABLE name AS query` is computed once and kept (`localCheckpoint`), with a
-  `rowid` column numbering its rows (DuckDB's rowid is a hidden column; here it is a
-  visible one, used only as a join key).
+- `CREATE TABLE/VIEW name AS query` is computed once and kept (`localCheckpoint`). A
+  table whose rowid a statement reads (`g.rowid`) gets a `rowid` column first (DuckDB's
+  is hidden; this one is visible, unique but not consecutive: a join key only).
 - Appended Arrow pieces are held and become one table when the table is next read.
 - No state file: the incremental state is DuckDB's (`--incremental` needs the DuckDB
   engine; docs/spark.md). Opening on anything but ":memory:" is a UsageError.
@@ -125,10 +125,11 @@ class SparkEngine:
             raise UnsupportedSql("the Spark engine takes no statement parameters")
         self._refresh()
         for statement in translate(self.variants.get(sql, sql), self.macros):
+            self._number(statement.numbered)
             if statement.kind in ("table", "view"):
                 # A view too is computed once: the pipeline makes the views after the
                 # tables they read are whole, and several rules read each one.
-                self._materialise(statement.name, statement.sql, numbered=statement.kind == "table")
+                self._materialise(statement.name, statement.sql)
             elif statement.kind == "drop":
                 self.session.catalog.dropTempView(statement.name)
                 self._frames.pop(statement.name, None)
@@ -144,6 +145,7 @@ class SparkEngine:
         statements = translate(self.variants.get(sql, sql), self.macros)
         if len(statements) != 1 or statements[0].kind != "select":
             raise ValueError("query() needs one statement that returns rows; use execute()")
+        self._number(statements[0].numbered)
         return to_arrow(self.session.sql(statements[0].sql))
 
     def run(self, sql: str) -> pa.Table:
@@ -174,14 +176,24 @@ class SparkEngine:
         frame.createOrReplaceTempView(name)
         self._frames[name] = frame
 
-    def _materialise(self, name: str, sql: str, numbered: bool) -> None:
+    def _materialise(self, name: str, sql: str) -> None:
+        _check_identifier(name)
+        self._keep(name, self.session.sql(sql))
+
+    def _number(self, names: tuple[str, ...]) -> None:
+        """Give each table a `rowid` column (unique, not consecutive) unless it has one."""
         from pyspark.sql import functions
 
-        _check_identifier(name)
-        frame = self.session.sql(sql)
-        if numbered and "rowid" not in frame.columns:
-            frame = frame.withColumn("rowid", functions.monotonically_increasing_id())
-        # Computed once: rowid must not change between the queries that read it.
+        for name in names:
+            frame = self._frames.get(name)
+            if frame is None:
+                raise ValueError(f"no table {name!r} to number")
+            if "rowid" not in frame.columns:
+                self._keep(name, frame.withColumn("rowid", functions.monotonically_increasing_id()))
+
+    def _keep(self, name: str, frame: Any) -> None:
+        # Computed once: a rowid must not change between the queries that read it, and
+        # every view and table is read by several rules.
         frame = frame.localCheckpoint(eager=True)
         self._checkpointed.append(frame)
         frame.createOrReplaceTempView(name)

@@ -61,6 +61,9 @@ class Statement:
     kind: str
     sql: str = ""
     name: str = ""
+    # Tables whose rowid the statement reads (`g.rowid`): DuckDB numbers every table's
+    # rows; the Spark engine numbers these before the statement runs.
+    numbered: tuple[str, ...] = ()
 
 
 # The functions this module writes by name (sqlglot knows the rest by their own nodes).
@@ -97,7 +100,8 @@ def _statement(tree: exp.Expr, macros: dict[str, Macro]) -> Statement:
             return Statement("macro", name=macro.name)
         if kind in ("TABLE", "VIEW") and isinstance(tree.expression, exp.Query):
             name = tree.this.name if isinstance(tree.this, exp.Table) else ""
-            return Statement(kind.lower(), to_spark(tree.expression, macros), name)
+            query = tree.expression
+            return Statement(kind.lower(), to_spark(query, macros), name, rowid_tables(query))
     if isinstance(tree, exp.Drop) and str(tree.args.get("kind") or "").upper() in (
         "TABLE",
         "VIEW",
@@ -107,10 +111,24 @@ def _statement(tree: exp.Expr, macros: dict[str, Macro]) -> Statement:
             raise UnsupportedSql(f"DROP one table at a time: {tree.sql('duckdb')[:120]}")
         return Statement("drop", name=tables[0].name)
     if isinstance(tree, exp.Query):
-        return Statement("select", to_spark(tree, macros))
+        return Statement("select", to_spark(tree, macros), numbered=rowid_tables(tree))
     raise UnsupportedSql(
         f"the Spark engine runs queries, CREATE TABLE/VIEW AS, DROP and macros, not: "
         f"{tree.sql('duckdb')[:120]}"
+    )
+
+
+def rowid_tables(tree: exp.Expr) -> tuple[str, ...]:
+    """The tables whose rowid `tree` reads, by name (an alias resolved to its table)."""
+    names = {table.alias_or_name: table.name for table in tree.find_all(exp.Table)}
+    return tuple(
+        sorted(
+            {
+                names.get(column.table, column.table)
+                for column in tree.find_all(exp.Column)
+                if column.name.lower() == "rowid" and column.table
+            }
+        )
     )
 
 
