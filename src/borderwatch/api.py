@@ -323,7 +323,9 @@ def _ledger_key(
     """The signing key, checked with the ledger before anything is read."""
     if ledger is None:
         if sign_key is not None:
-            raise UsageError("--sign-key signs the evidence ledger: give --ledger DIR too")
+            raise UsageError(
+                "--sign-key signs the evidence ledger: give --ledger DIR (or --history DIR)"
+            )
         return None
     if out is None:
         raise UsageError("the ledger records the outputs of a scan: give --out")
