@@ -153,13 +153,13 @@ def test_the_pipeline_uses_the_engine_the_registry_gives(company: Path) -> None:
 
 
 def test_an_unknown_engine_is_refused_before_anything_is_read(company: Path) -> None:
-    with pytest.raises(UsageError, match="unknown engine 'spark'; known: duckdb"):
-        _scan(company, "out", ScanOptions(engine="spark"))
+    with pytest.raises(UsageError, match="unknown engine 'nosuch'; known: duckdb, spark"):
+        _scan(company, "out", ScanOptions(engine="nosuch"))
     assert not (company / "out").exists()
     args = ["scan", "--policy", str(company / "policy.yaml"), "--events", str(company / "logs")]
     result = CliRunner().invoke(main, [*args, "--out", str(company / "cli"), "--tune", "engine=x"])
     assert result.exit_code == 2
-    assert "unknown engine 'x'; known: duckdb" in result.output
+    assert "unknown engine 'x'; known: duckdb, spark" in result.output
     assert not (company / "cli" / "summary.json").exists()
 
 

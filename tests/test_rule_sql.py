@@ -135,3 +135,48 @@ def test_a_rule_that_does_not_parse_fails_the_check(tmp_path: Path) -> None:
     [rule] = read_rule_folder(folder)
     with pytest.raises(ParseError):
         parsed(rule.sql)
+
+
+def test_every_rule_view_and_shared_file_translates_to_spark() -> None:
+    """The allow-list checks functions; constructs beyond them (list slices, FILTER,
+    rowid, GROUP BY ALL, macros, an unnest inside an expression) are checked by
+    translating every file for the Spark engine, as it runs them (a Spark variant in
+    place of its file), in the order the pipeline runs them. No Spark is needed."""
+    from borderwatch.evaluate.spark_sql import translate
+    from borderwatch.evaluate.spark_variants import builtin_sql_folders, spark_variants
+    from borderwatch.evaluate.views import view_statements
+
+    variants = spark_variants(builtin_sql_folders())
+    assert (SRC / "evaluate" / "sql" / "residency_by_class.sql").read_text("utf-8") in variants
+    macros: dict = {}
+    rules = _builtin_rules()
+    written = []
+    for sql in [s for _, s in view_statements()] + list(rules[0].shared_sql):
+        written += [st.sql for st in translate(variants.get(sql, sql), macros)]
+    for rule in rules:
+        [statement] = translate(variants.get(rule.sql, rule.sql), macros)
+        assert statement.kind == "select", rule.id
+        written.append(statement.sql)
+    # Every macro was expanded, every slice and list aggregate rewritten.
+    assert {"flat_sorted", "outside_countries", "approval_covers_partition"} <= set(macros)
+    text = "\n".join(written).lower()
+    for name in ("flat_sorted(", "approval_covers_partition(", "list_intersect(", "[1:"):
+        assert name not in text
+    assert "slice(" in text and "collect_list(struct(" in text
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT list(x ORDER BY y DESC) FROM t",  # a descending list order
+        "SELECT list_zip(a, b) FROM t",  # a DuckDB function sqlglot would pass through
+        "SELECT l[a:b] FROM t",  # a slice with bounds that are not numbers
+        "INSERT INTO t VALUES (1)",  # a statement the engine does not run
+    ],
+)
+def test_sql_without_a_faithful_spark_translation_is_refused(sql: str) -> None:
+    from borderwatch.errors import UsageError
+    from borderwatch.evaluate.spark_sql import translate
+
+    with pytest.raises(UsageError):
+        translate(sql, {})

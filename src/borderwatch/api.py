@@ -35,6 +35,7 @@ from borderwatch.enrich.geo import KINDS, SourceSpec, load_sources, lookup_all
 from borderwatch.enrich.geo.sources import CompiledSource, GeoSource, IptoccSource
 from borderwatch.enrich.signals import caller_signals
 from borderwatch.errors import InputError, UsageError
+from borderwatch.evaluate.spark_engine import start_session
 from borderwatch.evidence import ledger as _ledger
 from borderwatch.evidence.history import record_run
 from borderwatch.evidence.history_board import board_report
@@ -293,7 +294,12 @@ def scan(
     if history is not None:
         check_history(Path(history))  # a damaged or foreign history: refused before reading
     ctx = context or new_context()
-    ctx.registry.engines.get(options.engine)  # an unknown engine is refused up front
+    engine = ctx.registry.engines.get(options.engine)  # an unknown one is refused up front
+    if incremental and not getattr(engine, "keeps_state", True):
+        raise UsageError(
+            f"--incremental keeps its state in a DuckDB file; the {options.engine} engine "
+            "keeps none: scan in full, or use --engine duckdb (docs/spark.md)"
+        )
     check_ready(select_reporters(ctx.registry.reporters, outputs))  # so is an output
     if not isinstance(policy, Policy):
         policy = load_policy(policy, ctx.registry, ctx.locations)
@@ -353,6 +359,13 @@ def scan(
     if history is not None:
         record_run(Path(history), result)  # only once its outputs (and ledger record) are in
     return result
+
+
+def start_spark(master: str) -> None:
+    """Start the Spark session the `spark` engine runs on (`master`: local[N], spark://,
+    yarn, k8s://...); without it the engine uses the process's active session, or
+    starts local[2]. A UsageError if pyspark is not installed."""
+    start_session(master)
 
 
 def _ledger_key(

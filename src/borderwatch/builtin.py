@@ -11,6 +11,7 @@ def register(registry: Registry) -> None:
     from borderwatch.enrich.covered import CoveredPerson
     from borderwatch.evaluate.duckdb_engine import DuckDBEngine
     from borderwatch.evaluate.rulefiles import builtin_rule_folder, register_rule_folder
+    from borderwatch.evaluate.spark_engine import SparkEngine
     from borderwatch.report.findings_csv import FindingsCsvReporter
     from borderwatch.report.html import HtmlReporter
     from borderwatch.report.jsonfiles import (
@@ -71,3 +72,5 @@ def register(registry: Registry) -> None:
     ):
         registry.reporters.add(reporter.name, reporter)
     registry.engines.add("duckdb", DuckDBEngine)
+    # pyspark is imported only when a Spark engine is opened (the `spark` extra).
+    registry.engines.add("spark", SparkEngine)

@@ -13,6 +13,7 @@ import threading
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import NoReturn
 
@@ -25,7 +26,7 @@ from rich.table import Table
 from borderwatch import __version__, api
 from borderwatch.api import ProgressCallback
 from borderwatch.commands.evidence_options import evidence_options
-from borderwatch.errors import BorderwatchError, InputError, system_refusal
+from borderwatch.errors import BorderwatchError, InputError, UsageError, system_refusal
 from borderwatch.model.findings import Severity
 from borderwatch.model.scan import ScanResult
 from borderwatch.report.terminal import finding_place, history_lines, is_lookalike, safe_line
@@ -232,6 +233,20 @@ def main() -> None:
     help="A model store whose every file is hashed and must be reviewed.",
 )
 @click.option(
+    "--engine",
+    default=None,
+    metavar="NAME",
+    help="The engine that holds the tables and runs the rules: duckdb (default) or spark "
+    "(pip install 'borderwatch[spark]'; docs/spark.md).",
+)
+@click.option(
+    "--spark-master",
+    default=None,
+    metavar="URL",
+    help="With --engine spark: the Spark master (local[N], spark://HOST:PORT, yarn, "
+    "k8s://...); default: the active session, else local[2].",
+)
+@click.option(
     "--quiet", is_flag=True, help="Print only the verdict line (and errors); no progress."
 )
 @click.option(
@@ -266,6 +281,8 @@ def scan(
     attestations: tuple[Path, ...],
     deployments: tuple[Path, ...],
     model_stores: tuple[str, ...],
+    engine: str | None,
+    spark_master: str | None,
     quiet: bool,
     as_json: bool,
     old_format: str | None,
@@ -283,6 +300,12 @@ def scan(
     with _guard(console), _progress(console, quiet) as progress:
         api.check_output_folder(out)  # before any input is read
         options = api.ScanOptions.from_settings(tune)
+        if engine is not None:
+            options = replace(options, engine=engine)
+        if spark_master is not None:
+            if options.engine != "spark":
+                raise UsageError("--spark-master goes with --engine spark")
+            api.start_spark(spark_master)
         context = api.new_context(progress=progress)
         for mapping in mappings:
             api.add_mapping(context, mapping)

@@ -117,8 +117,12 @@ def run_demo(
     seed: int = 7,
     progress: ProgressCallback | None = None,
     now: dt.datetime | None = None,
+    options: api.ScanOptions | None = None,
 ) -> DemoOutcome:
-    """Generate the demo company under out/inputs, scan it into out, compare with the plan."""
+    """Generate the demo company under out/inputs, scan it into out, compare with the plan.
+
+    `options` tune the scan (the engine among them: the parity tests run the demo on
+    each engine); None: the defaults."""
     now = (now or dt.datetime.now(dt.UTC)).replace(minute=0, second=0, microsecond=0)
     inputs = write_inputs(out / "inputs", events=events, seed=seed, now=now)
     bulk = dsp.write_inputs(out / "inputs", now)  # ten months of a contractor's reads
@@ -140,6 +144,7 @@ def run_demo(
         model_stores=reviewed.model_stores,
         feed=[inputs.feed] if inputs.feed else [],
         feed_mapping=inputs.feed_mapping,
+        options=options,
     )
     return compare(result)
 

@@ -33,6 +33,8 @@ from borderwatch.rules.base import Rule
 from borderwatch.rules.messages import MESSAGE_BUILDERS
 
 SHARED = "shared"
+# A rule's or shared file's Spark variant, beside it (docs/spark.md): not a rule itself.
+SPARK_VARIANT = ".spark.sql"
 
 MessageBuilder = Callable[..., str]
 
@@ -121,14 +123,20 @@ def _shared_sql(folder: Traversable) -> tuple[str, ...]:
     shared = folder.joinpath(SHARED)
     if not shared.is_dir():
         return ()
-    found = sorted((f for f in shared.iterdir() if f.name.endswith(".sql")), key=lambda f: f.name)
+    found = sorted(
+        (f for f in shared.iterdir() if _is_sql(f.name)),
+        key=lambda f: f.name,
+    )
     return tuple(f.read_text("utf-8") for f in found)
 
 
 def _rule_stems(family: Traversable, problems: list[Problem]) -> set[str]:
     """Names with both files; a file without its partner is a problem."""
     names = [f.name for f in family.iterdir() if f.is_file()]
-    sql = {n.removesuffix(".sql") for n in names if n.endswith(".sql")}
+    sql = {n.removesuffix(".sql") for n in names if _is_sql(n)}
+    for name in names:
+        if name.endswith(SPARK_VARIANT) and name.removesuffix(SPARK_VARIANT) not in sql:
+            problems.append(_problem(family.joinpath(name), "is a Spark variant of no rule"))
     meta = {n.removesuffix(".yaml") for n in names if n.endswith(".yaml")}
     for stem in sorted(sql ^ meta):
         have, missing = (".sql", ".yaml") if stem in sql else (".yaml", ".sql")
@@ -219,6 +227,11 @@ def _template_environment() -> SandboxedEnvironment:
     # Templates render text, not HTML (reports escape it); the sandbox keeps a template
     # from reaching Python internals, and a missing field is an error, not empty text.
     return SandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False)
+
+
+def _is_sql(name: str) -> bool:
+    """A DuckDB SQL file (a Spark variant is read only by the Spark engine)."""
+    return name.endswith(".sql") and not name.endswith(SPARK_VARIANT)
 
 
 def _code(sql: str) -> str:

@@ -159,4 +159,7 @@ def _merge(engine: TableStore, name: str, keys: Sequence[str]) -> None:
         f"SELECT {columns}, {sums} FROM {name} GROUP BY {columns}"
     )
     engine.execute(f"DROP TABLE {name}")
-    engine.execute(f"ALTER TABLE {name}_summed RENAME TO {name}")
+    # Copied back rather than renamed: ALTER TABLE ... RENAME is not among the statements
+    # every engine runs (the Spark engine runs CREATE ... AS and DROP; docs/spark.md).
+    engine.execute(f"CREATE TABLE {name} AS SELECT * FROM {name}_summed")
+    engine.execute(f"DROP TABLE {name}_summed")

@@ -16,7 +16,11 @@ who_when AS (
 identity_match AS (
     SELECT principal, aliases_key, day, person, work_country, employer,
            resident_country, covered_countries, covered_basis, matched_on FROM (
-        SELECT m.principal, m.aliases_key, m.day, i.*, m.matched_on, m.priority
+        -- The identity's columns by name: i.* would repeat `principal` (Spark refuses a
+        -- name that two columns share).
+        SELECT m.principal, m.aliases_key, m.day, i.person, i.work_country, i.employer,
+               i.resident_country, i.covered_countries, i.covered_basis, m.matched_on,
+               m.priority
         FROM (
             SELECT principal, aliases_key, day, principal AS name,
                    'principal' AS matched_on, 0 AS priority

@@ -3,6 +3,12 @@
 -- copies (residency.copy-outside-approved), and `unknown` ones, stores and copies alike
 -- (residency.location-unknown). `is_copy` tells a copy (copy_of) from an original.
 CREATE OR REPLACE TEMP VIEW residency_findings AS
+-- Each store's countries, joined in (a subquery inside the aggregate would not run on
+-- Spark, docs/spark.md).
+WITH countries AS (
+    SELECT store_id, list(country ORDER BY country) AS countries
+    FROM store_countries GROUP BY store_id
+)
 SELECT r.verdict, any_value(s.copy_of) IS NOT NULL AS is_copy,
     r.store_id AS resource, NULL AS principal, NULL AS person,
     CASE WHEN len(flatten(list(r.outside_countries))) > 0
@@ -17,8 +23,7 @@ SELECT r.verdict, any_value(s.copy_of) IS NOT NULL AS is_copy,
         location_reason := any_value(s.location_reason),
         partition := nullif(any_value(s.partition), ''),
         partition_not_approved := bool_or(r.partition_blocked),
-        countries := (SELECT list(c.country ORDER BY c.country) FROM store_countries c
-                      WHERE c.store_id = r.store_id),
+        countries := any_value(c.countries),
         outside_countries := flat_sorted(r.outside_countries),
         service := any_value(s.service),
         records := any_value(s.records),
@@ -31,4 +36,5 @@ SELECT r.verdict, any_value(s.copy_of) IS NOT NULL AS is_copy,
     ) AS evidence
 FROM residency_by_class r JOIN stores s USING (store_id)
     LEFT JOIN stores o ON o.store_id = s.copy_of
+    LEFT JOIN countries c ON c.store_id = r.store_id
 GROUP BY r.verdict, r.store_id;

@@ -1,0 +1,248 @@
+"""The distributed engine: Spark, fed the same Arrow tables and the same rule files.
+
+Registered as "spark" beside "duckdb" (`scan --engine spark`). Every statement the
+pipeline sends is DuckDB SQL; `evaluate.spark_sql` transpiles it (macros expanded,
+constructs sqlglot would get wrong rewritten, anything else refused). Tables live as
+temporary views of a session of this engine's own (`SparkSession.newSession()`: one
+SparkContext, separate views), so two scans in one process do not see each other's
+tables.
+
+Where the session comes from: the active one when the process has one (a notebook on
+Databricks, a spark-submit job, the test suite's session, or one started with
+`start_session(master)`), else a local one (`local[2]`) that this engine stops on close.
+
+What differs from DuckDB, on purpose:
+- `CREATE TABLE/VIEW name AS query` is computed once and kept (`localCheckpoint`). A
+  table whose rowid a statement reads (`g.rowid`) gets a `rowid` column first (DuckDB's
+  is hidden; this one is visible, unique but not consecutive: a join key only).
+- Appended Arrow pieces are held and become one table when the table is next read.
+- No state file: the incremental state is DuckDB's (`--incremental` needs the DuckDB
+  engine; docs/spark.md). Opening on anything but ":memory:" is a UsageError.
+- `bound_memory` does nothing: Spark bounds memory by its own settings
+  (spark.driver.memory, spark.executor.memory) and spills by itself.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+
+from borderwatch.errors import UsageError
+from borderwatch.evaluate.spark_variants import builtin_sql_folders, spark_variants
+
+if TYPE_CHECKING:
+    from borderwatch.evaluate.spark_sql import Macro
+
+LOCAL_MASTER = "local[2]"
+# Small inputs (digests, reference tables) are the rule here: few shuffle partitions.
+SESSION_SETTINGS = {
+    "spark.ui.enabled": "false",
+    "spark.sql.shuffle.partitions": "4",
+    "spark.sql.session.timeZone": "UTC",
+    "spark.sql.execution.arrow.pyspark.enabled": "true",
+    "spark.driver.memory": "1g",
+}
+
+
+def spark_available() -> bool:
+    """Whether pyspark can be imported (the `spark` extra is installed)."""
+    try:
+        import pyspark  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def start_session(master: str = LOCAL_MASTER, settings: dict[str, str] | None = None) -> Any:
+    """A SparkSession on `master` (or the active one), with the engine's settings."""
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        raise UsageError(
+            "the Spark engine needs pyspark: pip install 'borderwatch[spark]' (and Java 17)"
+        ) from None
+    builder = SparkSession.builder.master(master).appName("borderwatch")
+    for key, value in {**SESSION_SETTINGS, **(settings or {})}.items():
+        builder = builder.config(key, value)
+    return builder.getOrCreate()
+
+
+class SparkEngine:
+    """An `evaluate.engine.Engine` on Spark; the class is its factory in the registry."""
+
+    name = "spark"
+    # The incremental state is a DuckDB file: api.scan refuses --incremental on Spark.
+    keeps_state = False
+
+    def __init__(self, database: str | Path = ":memory:", session: Any = None) -> None:
+        if str(database) != ":memory:":
+            raise UsageError(
+                f"the Spark engine keeps no state file ({database}): --incremental needs "
+                "the DuckDB engine (docs/spark.md)"
+            )
+        self._owns_session = False
+        if session is None:
+            session = _active_session()
+        if session is None:
+            session = start_session()
+            self._owns_session = True
+        # Views of this engine's own; the SparkContext (and its executors) is shared.
+        self.session = session.newSession()
+        self.session.conf.set("spark.sql.session.timeZone", "UTC")
+        self.macros: dict[str, Macro] = {}
+        # The text of a file with a Spark variant -> the variant (spark_variants.py).
+        self.variants = spark_variants(builtin_sql_folders())
+        self._pending: dict[str, list[pa.Table]] = {}
+        self._frames: dict[str, Any] = {}
+        # Tables appended to since they were last published; checkpointed frames.
+        self._stale: set[str] = set()
+        self._checkpointed: list[Any] = []
+
+    def bound_memory(self, limit: str) -> None:
+        """Nothing to do: Spark's own memory settings bound it, and it spills by itself."""
+
+    def create_table(self, name: str, table: pa.Table) -> None:
+        """Create (or replace) table `name` holding `table`."""
+        _check_identifier(name)
+        self._pending[name] = [table]
+        self._publish(name)
+
+    def append(self, name: str, table: pa.Table) -> None:
+        """Append rows of `table` to table `name` (they join it when it is next read)."""
+        _check_identifier(name)
+        if name not in self._pending:
+            raise ValueError(f"no table {name!r} to append to")
+        self._pending[name].append(table)
+        self._stale.add(name)
+
+    def execute(self, sql: str, params: list[object] | None = None) -> None:
+        """Run DuckDB statement(s) on Spark: tables, views, drops and macros."""
+        from borderwatch.evaluate.spark_sql import UnsupportedSql, translate
+
+        if params:
+            raise UnsupportedSql("the Spark engine takes no statement parameters")
+        self._refresh()
+        for statement in translate(self.variants.get(sql, sql), self.macros):
+            self._number(statement.numbered)
+            if statement.kind in ("table", "view"):
+                # A view too is computed once: the pipeline makes the views after the
+                # tables they read are whole, and several rules read each one.
+                self._materialise(statement.name, statement.sql)
+            elif statement.kind == "drop":
+                self.session.catalog.dropTempView(statement.name)
+                self._frames.pop(statement.name, None)
+                self._pending.pop(statement.name, None)
+            elif statement.kind == "select":
+                self.session.sql(statement.sql).collect()
+
+    def query(self, sql: str) -> pa.Table:
+        """Run a DuckDB query on Spark and return its rows as Arrow."""
+        from borderwatch.evaluate.spark_sql import translate
+
+        self._refresh()
+        statements = translate(self.variants.get(sql, sql), self.macros)
+        if len(statements) != 1 or statements[0].kind != "select":
+            raise ValueError("query() needs one statement that returns rows; use execute()")
+        self._number(statements[0].numbered)
+        return to_arrow(self.session.sql(statements[0].sql))
+
+    def run(self, sql: str) -> pa.Table:
+        """Run a rule's SQL and return its rows as Arrow."""
+        return self.query(sql)
+
+    def close(self) -> None:
+        """Drop this engine's views; stop the session if this engine started it."""
+        for name in list(self._frames):
+            self.session.catalog.dropTempView(name)
+        for frame in self._checkpointed:
+            frame.unpersist()
+        self._frames.clear()
+        self._pending.clear()
+        if self._owns_session:
+            self.session.sparkContext.stop()
+
+    def _refresh(self) -> None:
+        for name in sorted(self._stale):
+            self._publish(name)
+        self._stale.clear()
+
+    def _publish(self, name: str) -> None:
+        pieces = self._pending[name]
+        table = pieces[0] if len(pieces) == 1 else pa.concat_tables(pieces)
+        self._pending[name] = [table]
+        frame = self.session.createDataFrame(_spark_ready(table))
+        frame.createOrReplaceTempView(name)
+        self._frames[name] = frame
+
+    def _materialise(self, name: str, sql: str) -> None:
+        _check_identifier(name)
+        self._keep(name, self.session.sql(sql))
+
+    def _number(self, names: tuple[str, ...]) -> None:
+        """Give each table a `rowid` column (unique, not consecutive) unless it has one."""
+        from pyspark.sql import functions
+
+        for name in names:
+            frame = self._frames.get(name)
+            if frame is None:
+                raise ValueError(f"no table {name!r} to number")
+            if "rowid" not in frame.columns:
+                self._keep(name, frame.withColumn("rowid", functions.monotonically_increasing_id()))
+
+    def _keep(self, name: str, frame: Any) -> None:
+        # Computed once: a rowid must not change between the queries that read it, and
+        # every view and table is read by several rules.
+        frame = frame.localCheckpoint(eager=True)
+        self._checkpointed.append(frame)
+        frame.createOrReplaceTempView(name)
+        self._frames[name] = frame
+        self._pending.pop(name, None)
+
+
+def to_arrow(frame: Any) -> pa.Table:
+    """A DataFrame's rows as Arrow; NULL-typed columns (`NULL AS x`) become strings,
+    which Arrow conversion can carry."""
+    from pyspark.sql import functions
+    from pyspark.sql.types import ArrayType, NullType
+
+    fixed = []
+    for field in frame.schema.fields:
+        column = functions.col(f"`{field.name}`")
+        if isinstance(field.dataType, NullType):
+            column = column.cast("string")
+        elif isinstance(field.dataType, ArrayType) and isinstance(
+            field.dataType.elementType, NullType
+        ):
+            column = column.cast("array<string>")
+        fixed.append(column.alias(field.name))
+    return frame.select(*fixed).toArrow()
+
+
+def _spark_ready(table: pa.Table) -> pa.Table:
+    # Spark has no Arrow null type: an all-NULL column of unknown type is a string one.
+    # Each column in one chunk: Spark's conversion cannot take a column of no chunks.
+    columns = [
+        pa.chunked_array([column.combine_chunks()], column.type).cast(
+            pa.string() if pa.types.is_null(column.type) else column.type
+        )
+        for column in table.columns
+    ]
+    return pa.table(columns, names=table.column_names)
+
+
+def _active_session() -> Any:
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        raise UsageError(
+            "the Spark engine needs pyspark: pip install 'borderwatch[spark]' (and Java 17)"
+        ) from None
+    return SparkSession.getActiveSession()
+
+
+def _check_identifier(name: str) -> None:
+    # Table names are ours, never from input; this guards against a future mistake.
+    if not name.replace("_", "").isalnum():
+        raise ValueError(f"not a safe table name: {name!r}")
