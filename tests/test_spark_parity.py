@@ -82,7 +82,7 @@ def test_case_gives_the_same_findings_on_spark(name: str, tmp_path: Path, spark:
 
 @pytest.mark.skipif(
     os.environ.get("BORDERWATCH_SPARK_DEMO") != "1",
-    reason="the demo on Spark takes over ten minutes on 2 cores since it gained the DSP "
+    reason="the demo on Spark did not finish within ten minutes on 2 cores once it gained the DSP "
     "bulk reads, oversight and the feed: run it with BORDERWATCH_SPARK_DEMO=1 (issue #19)",
 )
 def test_demo_gives_the_same_findings_on_spark(tmp_path: Path, spark: Any) -> None:
