@@ -10,7 +10,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from borderwatch.cli import main
-from borderwatch.demo import dsp
+from borderwatch.demo import dsp, feed
 from borderwatch.demo.company import planted
 from borderwatch.demo.run import run_demo
 from browser import chromium, watched_page
@@ -28,7 +28,7 @@ def test_demo_finds_the_planted_problems_and_the_report_shows_them(tmp_path: Pat
     got = sorted(
         (f["rule"], f["resource"], f["principal"], f["country"], f["status"]) for f in findings
     )
-    every = planted() + dsp.planted()
+    every = planted() + dsp.planted() + feed.planted()
     want = sorted((p.rule, p.resource, p.principal, p.country, p.status) for p in every)
     assert got == want
 

@@ -155,11 +155,9 @@ EXCEPTION_ID = "EXC-2026-014"
 
 
 def planted() -> list[Planted]:
-    """Every problem the demo plants; the scan must find exactly these."""
-    from borderwatch.demo.feed import planted as feed_planted  # demo/feed.py imports this
-
+    """The problems the company plants (its oversight's among them); demo/dsp.py and
+    demo/feed.py plant theirs, and demo/run.py joins them: the scan must find exactly all."""
     return [
-        *feed_planted(),
         Planted("residency.store-outside-approved", LEGACY_SG, country="SG"),
         Planted("residency.copy-outside-approved", LEGACY_VA, country="US"),
         Planted("residency.copy-outside-approved", MEDIA_DR, country="SG"),

@@ -151,7 +151,7 @@ def run_demo(
 
 def compare(result: ScanResult) -> DemoOutcome:
     """Match findings to the planted problems on rule, subject and status."""
-    planted = co.planted() + dsp.planted()
+    planted = co.planted() + dsp.planted() + feed.planted()
     expected = {(p.rule, p.resource, p.principal, p.country, p.status): p for p in planted}
     found = {
         (f.rule, f.resource, f.principal, f.country, f.status.value): f for f in result.findings
