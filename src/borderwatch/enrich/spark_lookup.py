@@ -23,6 +23,7 @@ import pyarrow as pa
 from borderwatch.enrich.base import EnrichContext, Enricher
 from borderwatch.enrich.stage import enrich_table
 
+
 def enrich_on_spark(
     session: Any,
     table: pa.Table,
@@ -61,9 +62,7 @@ def _plain(schema: pa.Schema) -> pa.Schema:
     dictionaries)."""
     return pa.schema(
         [
-            field.with_type(field.type.value_type)
-            if pa.types.is_dictionary(field.type)
-            else field
+            field.with_type(field.type.value_type) if pa.types.is_dictionary(field.type) else field
             for field in schema
         ]
     )
