@@ -16,12 +16,15 @@ from __future__ import annotations
 
 import json
 import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from borderwatch.cli import main
 from borderwatch.ingest.digest import ProtectedKeys, access_rows
@@ -537,3 +540,67 @@ def test_day_by_day_incremental_scans_equal_a_full_rescan(tmp_path: Path) -> Non
         rules_seen |= {f["rule"] for f in full}
     assert rules_seen == {"dsp.prohibited-transaction"}
     assert [f["count"] for f in full] == [101]
+
+
+# ---------------------------------------------------------------------------------------
+# Hostile parameters: never an exception, always names the readers agree on
+
+_JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**70), 2**70)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=30)
+    | st.sampled_from(["SELECT * FROM t WHERE a = 'x'", "k = :v", "***(Redacted)", "'", "/="]),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+_PARAMETERS = st.dictionaries(
+    st.sampled_from(
+        [
+            "tableName",
+            "key",
+            "requestItems",
+            "transactItems",
+            "statement",
+            "statements",
+            "requests",
+            "keyConditionExpression",
+            "expressionAttributeValues",
+            "expressionAttributeNames",
+        ]
+    ),
+    _JSON,
+    max_size=5,
+)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(parameters=_PARAMETERS)
+def test_any_parameters_give_text_names_and_never_raise(parameters: dict[str, Any]) -> None:
+    names = item_names(DYNAMODB, parameters, "us-east-1", ACCOUNT)
+    assert all(isinstance(n, str) and "/item/" in n for n in names)
+    assert len(names) == len(set(names))
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(parameters=st.lists(_PARAMETERS, min_size=1, max_size=4))
+def test_both_paths_agree_on_any_parameters(parameters: list[dict[str, Any]]) -> None:
+    with tempfile.TemporaryDirectory(prefix="dsp2-items-") as folder:
+        path = Path(folder) / "trail.json"
+        records = [_ddb(i, "GetItem", p) for i, p in enumerate(parameters)]
+        path.write_text("\n".join(json.dumps(r) for r in records) + "\n")
+        fast = [row for b in SOURCE.read(path) for row in b.events.to_pylist()]
+        slow = [row for b in SOURCE.read_forgiving(path) for row in b.events.to_pylist()]
+        assert fast == slow
+
+
+def test_a_very_long_statement_names_no_item_and_takes_no_time() -> None:
+    statement = "SELECT * FROM t WHERE " + " FROM " * 200_000 + "a = 'x'"
+    assert item_names(DYNAMODB, {"statement": statement}, "r", "a") == []

@@ -165,7 +165,7 @@ def _query_partition(condition: Any, parameters: Mapping[str, Any]) -> Mapping[s
 def _partiql(statement: Any) -> tuple[str, Mapping[str, Any]] | None:
     """(table, key attributes) of a simple PartiQL statement; None for a statement that
     names no item (a SELECT without WHERE reads the whole store: no item is named)."""
-    if not isinstance(statement, str):
+    if not isinstance(statement, str) or len(statement) > _STATEMENT_LIMIT:
         raise _Unreadable
     text = statement.strip()
     insert = _INSERT.fullmatch(text)
@@ -305,6 +305,9 @@ def _first(holder: Any, *names: str) -> Any:
     raise _Unreadable
 
 
+# DynamoDB takes PartiQL statements of at most 8,192 characters; a longer one is not a
+# logged statement, and the patterns below are not run over text of any length.
+_STATEMENT_LIMIT = 8192
 _REDACTED = "***(Redacted)"
 # What stands for _REDACTED while a clause is split (its parentheses are not syntax).
 _REDACTED_MARK = "\x00redacted\x00"
