@@ -28,7 +28,6 @@ from py_ocsf_models.events.findings.detection_finding import DetectionFinding
 from trestle.oscal.assessment_results import AssessmentResults
 
 from borderwatch import api
-from borderwatch.evidence.history import compare_run, record_run
 from borderwatch.model.findings import Finding, Severity, Status, finding_id
 from borderwatch.model.scan import ScanResult
 
@@ -57,32 +56,16 @@ def _finding(name: str) -> Finding:
     )
 
 
-def _result(findings: list[Finding], day: dt.date) -> ScanResult:
-    return ScanResult(
-        policy_name="p",
-        policy_version="1",
-        policy_sha256="0" * 64,
-        started_at=f"{day}T00:00:00Z",
-        finished_at=f"{day}T00:01:00Z",
-        fail_on=Severity.HIGH,
-        findings=tuple(findings),
-        inputs=(),
-        residency=(),
-        access_by_country=(),
-    )
-
-
 @pytest.fixture(scope="module")
 def third_run(tmp_path_factory: pytest.TempPathFactory) -> ScanResult:
+    from test_history import _run  # one run as the pipeline and api do it
+
     folder = tmp_path_factory.mktemp("history")
-    result = None
-    for names, day in zip(RUNS, DAYS, strict=True):
-        findings = [_finding(name) for name in names]
-        changes = compare_run(folder, findings, (), day)
-        result = dataclasses.replace(_result(findings, day), history=changes)
-        record_run(folder, result)
-    assert result is not None
-    return result
+    results = [
+        _run(folder, [_finding(name) for name in names], day)
+        for names, day in zip(RUNS, DAYS, strict=True)
+    ]
+    return results[-1]
 
 
 @pytest.fixture(scope="module")
