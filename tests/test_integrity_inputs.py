@@ -256,3 +256,53 @@ def test_an_unreviewed_model_running_fails_while_nothing_to_check_is_incomplete(
         "integrity.unreviewed-unobserved"
     ]
     assert unobserved.verdict == "incomplete"
+
+
+@pytest.mark.parametrize("scopes", [None, "[production]"])
+def test_an_approval_counts_only_for_the_scopes_the_policy_names(
+    tmp_path: Path, scopes: str | None
+) -> None:
+    """An approval for staging does not let a model run in production once the policy
+    names the scopes that count; without approval_scopes any scope counts (as before).
+    Scopes compare without regard to case or outer blanks; a rejection counts whatever
+    its scope."""
+    from borderwatch import api
+
+    store = tmp_path / "store"
+    store.mkdir()
+    files = {"staged.bin": b"staging weights", "prod.bin": b"prod weights", "bad.bin": b"bad"}
+    for name, body in files.items():
+        (store / name).write_bytes(body)
+    digest = {name: hashlib.sha256(body).hexdigest() for name, body in files.items()}
+    envelopes = [
+        review([("staged.bin", digest["staged.bin"])], REVIEWER_A, scope="staging"),
+        review([("prod.bin", digest["prod.bin"])], REVIEWER_A, scope=" Production "),
+        review([("bad.bin", digest["bad.bin"])], REVIEWER_A, scope="production"),
+        review([("bad.bin", digest["bad.bin"])], REVIEWER_A, scope="qa", decision="rejected"),
+    ]
+    reviews = tmp_path / "reviews.jsonl"
+    reviews.write_text("".join(json.dumps(e) + "\n" for e in envelopes))
+    block = trusted_policy_block(["recs"])
+    if scopes:
+        block += f"  approval_scopes: {scopes}\n"
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(
+        'borderwatch: policy/v1\nname: p\nversion: "1"\ndata_classes:\n  d:\n'
+        "    storage: {approved: [{country: US}]}\ncoverage:\n  nothing_judged: info\n" + block
+    )
+    result = api.scan(
+        policy=policy, model_stores=[store], attestations=[reviews], as_of=dt.date(2026, 6, 1)
+    )
+    unreviewed = {
+        f.resource.split("@")[0]: f.evidence["reason"]
+        for f in result.findings
+        if f.rule == "integrity.unreviewed-artifact" and f.resource
+    }
+    if scopes is None:
+        assert unreviewed == {"bad.bin": "rejected by a trusted reviewer"}
+    else:
+        assert unreviewed == {
+            "bad.bin": "rejected by a trusted reviewer",
+            "staged.bin": "approved by a trusted reviewer only for another scope (staging) "
+            "than the policy's oversight.approval_scopes",
+        }
