@@ -282,3 +282,54 @@ def test_a_kill_while_appending_leaves_whole_records_or_one_torn_record(tmp_path
         seen = report.records
     assert seen >= 3
     print(f"kills that tore a record: {torn} of 12")
+
+
+# A child whose file size limit stops its append's write partway: the kernel cuts the
+# write short at the limit and kills the process (SIGXFSZ) when it writes on, as a
+# kill or a full disk in the middle of the line would.
+APPEND_CUT_OFF = """
+import resource, signal, sys
+from pathlib import Path
+from borderwatch.evidence.ledger import FileRef, RunFacts, append_run
+
+folder, limit, killed = Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3] == "killed"
+inputs = [FileRef(str(path), "events") for path in sorted(folder.parent.glob("input-*"))]
+if killed:  # Python ignores SIGXFSZ (the write fails instead); the kernel's default kills
+    signal.signal(signal.SIGXFSZ, signal.SIG_DFL)
+resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+append_run(folder, RunFacts("test", {"name": "p"}, {"run": 9}, {}, inputs, []), None)
+"""
+
+
+def test_a_process_killed_partway_through_its_line_leaves_a_torn_record_verify_names(
+    tmp_path: Path,
+) -> None:
+    ledger = tmp_path / "ledger"
+    for number in (1, 2):
+        append_run(ledger, _facts(tmp_path, number, inputs=30), None)
+    path = ledger / LEDGER_FILE
+    whole = path.read_bytes()
+    limit = len(whole) + 1000  # the third line is about 4,000 bytes: cut after 1,000
+    # Not killed: the write fails (as on a full disk) and the append takes its part of
+    # the line back: the ledger is as it was.
+    failed = subprocess.run(
+        [sys.executable, "-c", APPEND_CUT_OFF, str(ledger), str(limit), "failed"],
+        capture_output=True,
+    )
+    assert failed.returncode == 1 and b"File too large" in failed.stderr
+    assert path.read_bytes() == whole
+    child = subprocess.run(
+        [sys.executable, "-c", APPEND_CUT_OFF, str(ledger), str(limit), "killed"],
+        capture_output=True,
+    )
+    assert child.returncode == -signal.SIGXFSZ, child.stderr
+    assert path.read_bytes()[: len(whole)] == whole and path.stat().st_size == limit
+    report = api.verify_ledger(ledger)
+    assert report.status == "torn" and report.records == 2
+    assert report.torn is not None
+    assert (report.torn.offset, report.torn.size) == (len(whole), 1000)
+    with pytest.raises(UsageError, match=f"1,000 byte\\(s\\) from offset {len(whole):,}"):
+        append_run(ledger, _facts(tmp_path, 3, inputs=30), None)
+    record = append_run(ledger, _facts(tmp_path, 3, inputs=30), None, repair=True)
+    assert record["repair"]["size"] == 1000
+    assert api.verify_ledger(ledger).status == "unsigned"  # whole again, nothing broken

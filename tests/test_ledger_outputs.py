@@ -145,3 +145,65 @@ def test_a_scan_without_the_ledger_is_refused_on_a_ledgered_folder(tmp_path: Pat
     shutil.copytree(base, moved)
     _scan(moved, private, moved / "ledger")
     assert api.verify_ledger(moved / "ledger", public).status == "verified"
+
+
+def test_a_plan_half_carried_out_is_finished_by_running_it_again(tmp_path: Path) -> None:
+    """A kill among the moves aside (before any output is moved in) or among the moves
+    in: finishing the plan does only the moves left, and nothing is lost."""
+    from borderwatch.report.outfolder import OutputFolder
+    from borderwatch.runtime.staging import SwapPlan
+
+    for done_aside, done_in in [(1, 0), (3, 0), (3, 2)]:
+        out = tmp_path / f"out-{done_aside}-{done_in}"
+        out.mkdir()
+        old = {"summary.json": b"old summary", "findings.json": b"old", "report.html": b"old"}
+        for name, data in old.items():
+            (out / name).write_bytes(data)
+        with OutputFolder(out) as folder:
+            new = [("findings.json", b"new"), ("report.html", b"new"), ("summary.json", b"s")]
+            staged = folder.stage(new)
+            moves = folder.set_aside(list(old))
+            assert moves[0][0] == "summary.json"  # moved aside first
+            plan = SwapPlan("../ledger", 0, 1, "0" * 64, staged.ordered(), tuple(moves))
+            folder.write_plan(staged, plan)
+            for name, kept in moves[:done_aside]:  # what the killed scan had done
+                (out / kept).parent.mkdir(parents=True, exist_ok=True)
+                (out / name).rename(out / kept)
+            for name in staged.ordered()[:done_in]:
+                (staged.folder / name).rename(out / name)
+            assert folder.pending_swaps() == [(staged.folder, plan)]
+            left = folder.finish_swap(staged.folder, plan)
+        assert left == (3 - done_aside) + (3 - done_in)
+        assert {name: (out / name).read_bytes() for name, _ in new} == dict(new)
+        assert {name: (out / kept).read_bytes() for name, kept in moves} == old
+        assert not staged.folder.exists()
+
+
+def test_hostile_superseded_and_repair_entries_are_broken_links_not_crashes(
+    tmp_path: Path,
+) -> None:
+    from borderwatch.evidence.ledger import canonical, record_hash
+
+    ledger = tmp_path / "ledger"
+    ledger.mkdir()
+    bodies = [
+        {"record": 1, "superseded": "not a list"},
+        {"record": 2, "superseded": [7, {"path": "../x"}, {"path": "../y", "was": 3}]},
+        {"record": 3, "repair": {"kept_as": "../../etc/passwd", "size": 1, "sha256": "0"}},
+        {"record": 4, "repair": "torn"},
+    ]
+    lines, previous = [], None
+    for body in bodies:
+        full = {"format": "borderwatch-ledger/1", "previous": previous, "key": None, **body}
+        full["inputs"], full["outputs"] = [], []
+        record = {**full, "hash": record_hash(full), "signature": None}
+        previous = record["hash"]
+        lines.append(canonical(record) + b"\n")
+    (ledger / LEDGER_FILE).write_bytes(b"".join(lines))
+    report = api.verify_ledger(ledger)
+    whats = {(b.record, b.what) for b in report.breaks}
+    assert (1, "the record's superseded is not a list") in whats
+    assert (2, "an entry of superseded names no file") in whats
+    assert (2, "a superseded entry names no earlier place") in whats
+    assert (3, "the record's repair names no file of the ledger") in whats
+    assert (4, "the record's repair names no file of the ledger") in whats

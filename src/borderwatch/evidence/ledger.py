@@ -24,7 +24,7 @@ import hashlib
 import json
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -309,8 +309,15 @@ def append_run(
             if before_write is not None:
                 before_write(Pending(ledger_dir, record["record"], record["hash"], tail.whole_end))
             if torn is None:
-                _write_all(handle, line)
-                os.fsync(handle)
+                try:
+                    _write_all(handle, line)
+                    os.fsync(handle)
+                except OSError:
+                    # A full disk, a file size limit: take our part-written line back
+                    # (the ledger is as it was), then say why.
+                    with suppress(OSError):
+                        os.ftruncate(handle, tail.whole_end)
+                    raise
             else:
                 _replace_from(handle, tail.whole_end, line, path)
         finally:

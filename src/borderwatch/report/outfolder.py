@@ -187,7 +187,8 @@ class OutputFolder:
 
     def swap(self, staged: Staged, plan: SwapPlan) -> list[Path]:
         """Move the files the plan sets aside into `superseded/`, then the staged
-        outputs in (summary.json last), then drop the staging folder and the mark."""
+        outputs in (summary.json last), then remove SCAN-UNFINISHED and the staging
+        folder."""
         with _signals_held():
             self._moves(staged.folder, plan, stops=True)
             self.stops.reached("outputs-swapped")
