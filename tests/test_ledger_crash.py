@@ -20,8 +20,10 @@ import time
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from borderwatch import api
+from borderwatch.cli import main
 from borderwatch.evidence.ledger import LEDGER_FILE
 from borderwatch.runtime.steps import ENVIRONMENT_VARIABLE, STEPS
 from ledgerkit import CASE, make_keys
@@ -132,6 +134,9 @@ def test_a_ledgered_scan_killed_at_any_step_leaves_a_state_verify_names(
         assert report.status == "pending"
         assert report.pending and "record 2" in report.pending[0]
         assert ".borderwatch-new-" in report.pending[0]
+        printed = CliRunner().invoke(main, ["verify", str(base / "ledger"), "--key", str(public)])
+        assert printed.exit_code == 1 and "PENDING: " in printed.output
+        assert "PENDING record 2: its scan was killed" in printed.output
     else:
         assert report.status == "verified"
     if step not in RECORDED:
