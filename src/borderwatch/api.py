@@ -468,15 +468,16 @@ def _record_and_swap(
             ledger_dir, facts(outputs, moved), key, repair=repair, before_write=leave_plan
         )
         stops.reached("ledger-appended")
+        folder.swap(staged, plans[0])
     except BaseException:
-        # Recorded (Ctrl-C right after the line): the swap is finished, as recorded.
-        # Not recorded: the staged outputs go; the old ones stand, named as before.
+        # Recorded (Ctrl-C after the line, even as the swap begins): the swap is
+        # finished, as recorded (it does only the moves left). Not recorded: the staged
+        # outputs go; the old ones stand, named as before.
         if plans and _ledger.is_committed(ledger_dir, plans[0].offset, plans[0].hash):
             folder.swap(staged, plans[0])
         else:
             folder.drop_staging(staged.folder)
         raise
-    folder.swap(staged, plans[0])
 
 
 def finish_pending_swaps(folder: OutputFolder) -> list[str]:
