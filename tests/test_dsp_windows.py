@@ -115,7 +115,38 @@ def test_subjects_come_from_the_stores_pattern_and_a_read_without_one_is_whole()
     )
     patterns = ("genomes/(?P<subject>[0-9]+)/", None, False)
     codes = np.array([0, 0, 0, 0, 1, 2])
-    got = subject_column(resources, actions, codes, patterns).to_pylist()
+    rows, subjects = subject_column(resources, actions, codes, patterns)
     seventeen = hash_subjects(pa.array(["17"])).to_pylist()[0]
-    assert got == [seventeen, seventeen, WHOLE_STORE, None, WHOLE_STORE, None]
+    assert rows.tolist() == [0, 1, 2, 3, 4, 5]  # one subject each: one row each
+    assert subjects.to_pylist() == [seventeen, seventeen, WHOLE_STORE, None, WHOLE_STORE, None]
     assert seventeen not in (None, WHOLE_STORE)
+
+
+def test_a_row_naming_several_subjects_comes_once_per_distinct_subject() -> None:
+    """A batch (S3 DeleteObjects, a BatchGetItem, an event listing several objects)
+    names every subject it reached, not only the first."""
+    resources = pa.array(
+        [
+            ["bank", "arn:aws:s3:::bank/genomes/1/a", "arn:aws:s3:::bank/genomes/2/a"],
+            ["arn:aws:s3:::bank/genomes/3/a"],
+            ["bank", "arn:aws:s3:::bank/genomes/4/a", "arn:aws:s3:::bank/genomes/4/b"],
+            ["bank"],
+            ["arn:aws:s3:::bank/genomes/5/a", "arn:aws:s3:::bank/genomes/6/b"],
+        ],
+        pa.list_(pa.string()),
+    )
+    actions = pa.array(["DeleteObjects", "GetObject", "GetObject", "GetObject", "ListTags"])
+    patterns = ("genomes/(?P<subject>[0-9]+)/",)
+    rows, subjects = subject_column(resources, actions, np.zeros(5, dtype=np.int64), patterns)
+    hashed = dict(zip("123456", hash_subjects(pa.array(list("123456"))).to_pylist(), strict=True))
+    got: dict[int, list[int | None]] = {}
+    for row, subject in zip(rows.tolist(), subjects.to_pylist(), strict=True):
+        got.setdefault(row, []).append(subject)
+    assert rows.tolist() == sorted(rows.tolist())
+    assert got == {
+        0: sorted([hashed["1"], hashed["2"]]),
+        1: [hashed["3"]],
+        2: [hashed["4"]],  # two objects of one subject: one subject
+        3: [WHOLE_STORE],
+        4: [None],  # a configuration action reaches no subject
+    }

@@ -145,6 +145,48 @@ def test_bad_envelopes_are_quarantined_and_the_good_ones_kept(tmp_path: Path) ->
     assert "sha256 digest" in reasons["line 7"]
 
 
+def test_a_subject_without_sha256_is_quarantined_alone_and_the_others_kept(
+    tmp_path: Path,
+) -> None:
+    """A review of a build and of the source commit it came from: the commit (gitCommit,
+    no sha256) cannot be matched to what runs, so it alone is quarantined; the build's
+    approval, signed in the same envelope, still counts. An envelope of commits only
+    carries nothing to match and is quarantined whole."""
+    from borderwatch.inventory.reviewsign import review_statement, sign_statement
+
+    def signed(subjects: list[dict[str, object]]) -> dict[str, object]:
+        statement = review_statement(
+            [("placeholder", sha("x"))],
+            decision="approved",
+            reviewer="Reviewer A",
+            scope="production",
+            date=dt.date(2026, 6, 1),
+            expires=dt.date(2026, 12, 1),
+        )
+        edited = {**json.loads(statement), "subject": subjects}
+        return sign_statement(json.dumps(edited, sort_keys=True).encode(), REVIEWER_A)
+
+    commit = {"name": "git+https://example/recs", "digest": {"gitCommit": "a" * 40}}
+    build = {"name": "registry.example/app", "digest": {"sha256": sha("app")}}
+    path = tmp_path / "reviews.jsonl"
+    path.write_text(json.dumps(signed([build, commit])) + "\n" + json.dumps(signed([commit])))
+    rules = OversightRules(
+        trusted_reviewers=(
+            TrustedReviewer(
+                reviewer="A", public_key=REVIEWER_A.public_key().public_bytes(*_pem_spki()).decode()
+            ),
+        )
+    )
+    read = read_attestations(path, rules)
+    assert [(i.name, i.signature) for i in read.items] == [
+        ("registry.example/app", SignatureStatus.VERIFIED)
+    ]
+    reasons = {q.position: q.reason for q in read.quarantined}
+    assert set(reasons) == {"line 1 subject 2", "line 2"}
+    assert "has no sha256 digest (it names gitCommit)" in reasons["line 1 subject 2"]
+    assert "gitCommit" in reasons["line 2"]
+
+
 def _pem_spki() -> tuple:
     from cryptography.hazmat.primitives import serialization
 
