@@ -1,17 +1,25 @@
 """What appending a record to the evidence ledger costs as the ledger grows.
 
-The ledger is rewritten whole on each append (written beside it, flushed, renamed over
-it: crash-safe, docs/evidence.md). The baseline, measured in the same run on the same
-records, is a plain O_APPEND write of the same line with an fsync (not crash-safe: a
-kill can leave a torn line). Both include hashing the run's input files.
+The ledger is appended to (evidence/ledger.py): the end of the file is read backwards
+to find the last record, one line is written in append mode and fsynced. The baseline,
+measured in the same run at the same ledger lengths, is the way it was written before:
+the whole file read, every line parsed to find the head, old bytes plus the new line
+written beside it, fsynced and renamed over it. Both hash the run's input files and
+build the same record.
 
-    .venv/bin/python bench/ledger_append.py --records 1000 --inputs 100
+The ledger grows by appends; at each length in the table both ways append three times
+(the baseline on a copy of the ledger as it is), and the median of the three is shown.
+
+    .venv/bin/python bench/ledger_append.py --records 2000 --inputs 100
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import shutil
+import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -22,17 +30,18 @@ from borderwatch.evidence.ledger import (
     RunFacts,
     append_run,
     build_record,
-    read_head,
+    record_hash,
     record_line,
 )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--records", type=int, default=1000)
+    parser.add_argument("--records", type=int, default=2000)
     parser.add_argument("--inputs", type=int, default=100, help="input files per record")
     args = parser.parse_args()
-    marks = {1, 10, 100, args.records // 2, args.records}
+    marks = sorted({1, 10, 100, 500, 1000, 2000, 5000, args.records} - {0})
+    marks = [mark for mark in marks if mark <= args.records]
     with tempfile.TemporaryDirectory(prefix="ledger-bench-") as temp:
         base = Path(temp)
         for index in range(args.inputs):
@@ -45,37 +54,60 @@ def main() -> None:
             [FileRef(str(base / f"input-{i}.json"), "events") for i in range(args.inputs)],
             [],
         )
-        safe, plain = base / "safe", base / "plain"
-        plain.mkdir()
-        print(f"{args.inputs} input files per record")
+        ledger, copy = base / "ledger", base / "copy"
+        print(f"{args.inputs} input files per record; median of 3 appends at each length")
         print(
-            f"{'records':>8} {'bytes':>12} {'rename (ms)':>12} {'O_APPEND (ms)':>14} {'ratio':>6}"
+            f"{'records':>8} {'bytes':>12} {'append (ms)':>12} {'rewrite (ms)':>13} "
+            f"{'rewrite/append':>15}"
         )
-        for number in range(1, args.records + 1):
-            started = time.perf_counter()
-            append_run(safe, facts, None)
-            rewrite = time.perf_counter() - started
-            started = time.perf_counter()
-            _plain_append(plain / LEDGER_FILE, facts, plain)
-            append = time.perf_counter() - started
-            if number in marks:
-                size = (safe / LEDGER_FILE).stat().st_size
-                print(
-                    f"{number:>8,} {size:>12,} {rewrite * 1000:>12.1f} {append * 1000:>14.1f} "
-                    f"{rewrite / append:>6.1f}"
-                )
+        count = 0
+        for mark in marks:
+            while count < mark:
+                append_run(ledger, facts, None)
+                count += 1
+            size = (ledger / LEDGER_FILE).stat().st_size
+            appended, rewritten = [], []
+            for _ in range(3):
+                shutil.rmtree(copy, ignore_errors=True)
+                shutil.copytree(ledger, copy)
+                started = time.perf_counter()
+                _rewrite_append(copy / LEDGER_FILE, facts, copy)
+                rewritten.append(time.perf_counter() - started)
+            for _ in range(3):
+                started = time.perf_counter()
+                append_run(ledger, facts, None)
+                appended.append(time.perf_counter() - started)
+                count += 1
+            new, old = statistics.median(appended), statistics.median(rewritten)
+            print(
+                f"{mark:>8,} {size:>12,} {new * 1000:>12.1f} {old * 1000:>13.1f} {old / new:>15.1f}"
+            )
 
 
-def _plain_append(path: Path, facts: RunFacts, folder: Path) -> None:
+def _rewrite_append(path: Path, facts: RunFacts, folder: Path) -> None:
+    """The baseline: how an append was made before (whole file read, every line parsed,
+    rewritten beside and renamed over the ledger)."""
+    folder.mkdir(parents=True, exist_ok=True)
     data = path.read_bytes() if path.exists() else b""
-    head = read_head(data, path)
-    line = record_line(build_record(facts, folder, head.records + 1, head.last_hash, None))
-    handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    last: dict[str, object] = {}
+    lines = data.splitlines()
+    for line in lines:
+        last = json.loads(line)
+    if lines and last.get("hash") != record_hash(last):
+        raise SystemExit("the baseline's ledger is damaged")
+    previous = str(last["hash"]) if lines else None
+    record = build_record(facts, folder, len(lines) + 1, previous, None)
+    temp = path.with_name(f".{path.name}.{os.getpid()}.new")
+    with open(temp, "wb") as handle:
+        handle.write(data + record_line(record))
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temp, path)
+    descriptor = os.open(folder, os.O_RDONLY)
     try:
-        os.write(handle, line)
-        os.fsync(handle)
+        os.fsync(descriptor)
     finally:
-        os.close(handle)
+        os.close(descriptor)
 
 
 if __name__ == "__main__":

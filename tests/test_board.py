@@ -271,9 +271,11 @@ def test_the_ledger_head_is_shown_or_its_absence_said(weeks: list[WeekRun], tmp_
     ledger = tmp_path / "ledger.jsonl"
     assert not ledger_head(ledger).present
     ledger.write_text(
-        json.dumps({"hash": "aa" * 32, "signature": "Zmlyc3Q="})
+        json.dumps({"record": 1, "hash": "aa" * 32, "signature": "Zmlyc3Q="})
         + "\n"
-        + json.dumps({"hash": "bb" * 32, "signature": "bGFzdA==", "previous": "aa" * 32})
+        + json.dumps(
+            {"record": 2, "hash": "bb" * 32, "signature": "bGFzdA==", "previous": "aa" * 32}
+        )
         + "\n"
     )
     head = ledger_head(ledger)
@@ -283,11 +285,17 @@ def test_the_ledger_head_is_shown_or_its_absence_said(weeks: list[WeekRun], tmp_
         2,
         None,
     )
-    ledger.write_text(json.dumps({"hash": "cc" * 32}) + "\n")  # kept without --sign-key
+    ledger.write_text(json.dumps({"record": 1, "hash": "cc" * 32}) + "\n")  # no --sign-key
     unsigned = ledger_head(ledger)
     assert (unsigned.hash, unsigned.signature, unsigned.problem) == ("cc" * 32, None, None)
-    ledger.write_text('{"hash": "aa"}\n{broken\n')
-    assert "ledger.jsonl:2: not a JSON record" in (ledger_head(ledger).problem or "")
+    ledger.write_text('{"record": 1, "hash": "aa"}\n{broken\n')
+    assert "ledger.jsonl (the record at byte 28): not a JSON record" in (
+        ledger_head(ledger).problem or ""
+    )
+    # A torn end (a scan killed while appending) is no head: the board says so.
+    ledger.write_text('{"record": 1, "hash": "aa"}\n{"record": 2, "ha')
+    torn = ledger_head(ledger)
+    assert torn.hash is None and "torn record: 17 byte(s) from offset 28" in (torn.problem or "")
 
 
 def test_board_command_without_a_history_exits_2(tmp_path: Path) -> None:

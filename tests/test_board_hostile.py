@@ -62,7 +62,8 @@ def test_hostile_values_stay_text_in_the_board_page(tmp_path: Path) -> None:
     history = tmp_path / "history"
     _hostile_history(history)
     (history / "ledger.jsonl").write_text(
-        json.dumps({"hash": "<i>h</i>", "signature": "<script>alert('sig')</script>"}) + "\n"
+        json.dumps({"record": 1, "hash": "<i>h</i>", "signature": "<script>alert('sig')</script>"})
+        + "\n"
     )
     written = api.board(history, tmp_path / "board.html", pdf=False)
     raw = written.html.read_text(encoding="utf-8")

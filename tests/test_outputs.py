@@ -373,13 +373,18 @@ def test_a_scan_removes_the_outputs_of_formats_it_did_not_write(tmp_path: Path) 
 
 
 def test_with_a_ledger_the_outputs_of_an_earlier_run_stay_and_verify(tmp_path: Path) -> None:
-    """With --ledger, a run with fewer formats leaves the earlier run's files: the ledger
-    names the run that wrote each, and verify checks them against it (removing them
-    would break the earlier record)."""
+    """With --ledger, a run with fewer formats removes no file of the earlier run: they
+    are moved aside into superseded/ (none stays beside the new files as if current),
+    the ledger names where, and verify checks them against the run that wrote them."""
     out, ledger = tmp_path / "out", tmp_path / "ledger"
     assert _scan_case(out, "--ledger", str(ledger)).exit_code == 1
     assert _scan_case(out, "--ledger", str(ledger), "--outputs", "csv").exit_code == 1
-    assert (out / "report.html").exists() and (out / "findings.sarif").exists()
+    assert not (out / "report.html").exists() and not (out / "findings.sarif").exists()
+    (kept,) = (out / "superseded").iterdir()
+    assert (kept / "report.html").exists() and (kept / "findings.sarif").exists()
     report = api.verify_ledger(ledger)
     assert report.breaks == [], report.breaks
-    assert report.superseded > 0  # summary.json, the CSVs: checked against run 2 only
+    # Only inputs (read by both runs) are checked against the later record alone; every
+    # earlier output is checked where it is kept.
+    first = json.loads((ledger / "ledger.jsonl").read_bytes().splitlines()[0])
+    assert report.superseded == len(first["inputs"])

@@ -47,6 +47,7 @@ from borderwatch.evidence.signing import (
     load_public_key,
     load_signing_key,
     new_key,
+    write_key_files,
     write_key_pair,
 )
 from borderwatch.ingest.cloudtrail_digest import DigestCheck, check_digests, digest_files
@@ -81,6 +82,7 @@ from borderwatch.report.outfolder import OutputFolder
 from borderwatch.report.sarif import Where, to_sarif
 from borderwatch.rules.base import Rule
 from borderwatch.runtime.options import ScanOptions
+from borderwatch.runtime.staging import SwapPlan
 from borderwatch.runtime.steps import StepStop
 from borderwatch.sources.base import Source
 
@@ -123,6 +125,7 @@ __all__ = [
     "rendered_outputs",
     "review_envelope",
     "reviewer_key",
+    "reviewer_keygen",
     "rule",
     "rules",
     "scan",
@@ -238,6 +241,7 @@ def scan(
     public_keys: str | Path | None = None,
     newest_signatures: Sequence[str] = (),
     history: str | Path | None = None,
+    repair_ledger: bool = False,
 ) -> ScanResult:
     """Scan the inputs against the policy; write every registered output when `out` is set.
 
@@ -269,7 +273,9 @@ def scan(
     name, or a format whose extra is not installed, is refused before anything is read.
     With `ledger` (a folder), the run is recorded in its evidence ledger, signed with the
     Ed25519 key in the PEM file `sign_key` if given (docs/evidence.md); with `history` and
-    `out` but no `ledger`, the ledger is kept in the history folder.
+    `out` but no `ledger`, the ledger is kept in the history folder; `repair_ledger`
+    sets a torn last line of the ledger aside (kept, named by the new record) instead
+    of refusing it.
     `cloudtrail_digests` (a folder of CloudTrail digest and log files) with `public_keys`
     (what `aws cloudtrail list-public-keys` prints) checks log-file integrity offline
     into integrity.* findings; `newest_signatures` are the newest digests' signatures.
@@ -291,7 +297,9 @@ def scan(
         # The history's figures and the ledger that proves them live in one folder: the
         # board report shows the head of DIR/ledger.jsonl (docs/board.md, docs/evidence.md).
         ledger = history
-    signing = _ledger_key(ledger, sign_key, out)
+    if out is not None:
+        check_ledgered_by(Path(out), Path(ledger) if ledger is not None else None)
+    signing = (_ledger_key(ledger, sign_key, out, repair_ledger), repair_ledger)
     if (cloudtrail_digests is None) != (public_keys is None):
         raise UsageError("--cloudtrail-digests and --public-keys go together: give both")
     if history is not None:
@@ -347,19 +355,24 @@ def scan(
     # One scan at a time per output folder, marked incomplete until its outputs are in
     # (report/outfolder.py).
     with OutputFolder(Path(out), ctx.stops) as folder:
+        finished = finish_pending_swaps(folder)  # of a ledgered scan killed midway
         folder.mark_unfinished()
         state_path = _state_path(out, incremental, full)
         result = run_scan(replace(request, state_path=state_path), ctx)
+        if finished:
+            result = replace(result, notes=(*result.notes, *finished))
         ctx.stops.reached("evaluated")
-        # Files of formats not written this time are removed, so none of an earlier scan
-        # passes for this one's; with a ledger they stay: it names the run that wrote
-        # each, and verify checks them against that run's record.
-        written = folder.replace_outputs(
-            rendered_outputs(result, ctx.registry, outputs),
-            remove=unwritten_outputs(ctx.registry, outputs) if ledger is None else (),
-        )
-        if ledger is not None:
-            _record_run(Path(ledger), result, written, policy.source, ip_data, signing, request)
+        rendered = rendered_outputs(result, ctx.registry, outputs)
+        if ledger is None:
+            # Files of formats not written this time are removed, so none of an earlier
+            # scan passes for this one's.
+            folder.replace_outputs(rendered, remove=unwritten_outputs(ctx.registry, outputs))
+        else:
+            # Recorded before it is swapped in; nothing a record names is removed or
+            # overwritten: it is moved aside into superseded/ (docs/evidence.md).
+            facts = _ledger_facts(result, policy.source, ip_data, request)
+            names = [reporter.filename for reporter in ctx.registry.reporters]
+            _record_and_swap(folder, Path(ledger), rendered, names, facts, signing, ctx.stops)
     if history is not None:
         record_run(Path(history), result)  # only once its outputs (and ledger record) are in
     return result
@@ -373,7 +386,10 @@ def start_spark(master: str) -> None:
 
 
 def _ledger_key(
-    ledger: str | Path | None, sign_key: str | Path | None, out: str | Path | None
+    ledger: str | Path | None,
+    sign_key: str | Path | None,
+    out: str | Path | None,
+    repair: bool = False,
 ) -> SigningKey | None:
     """The signing key, checked with the ledger before anything is read."""
     if ledger is None:
@@ -385,20 +401,17 @@ def _ledger_key(
     if out is None:
         raise UsageError("the ledger records the outputs of a scan: give --out")
     key = load_signing_key(Path(sign_key)) if sign_key is not None else None
-    _ledger.prepare(Path(ledger), key)
+    _ledger.prepare(Path(ledger), key, repair=repair)
     return key
 
 
-def _record_run(
-    folder: Path,
+def _ledger_facts(
     result: ScanResult,
-    written: Sequence[Path],
     policy_source: str,
     ip_data: Sequence[SourceSpec],
-    key: SigningKey | None,
     request: ScanRequest,
-) -> None:
-    """Append the run's record to the ledger: the files as they ended in the output folder."""
+) -> Callable[[list[_ledger.FileRef], list[tuple[Path, Path]]], _ledger.RunFacts]:
+    """What the run's record will say, given its outputs and the files it moves aside."""
     policy_file = None if policy_source.startswith("builtin:") else policy_source
     extra = [
         ref for spec in ip_data for ref in _ledger.refs_under(spec.path, f"ip-data:{spec.kind}")
@@ -409,8 +422,97 @@ def _record_run(
             for path in digest_files(request.cloudtrail_digests)
         ]
         extra.append(_ledger.FileRef(str(request.public_keys), "cloudtrail-public-keys"))
-    facts = _ledger.run_facts(result, __version__, written, policy_file, extra)
-    _ledger.append_run(folder, facts, key)
+
+    def facts(outputs: list[_ledger.FileRef], moved: list[tuple[Path, Path]]) -> _ledger.RunFacts:
+        return _ledger.run_facts(result, __version__, outputs, policy_file, extra, moved)
+
+    return facts
+
+
+def _record_and_swap(
+    folder: OutputFolder,
+    ledger_dir: Path,
+    rendered: Sequence[tuple[str, bytes]],
+    output_names: Sequence[str],
+    facts: Callable[[list[_ledger.FileRef], list[tuple[Path, Path]]], _ledger.RunFacts],
+    signing: tuple[SigningKey | None, bool],
+    stops: StepStop,
+) -> None:
+    """Stage the outputs, append the record naming them (and the files they displace,
+    moved aside), then swap them in. The swap's plan is left in the staging folder
+    before the record's line is written, so that a kill at any point leaves the old
+    outputs, or a record whose moves the next scan into the folder finishes
+    (finish_pending_swaps) and `verify` finds where they wait."""
+    staged = folder.stage(rendered)
+    moves = folder.set_aside(output_names)
+    plans: list[SwapPlan] = []
+
+    def leave_plan(pending: _ledger.Pending) -> None:
+        plan = SwapPlan(
+            # Relative to the output folder: a tree moved as a whole keeps its meaning.
+            ledger=os.path.relpath(os.path.abspath(pending.ledger), os.path.abspath(folder.path)),
+            offset=pending.offset,
+            record=pending.number,
+            hash=pending.hash,
+            outputs=staged.ordered(),
+            superseded=tuple(moves),
+        )
+        folder.write_plan(staged, plan)
+        plans.append(plan)
+        stops.reached("ledger-plan-written")
+
+    outputs = [
+        _ledger.FileRef(str(folder.path / name), source=str(staged.folder / name))
+        for name in staged.names
+    ]
+    moved = [(folder.path / name, folder.path / kept) for name, kept in moves]
+    key, repair = signing
+    try:
+        _ledger.append_run(
+            ledger_dir, facts(outputs, moved), key, repair=repair, before_write=leave_plan
+        )
+        stops.reached("ledger-appended")
+        folder.swap(staged, plans[0])
+    except BaseException:
+        # Recorded (Ctrl-C after the line, even as the swap begins): the swap is
+        # finished, as recorded (it does only the moves left). Not recorded: the staged
+        # outputs go; the old ones stand, named as before.
+        if plans and _ledger.is_committed(ledger_dir, plans[0].offset, plans[0].hash):
+            folder.swap(staged, plans[0])
+        else:
+            folder.drop_staging(staged.folder)
+        raise
+
+
+def finish_pending_swaps(folder: OutputFolder) -> list[str]:
+    """Finish or drop what a ledgered scan killed midway left in the output folder (held
+    by this process): its record is in the ledger, so its outputs are moved into place
+    as the record says; or it is not, so its staged outputs go. What was done, as notes."""
+    notes = []
+    for staging, plan in folder.pending_swaps():
+        ledger_dir = Path(os.path.normpath(folder.path.absolute() / plan.ledger))
+        if not (ledger_dir / _ledger.LEDGER_FILE).is_file():
+            raise UsageError(
+                f"{folder.path} holds outputs staged for record {plan.record} of the ledger "
+                f"{ledger_dir}, which has no {_ledger.LEDGER_FILE} now: restore the ledger "
+                f"folder (a scan finishes the swap then), or remove {staging} to give them up"
+            )
+        if _ledger.is_committed(ledger_dir, plan.offset, plan.hash):
+            moved = folder.finish_swap(staging, plan)
+            notes.append(
+                f"a scan into {folder.path} was killed after ledger record {plan.record} "
+                f"({ledger_dir}) named its outputs: the {moved} move(s) it had left were "
+                f"done now as the record says ({len(plan.superseded)} earlier file(s) kept "
+                "in superseded/)"
+            )
+        else:
+            folder.drop_staging(staging)
+            notes.append(
+                f"a scan into {folder.path} was killed before its ledger record was "
+                f"written ({ledger_dir}): its staged outputs were removed, unrecorded; the "
+                "outputs in place are still those the earlier records name"
+            )
+    return notes
 
 
 def verify_cloudtrail(
@@ -439,6 +541,24 @@ def check_history(folder: Path) -> None:
     connection = open_history(folder, write=False)
     if connection is not None:
         connection.close()
+
+
+def check_ledgered_by(out: Path, ledger: Path | None) -> None:
+    """Refuse (UsageError) a scan into an output folder whose files a ledger names,
+    without that ledger: it would replace or remove them, unrecorded or recorded in a
+    ledger that does not name them (docs/evidence.md)."""
+    mark = OutputFolder(out).ledger_of()
+    if mark is None:
+        return
+    named_by = os.path.normpath(os.path.join(os.path.abspath(out), mark))
+    if ledger is not None and os.path.normpath(os.path.abspath(ledger)) == named_by:
+        return
+    given = "no --ledger" if ledger is None else f"--ledger {ledger}"
+    raise UsageError(
+        f"the files in the output folder {out} are named by the evidence ledger "
+        f"{named_by}, and this scan has {given}: give --ledger {named_by} (a scan with it "
+        "keeps them, moved aside into superseded/), or give another --out"
+    )
 
 
 def check_output_folder(out: Path) -> None:
@@ -542,7 +662,9 @@ def write_outputs(
     An interrupted run leaves the previous set of outputs or the new one; a kill while
     swapping leaves no summary.json and the folder marked incomplete (report/outfolder.py).
     """
+    check_ledgered_by(out, None)
     with OutputFolder(out) as folder:
+        finish_pending_swaps(folder)  # a ledgered scan's, killed midway: its record names them
         folder.mark_unfinished()
         return folder.replace_outputs(
             rendered_outputs(result, registry, outputs),
@@ -736,12 +858,24 @@ def check_plan(
     return PlanCheck(plan, result, sarif)
 
 
+def reviewer_keygen(
+    algorithm: str, private: Path, public: Path, password: bytes | None = None
+) -> str:
+    """Write a new reviewer key for `borderwatch attest keygen`: the private key to
+    `private` (PKCS#8 PEM, mode 0600, encrypted with `password` if given), the public
+    key to `public`, through the same writer as `keygen` (never overwriting); its key id."""
+    key_pem, public_text, keyid = reviewer_key(algorithm, password)
+    write_key_files(private, key_pem, public, public_text.encode("ascii"), force=None)
+    return keyid
+
+
 def reviewer_key(algorithm: str, password: bytes | None = None) -> tuple[bytes, str, str]:
     """A new reviewer key: (private key PEM, public key PEM, key id) for `borderwatch
     attest keygen`; algorithm 'ed25519' or 'ecdsa-p256'."""
     if algorithm not in ("ed25519", "ecdsa-p256"):
         raise UsageError(f"key algorithm {algorithm!r}: use ed25519 or ecdsa-p256")
-    key = new_review_key("ed25519" if algorithm == "ed25519" else "ecdsa-p256")
+    # An Ed25519 reviewer key is the kind `keygen` makes for the ledger (one generator).
+    key = new_key().key if algorithm == "ed25519" else new_review_key("ecdsa-p256")
     public = public_pem(key)
     return private_pem(key, password), public, oversight_key_id(public)
 

@@ -55,14 +55,10 @@ def keygen(algorithm: str, stem: Path, reviewer: str, password_env: str | None) 
     """Write a new key pair and print the policy entry that trusts it."""
     private, public = stem.with_suffix(".key"), stem.with_suffix(".pub")
     with _errors():
-        for path in (private, public):
-            if path.exists():
-                raise UsageError(f"{path} exists: choose another --out")
-        key_pem, public_pem, keyid = api.reviewer_key(algorithm, _password(password_env))
-        descriptor = os.open(private, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "wb") as stream:
-            stream.write(key_pem)
-        public.write_text(public_pem, encoding="ascii")
+        # The same writer as `borderwatch keygen` (an Ed25519 key here is that kind of
+        # key; docs/evidence.md, Keys): mode 0600 from the start, never overwriting.
+        keyid = api.reviewer_keygen(algorithm, private, public, _password(password_env))
+    public_pem = public.read_text(encoding="ascii")
     click.echo(f"wrote {private} (keep it secret) and {public}; key id {keyid}")
     click.echo("policy entry (oversight.trusted_reviewers):")
     click.echo(f"  - reviewer: {json.dumps(reviewer)}")

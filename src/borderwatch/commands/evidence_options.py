@@ -13,7 +13,8 @@ F = TypeVar("F", bound=Callable[..., object])
 
 
 def evidence_options(command: F) -> F:
-    """Add --ledger, --sign-key, --cloudtrail-digests, --public-keys, --newest-signature."""
+    """Add --ledger, --sign-key, --repair-ledger, --cloudtrail-digests, --public-keys,
+    --newest-signature."""
     for option in reversed(_OPTIONS):
         command = option(command)
     return command
@@ -35,6 +36,14 @@ _OPTIONS = [
         type=click.Path(path_type=Path, dir_okay=False),
         default=None,
         help="Sign the ledger record with this Ed25519 private key (PEM; borderwatch keygen).",
+    ),
+    click.option(
+        "--repair-ledger",
+        "repair_ledger",
+        is_flag=True,
+        help="If the ledger ends in a torn record (a scan killed while appending), set its "
+        "bytes aside in DIR/ledger.torn-OFFSET.bin, named by this run's record, instead of "
+        "refusing the ledger (docs/evidence.md).",
     ),
     click.option(
         "--cloudtrail-digests",

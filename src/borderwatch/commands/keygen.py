@@ -1,4 +1,10 @@
-"""`borderwatch keygen --out PATH`: an Ed25519 key pair for signing the evidence ledger."""
+"""`borderwatch keygen --out PATH`: an Ed25519 key pair for signing the evidence ledger.
+
+The same kind of key, written by the same code, as `borderwatch attest keygen
+--algorithm ed25519` (docs/evidence.md, Keys): only the file names differ (PATH and
+PATH.pub here, STEM.key and STEM.pub there), and attest may encrypt its key, which a
+ledger key (used by unattended scans) must not be.
+"""
 
 from __future__ import annotations
 
@@ -23,7 +29,8 @@ from borderwatch.report.terminal import error_lines, safe_line
 )
 @click.option("--force", is_flag=True, help="Replace OUT and OUT.pub if they exist.")
 def keygen_command(out: Path, force: bool) -> None:
-    """Write a new Ed25519 key pair for --sign-key (exit 2: the files exist, no --force)."""
+    """Write a new Ed25519 key pair for --sign-key (exit 2: the files exist, no --force);
+    the same kind of key as 'attest keygen --algorithm ed25519' makes."""
     console = Console(stderr=True, highlight=False, soft_wrap=True)
     try:
         private, public = api.keygen(out, force=force)

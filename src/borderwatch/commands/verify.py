@@ -1,8 +1,9 @@
 """`borderwatch verify`: check an evidence ledger and CloudTrail digests offline.
 
 Exit codes: 0 everything checked holds; 1 tampering found, or something could not be
-verified (an unsigned ledger without --allow-unsigned, a digest whose signature is not
-known); 2 unusable arguments (no ledger in DIR, an unreadable key).
+verified (a torn last record, outputs a killed scan left pending, an unsigned ledger
+without --allow-unsigned, a digest whose signature is not known); 2 unusable arguments
+(no ledger in DIR, an unreadable key).
 """
 
 from __future__ import annotations
@@ -131,8 +132,14 @@ def print_ledger_report(console: Console, report: api.LedgerReport, allow_unsign
     """Print what the ledger check found, a line per broken link; return the exit code."""
     for item in report.breaks:
         console.print(safe_line("BROKEN ", item, style="bold red"))
+    if report.torn is not None:
+        console.print(safe_line("TORN ", report.torn, style="bold yellow"))
+    for text in report.pending:
+        console.print(safe_line("PENDING ", text, style="yellow"))
     for text in report.unchecked:
         console.print(safe_line("not checked: ", text, style="yellow"))
+    for text in report.notes:
+        console.print(safe_line("note: ", text))
     counts = (
         f"{report.records} record(s), {report.signed} signed, {report.unsigned} unsigned; "
         f"{report.files_checked} file(s) checked, {report.superseded} superseded by a later "
@@ -145,6 +152,30 @@ def print_ledger_report(console: Console, report: api.LedgerReport, allow_unsign
                 report.folder,
                 f"; {counts}",
                 style="bold red",
+            )
+        )
+        return EXIT_BROKEN
+    if report.status == "torn":
+        console.print(
+            safe_line(
+                "TORN: ",
+                report.folder,
+                f" ends in an incomplete record ({report.torn.size if report.torn else 0:,} "
+                "byte(s)); everything before it holds; ",
+                counts,
+                style="bold yellow",
+            )
+        )
+        return EXIT_BROKEN
+    if report.status == "pending":
+        console.print(
+            safe_line(
+                "PENDING: ",
+                report.folder,
+                ": every link holds, but the outputs of a killed scan are not all in place "
+                "yet (above); ",
+                counts,
+                style="bold yellow",
             )
         )
         return EXIT_BROKEN

@@ -19,6 +19,7 @@ import duckdb
 
 from borderwatch.errors import InputError, UsageError
 from borderwatch.evidence.history_store import LEDGER_FILE, history_file, open_history
+from borderwatch.evidence.ledger import last_record
 from borderwatch.model.board import (
     BoardReport,
     CountryFigure,
@@ -153,36 +154,21 @@ def replay(runs: Sequence[RunRows]) -> list[list[TrackedFinding]]:
 
 def ledger_head(path: Path) -> LedgerHead:
     """The last record of the signed ledger: its `hash` and `signature` (not verified here:
-    `borderwatch verify` does that)."""
+    `borderwatch verify` does that), read by the ledger's own reader from its end."""
     if not path.exists():
         return LedgerHead(present=False)
-    records = 0
-    last: tuple[int, str] | None = None
-    with path.open("rb") as handle:
-        for number, raw in enumerate(handle, start=1):
-            if raw.strip():
-                records += 1
-                last = (number, raw.decode("utf-8", errors="replace"))
-    if last is None:
-        return LedgerHead(present=True, records=0, problem=f"{path}: empty, no record")
-    number, line = last
-    try:
-        record = json.loads(line)
-    except ValueError as exc:
-        return LedgerHead(
-            present=True, records=records, problem=f"{path}:{number}: not a JSON record ({exc})"
-        )
-    if not isinstance(record, dict):
-        return LedgerHead(present=True, records=records, problem=f"{path}:{number}: not an object")
-    hash_, signature = record.get("hash"), record.get("signature")
+    last = last_record(path)
+    if last.record is None or last.problem is not None:
+        return LedgerHead(present=True, records=last.number, problem=last.problem)
+    hash_, signature = last.record.get("hash"), last.record.get("signature")
     # An unsigned record is a state of its own (a ledger kept without --sign-key), not a
     # damaged one; a record without a hash cannot be a head at all.
     return LedgerHead(
         present=True,
         hash=str(hash_) if hash_ else None,
         signature=str(signature) if signature else None,
-        records=records,
-        problem=None if hash_ else f"{path}:{number}: no hash",
+        records=last.number,
+        problem=None if hash_ else f"{path}: the last record has no hash",
     )
 
 

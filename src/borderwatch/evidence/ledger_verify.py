@@ -6,9 +6,17 @@ content and names the hash of the record before it; every signature is valid (un
 key given with --key, else under the key the ledger names, which proves only that the
 records are unchanged since that key signed them); a signed ledger never turns unsigned
 and never changes key; and every input and output file a record names still has the
-size and SHA-256 recorded. A file named again by a later record is checked against the
-latest record only (a later scan rewrote the output or read a changed input): the older
-entries are counted as superseded.
+size and SHA-256 recorded. An output a later record moved aside (`superseded`) is
+checked where that record says it is kept, and must be the file the earlier record
+wrote. A file named again by a later record that moved nothing aside (ledgers written
+before files were moved aside, and inputs, which a later scan may read changed) is
+checked against the latest record only: the older entries are counted as superseded.
+
+Two states are not tampering and are said as what they are: a **torn** last line (a
+scan killed while appending its record; how many bytes, from which offset), and a
+**pending** record (its scan was killed after the record was written and before its
+outputs were all moved into place: they are checked where its staging folder's plan
+says they wait, runtime/staging.py; the next scan into that folder moves them in).
 
 Every problem names the record (its line number), the file and what was expected
 against what was found.
@@ -36,6 +44,7 @@ from borderwatch.evidence.ledger import (
     resolve_recorded,
 )
 from borderwatch.evidence.signing import PublicKey
+from borderwatch.runtime.staging import read_plan, staging_folders
 
 
 @dataclass(frozen=True)
@@ -71,13 +80,40 @@ class LedgerReport:
     key_pinned: bool = False
     breaks: list[Break] = field(default_factory=list)
     unchecked: list[str] = field(default_factory=list)
+    torn: Torn | None = None
+    pending: list[str] = field(default_factory=list)  # records whose outputs wait, why
+    notes: list[str] = field(default_factory=list)  # what holds but a reader should know
 
     @property
     def status(self) -> str:
-        """`tampered` (a broken link), `unsigned` (intact but not signed), or `verified`."""
+        """`tampered` (a broken link), `torn` (the last line is incomplete, nothing else
+        wrong), `pending` (outputs not yet moved into place), `unsigned` (intact but not
+        signed), or `verified`."""
         if self.breaks:
             return "tampered"
+        if self.torn is not None:
+            return "torn"
+        if self.pending:
+            return "pending"
         return "unsigned" if self.unsigned else "verified"
+
+
+@dataclass(frozen=True)
+class Torn:
+    """An incomplete last line: where it starts, how long it is, what precedes it."""
+
+    offset: int
+    size: int
+    after_record: int  # the number of whole lines before it
+
+    def __str__(self) -> str:
+        return (
+            f"the last line is a torn record: {self.size:,} byte(s) from offset "
+            f"{self.offset:,}, after line {self.after_record}, without an end of line: a scan "
+            "killed while appending its record leaves this (a file cut short too); the "
+            "lines before it are checked as usual, and a scan refuses to append until "
+            "--repair-ledger sets these bytes aside"
+        )
 
 
 def verify_ledger(
@@ -90,7 +126,7 @@ def verify_ledger(
         raise UsageError(f"{folder}: no {LEDGER_FILE} here: give the folder given to --ledger")
     report = LedgerReport(folder=folder, key_pinned=key is not None)
     records = _parse(path, report)
-    if report.records == 0:
+    if report.records == 0 and report.torn is None:
         report.breaks.append(Break(None, "the ledger holds no record: a scan never writes one"))
     _check_chain(records, key, report)
     if head is not None and report.head != head.lower():
@@ -130,15 +166,33 @@ def _parse(path: Path, report: LedgerReport) -> list[tuple[int, dict[str, Any]]]
             )
         records.append((number, value))
     if lines[-1]:
-        report.breaks.append(
-            Break(
-                len(whole) + 1,
-                f"the last line is incomplete ({len(lines[-1]):,} bytes without an end of "
-                "line): the ledger was cut or edited; a scan never leaves one",
-            )
-        )
-    report.records = len(whole) + (1 if lines[-1] else 0)
+        _torn_or_edited(lines[-1], len(data) - len(lines[-1]), len(whole), report)
+    report.records = len(whole)
     return records
+
+
+def _torn_or_edited(rest: bytes, offset: int, before: int, report: LedgerReport) -> None:
+    """An incomplete last line is a torn record when it could be what a killed append
+    leaves: the start of a canonical line (printable ASCII; a power cut may leave NUL
+    bytes after it) that is not yet a whole JSON value. Anything else was edited."""
+    text = rest.rstrip(b"\x00")
+    printable = all(0x20 <= byte <= 0x7E for byte in text)
+    try:
+        json.loads(text)
+        whole = True
+    except (ValueError, RecursionError):
+        whole = False
+    if printable and not whole:
+        report.torn = Torn(offset, len(rest), before)
+        return
+    what = (
+        "holds a whole record without its end of line: a scan writes the two together"
+        if whole
+        else "holds bytes a scan never writes"
+    )
+    report.breaks.append(
+        Break(before + 1, f"the last line is incomplete ({len(rest):,} bytes) and {what} (edited)")
+    )
 
 
 def _check_chain(
@@ -247,28 +301,168 @@ def _fingerprint(record: dict[str, Any]) -> str | None:
 def _check_files(
     records: list[tuple[int, dict[str, Any]]], folder: Path, report: LedgerReport
 ) -> None:
-    """Each file named by a record against its recorded size and hash; a file a later
-    record names again is checked against the latest record only."""
-    latest: dict[tuple[str, Path], int] = {}
-    entries: list[tuple[int, str, dict[str, Any], Path]] = []
+    """Each file named by a record against its recorded size and hash, where it is now:
+    an output a later record moved aside is checked where it is kept; one a later record
+    names again without moving it aside, against the latest record only."""
+    waiting = _pending_plans(records, folder)
+    inputs: dict[Path, tuple[int, dict[str, Any]]] = {}
+    staged_by: dict[int, Path] = {}
+    # Where each output and kept file should be now: its record, entry, and where a
+    # killed scan's plan says it waits instead, if anywhere.
+    expected: dict[Path, tuple[int, str, dict[str, Any], Path | None]] = {}
     for line, record in records:
         for role in ("inputs", "outputs"):
-            items = record.get(role)
-            if not isinstance(items, list):
+            if not isinstance(record.get(role), list):
                 report.breaks.append(Break(line, f"the record has no list of {role}"))
+        staging = waiting.get(str(record.get("hash")))
+        if staging is not None:
+            staged_by[line] = staging
+        for item, where in _entries(line, record, "inputs", folder, report):
+            if where in inputs:
+                report.superseded += 1
+            inputs[where] = (line, item)
+        moved = record.get("superseded")
+        if moved is not None and not isinstance(moved, list):
+            report.breaks.append(Break(line, "the record's superseded is not a list"))
+        for item, kept in _entries(line, record, "superseded", folder, report):
+            was = _where(item.get("was"), folder)
+            if was is None:
+                report.breaks.append(Break(line, "a superseded entry names no earlier place"))
                 continue
-            for item in items:
-                if not isinstance(item, dict) or not isinstance(item.get("path"), str):
-                    report.breaks.append(Break(line, f"an entry of {role} names no file"))
-                    continue
-                where = Path(os.path.normpath(resolve_recorded(item["path"], folder)))
-                latest[(role, where)] = line
-                entries.append((line, role, item, where))
-    for line, role, item, where in entries:
-        if latest[(role, where)] != line:
-            report.superseded += 1
+            _moved_aside(line, item, was, expected.pop(was, None), report)
+            expected[kept] = (line, "kept", item, was if staging is not None else None)
+        for item, where in _entries(line, record, "outputs", folder, report):
+            earlier = expected.get(where)
+            if earlier is not None and isinstance(moved, list):
+                # This record moves aside every file it replaces: the earlier one was
+                # not there to move.
+                report.breaks.append(
+                    Break(
+                        earlier[0],
+                        f"missing: gone before record {line} wrote its output in its place",
+                        f"output {earlier[2]['path']}",
+                        _expected_text(earlier[2]),
+                        "no such file then",
+                    )
+                )
+            elif earlier is not None:
+                report.superseded += 1
+            instead = staging / where.name if staging is not None else None
+            expected[where] = (line, "output", item, instead)
+        _check_repair(line, record, folder, report)
+    for where, (line, item) in inputs.items():
+        _check_file(line, "input", item, where, report)
+    for where, (line, role, item, instead) in expected.items():
+        if instead is not None and _present(instead, prefer=role == "output", primary=where):
+            report.pending.append(_pending_text(line, staged_by[line]))
+            where = instead
+        _check_file(line, role, item, where, report)
+    report.pending = sorted(set(report.pending))
+
+
+def _entries(
+    line: int, record: dict[str, Any], role: str, folder: Path, report: LedgerReport
+) -> list[tuple[dict[str, Any], Path]]:
+    items = record.get(role)
+    if not isinstance(items, list):
+        return []
+    found = []
+    for item in items:
+        where = _where(item.get("path"), folder) if isinstance(item, dict) else None
+        if where is None or not isinstance(item, dict):
+            report.breaks.append(Break(line, f"an entry of {role} names no file"))
             continue
-        _check_file(line, role[:-1], item, where, report)
+        found.append((item, where))
+    return found
+
+
+def _where(path: object, folder: Path) -> Path | None:
+    if not isinstance(path, str):
+        return None
+    return Path(os.path.normpath(resolve_recorded(path, folder)))
+
+
+def _moved_aside(
+    line: int,
+    item: dict[str, Any],
+    was: Path,
+    earlier: tuple[int, str, dict[str, Any], Path | None] | None,
+    report: LedgerReport,
+) -> None:
+    """What record `line` moved aside against what the earlier record wrote there."""
+    if earlier is None:
+        report.notes.append(
+            f"record {line} kept {item.get('was')} (as {item['path']}), which no earlier "
+            "record names: written by a scan without this ledger, or by one killed before "
+            "its record"
+        )
+        return
+    first, _, entry, _ = earlier
+    if (entry.get("sha256"), entry.get("size")) != (item.get("sha256"), item.get("size")):
+        report.breaks.append(
+            Break(
+                first,
+                f"content changed before record {line} moved it aside",
+                f"output {entry['path']}",
+                _expected_text(entry),
+                _expected_text(item),
+            )
+        )
+
+
+def _check_repair(line: int, record: dict[str, Any], folder: Path, report: LedgerReport) -> None:
+    """A record that set a torn end aside names the file that keeps its bytes."""
+    repair = record.get("repair")
+    if repair is None:
+        return
+    name = repair.get("kept_as") if isinstance(repair, dict) else None
+    if not isinstance(repair, dict) or not isinstance(name, str) or Path(name).name != name:
+        report.breaks.append(Break(line, "the record's repair names no file of the ledger"))
+        return
+    report.notes.append(
+        f"record {line} set aside a torn record of {_size(repair.get('size'))} from offset "
+        f"{repair.get('offset')} (a scan killed while appending): kept in {name}"
+    )
+    _check_file(line, "torn bytes", {"path": name, **repair}, folder / name, report)
+
+
+def _pending_plans(records: list[tuple[int, dict[str, Any]]], folder: Path) -> dict[str, Path]:
+    """Record hash -> the staging folder where a killed scan's plan says its outputs
+    wait, for the plans found beside the outputs the records name."""
+    folders: set[Path] = set()
+    for _, record in records:
+        items = record.get("outputs")
+        for item in items if isinstance(items, list) else []:
+            where = _where(item.get("path"), folder) if isinstance(item, dict) else None
+            if where is not None:
+                folders.add(where.parent)
+    found: dict[str, Path] = {}
+    for out in sorted(folders):
+        for staging in staging_folders(out):
+            plan = read_plan(staging)
+            if plan is not None:
+                found[plan.hash] = staging
+    return found
+
+
+def _present(instead: Path, *, prefer: bool, primary: Path) -> bool:
+    """Whether the file is to be checked at `instead`: a staged output is checked there
+    while it waits (prefer); a file to be kept aside, where it was until it is moved."""
+    if prefer:
+        return os.path.lexists(instead)
+    return not os.path.lexists(primary) and os.path.lexists(instead)
+
+
+def _pending_text(line: int, staging: Path) -> str:
+    return (
+        f"record {line}: its scan was killed after the record was written and before its "
+        f"files were all moved into place; they are checked where they wait (the plan in "
+        f"{staging}); any scan into {staging.parent} moves them in"
+    )
+
+
+def _expected_text(item: dict[str, Any]) -> str:
+    return f"sha256 {item.get('sha256')}, {_size(item.get('size'))}"
 
 
 def _check_file(
@@ -279,7 +473,7 @@ def _check_file(
     if expected is None:
         report.unchecked.append(f"record {line}: {name}: {item.get('note', 'no hash recorded')}")
         return
-    expected_text = f"sha256 {expected}, {_size(item.get('size'))}"
+    expected_text = _expected_text(item)
     try:
         info = os.stat(where)
     except FileNotFoundError:

@@ -84,13 +84,6 @@ def write_key_pair(key: SigningKey, path: Path, *, force: bool = False) -> tuple
     ledger must not vanish by a repeated command.
     """
     public_path = Path(f"{path}{PUBLIC_SUFFIX}")
-    if not force:
-        for target in (path, public_path):
-            if target.exists() or target.is_symlink():
-                raise UsageError(
-                    f"{target} exists: keygen does not overwrite a key (it may have signed "
-                    "a ledger); give another --out, or --force to replace it"
-                )
     private_pem = key.key.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
@@ -99,9 +92,33 @@ def write_key_pair(key: SigningKey, path: Path, *, force: bool = False) -> tuple
     public_pem = key.key.public_key().public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
-    _write_new(path, private_pem, 0o600)
-    _write_new(public_path, public_pem, 0o644)
+    write_key_files(path, private_pem, public_path, public_pem, force=force)
     return path, public_path
+
+
+def write_key_files(
+    private_path: Path,
+    private_pem: bytes,
+    public_path: Path,
+    public_pem: bytes,
+    *,
+    force: bool | None = False,
+) -> None:
+    """Write a key pair's PEM files: the private key readable by its owner only (mode
+    0600 from the start), the public key beside it, each flushed and renamed into place.
+    Refuses (UsageError) to overwrite either file unless `force` (None: the command has
+    no --force to offer). Both key commands write through here (`borderwatch keygen`,
+    `borderwatch attest keygen`)."""
+    if not force:
+        for target in (private_path, public_path):
+            if target.exists() or target.is_symlink():
+                raise UsageError(
+                    f"{target} exists: keygen does not overwrite a key (it may have signed "
+                    "a ledger or a review); give another --out"
+                    + ("" if force is None else ", or --force to replace it")
+                )
+    _write_new(private_path, private_pem, 0o600)
+    _write_new(public_path, public_pem, 0o644)
 
 
 def load_signing_key(path: Path) -> SigningKey:

@@ -35,7 +35,12 @@ STEPS = (
     "evaluated",
     # every output is written in a temporary folder, none swapped in yet
     "outputs-written",
-    # some outputs swapped in, not all
+    # with --ledger: the swap's plan is in the staging folder, the record not written
+    "ledger-plan-written",
+    # with --ledger: the record naming the staged outputs is in the ledger, none moved
+    "ledger-appended",
+    # some outputs swapped in, not all (with --ledger: the files they replace are
+    # already moved aside)
     "outputs-half-swapped",
     # every output swapped in; the "scan incomplete" mark not yet removed
     "outputs-swapped",
