@@ -1,7 +1,8 @@
 """Golden end-to-end cases: each folder under tests/cases runs the real CLI.
 
 A case folder holds policy.yaml, inventory.(csv|yaml), optionally identities,
-entities and travel (csv|yaml), events/, iam/ (IAM exports for --iam), a feed log feed.*
+entities and travel (csv|yaml), events/, iam/ (IAM exports for --iam), volumes.csv (for
+--dsp-volumes), a feed log feed.*
 with feed-mapping.yaml, and case.yaml (extra CLI args and the expected exit code);
 expected.json lists exactly the findings the scan must produce, no more and no fewer.
 """
@@ -40,6 +41,9 @@ def _scan_args(folder: Path, out: Path) -> list[str]:
             args += [f"--{stem}", path]
     for path in sorted((folder / "iam").glob("*")):
         args += ["--iam", str(path)]
+    # Subject counts per DSP store and category (docs/dsp.md, --dsp-volumes).
+    for path in _one(folder, "volumes"):
+        args += ["--dsp-volumes", path]
     if (folder / "events").exists():
         args += ["--events", str(folder / "events")]
     # A served-recommendation log and its mapping (the feed audit, docs/oversight.md).

@@ -145,6 +145,48 @@ def test_bad_envelopes_are_quarantined_and_the_good_ones_kept(tmp_path: Path) ->
     assert "sha256 digest" in reasons["line 7"]
 
 
+def test_a_subject_without_sha256_is_quarantined_alone_and_the_others_kept(
+    tmp_path: Path,
+) -> None:
+    """A review of a build and of the source commit it came from: the commit (gitCommit,
+    no sha256) cannot be matched to what runs, so it alone is quarantined; the build's
+    approval, signed in the same envelope, still counts. An envelope of commits only
+    carries nothing to match and is quarantined whole."""
+    from borderwatch.inventory.reviewsign import review_statement, sign_statement
+
+    def signed(subjects: list[dict[str, object]]) -> dict[str, object]:
+        statement = review_statement(
+            [("placeholder", sha("x"))],
+            decision="approved",
+            reviewer="Reviewer A",
+            scope="production",
+            date=dt.date(2026, 6, 1),
+            expires=dt.date(2026, 12, 1),
+        )
+        edited = {**json.loads(statement), "subject": subjects}
+        return sign_statement(json.dumps(edited, sort_keys=True).encode(), REVIEWER_A)
+
+    commit = {"name": "git+https://example/recs", "digest": {"gitCommit": "a" * 40}}
+    build = {"name": "registry.example/app", "digest": {"sha256": sha("app")}}
+    path = tmp_path / "reviews.jsonl"
+    path.write_text(json.dumps(signed([build, commit])) + "\n" + json.dumps(signed([commit])))
+    rules = OversightRules(
+        trusted_reviewers=(
+            TrustedReviewer(
+                reviewer="A", public_key=REVIEWER_A.public_key().public_bytes(*_pem_spki()).decode()
+            ),
+        )
+    )
+    read = read_attestations(path, rules)
+    assert [(i.name, i.signature) for i in read.items] == [
+        ("registry.example/app", SignatureStatus.VERIFIED)
+    ]
+    reasons = {q.position: q.reason for q in read.quarantined}
+    assert set(reasons) == {"line 1 subject 2", "line 2"}
+    assert "has no sha256 digest (it names gitCommit)" in reasons["line 1 subject 2"]
+    assert "gitCommit" in reasons["line 2"]
+
+
 def _pem_spki() -> tuple:
     from cryptography.hazmat.primitives import serialization
 
@@ -256,3 +298,53 @@ def test_an_unreviewed_model_running_fails_while_nothing_to_check_is_incomplete(
         "integrity.unreviewed-unobserved"
     ]
     assert unobserved.verdict == "incomplete"
+
+
+@pytest.mark.parametrize("scopes", [None, "[production]"])
+def test_an_approval_counts_only_for_the_scopes_the_policy_names(
+    tmp_path: Path, scopes: str | None
+) -> None:
+    """An approval for staging does not let a model run in production once the policy
+    names the scopes that count; without approval_scopes any scope counts (as before).
+    Scopes compare without regard to case or outer blanks; a rejection counts whatever
+    its scope."""
+    from borderwatch import api
+
+    store = tmp_path / "store"
+    store.mkdir()
+    files = {"staged.bin": b"staging weights", "prod.bin": b"prod weights", "bad.bin": b"bad"}
+    for name, body in files.items():
+        (store / name).write_bytes(body)
+    digest = {name: hashlib.sha256(body).hexdigest() for name, body in files.items()}
+    envelopes = [
+        review([("staged.bin", digest["staged.bin"])], REVIEWER_A, scope="staging"),
+        review([("prod.bin", digest["prod.bin"])], REVIEWER_A, scope=" Production "),
+        review([("bad.bin", digest["bad.bin"])], REVIEWER_A, scope="production"),
+        review([("bad.bin", digest["bad.bin"])], REVIEWER_A, scope="qa", decision="rejected"),
+    ]
+    reviews = tmp_path / "reviews.jsonl"
+    reviews.write_text("".join(json.dumps(e) + "\n" for e in envelopes))
+    block = trusted_policy_block(["recs"])
+    if scopes:
+        block += f"  approval_scopes: {scopes}\n"
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(
+        'borderwatch: policy/v1\nname: p\nversion: "1"\ndata_classes:\n  d:\n'
+        "    storage: {approved: [{country: US}]}\ncoverage:\n  nothing_judged: info\n" + block
+    )
+    result = api.scan(
+        policy=policy, model_stores=[store], attestations=[reviews], as_of=dt.date(2026, 6, 1)
+    )
+    unreviewed = {
+        f.resource.split("@")[0]: f.evidence["reason"]
+        for f in result.findings
+        if f.rule == "integrity.unreviewed-artifact" and f.resource
+    }
+    if scopes is None:
+        assert unreviewed == {"bad.bin": "rejected by a trusted reviewer"}
+    else:
+        assert unreviewed == {
+            "bad.bin": "rejected by a trusted reviewer",
+            "staged.bin": "approved by a trusted reviewer only for another scope (staging) "
+            "than the policy's oversight.approval_scopes",
+        }

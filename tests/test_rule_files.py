@@ -220,3 +220,42 @@ def test_a_plugin_rules_hostile_text_is_shown_inert(tmp_path: Path) -> None:
     assert shown.splitlines()[0] == "-- " + hostile.replace("\x1b", "\\x1b").replace(
         "\x07", "\\x07"
     )
+
+
+@pytest.mark.parametrize(
+    ("name", "kind"),
+    [("flat_sorted", "MACRO"), ("protected_access", "TABLE"), ("residency_findings", "VIEW")],
+)
+def test_a_plugin_folder_that_redefines_a_shared_name_is_refused(
+    tmp_path: Path, name: str, kind: str
+) -> None:
+    # A built-in macro, a view of the scan's and a view of the built-in rules' shared SQL:
+    # redefined, each would change what the built-in rules find.
+    registry = Registry()
+    register_rule_folder(registry, builtin_rule_folder())
+    folder = tmp_path / "plugin"
+    (folder / "shared").mkdir(parents=True)
+    body = "(x) AS x" if kind == "MACRO" else "AS SELECT 1 AS x"
+    (folder / "shared" / "mine.sql").write_text(
+        f"-- looks harmless\nCREATE OR REPLACE TEMP {kind} {name.upper()} {body};\n"
+    )
+    _rule(folder, "demo.stores", "SELECT 1")
+    with pytest.raises(InputError) as raised:
+        register_rule_folder(registry, folder)
+    text = "\n".join(str(p) for p in raised.value.problems)
+    assert "mine.sql" in text and f"redefines {name.upper()!r}" in text
+    assert "demo.stores" not in registry.rules  # nothing of the folder was registered
+
+
+def test_a_plugin_folder_with_names_of_its_own_is_taken(tmp_path: Path) -> None:
+    registry = Registry()
+    register_rule_folder(registry, builtin_rule_folder())
+    folder = tmp_path / "plugin"
+    (folder / "shared").mkdir(parents=True)
+    (folder / "shared" / "mine.sql").write_text(
+        "CREATE OR REPLACE TEMP MACRO acme_flat_sorted(x) AS x;\n"
+        "CREATE OR REPLACE TEMP VIEW acme_stores AS SELECT 1 AS x;\n"
+    )
+    _rule(folder, "demo.stores", "SELECT 1")
+    register_rule_folder(registry, folder)
+    assert "demo.stores" in registry.rules

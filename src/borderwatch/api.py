@@ -213,6 +213,7 @@ def scan(
     events: Sequence[str | Path] = (),
     out: str | Path | None = None,
     iam: Sequence[str | Path] = (),
+    dsp_volumes: Sequence[str | Path] = (),
     fail_on: Severity | str = Severity.HIGH,
     as_of: dt.date | None = None,
     event_format: str | None = None,
@@ -252,6 +253,8 @@ def scan(
     `window` (first day, last day; inclusive, either may be None) is the span coverage is
     judged over; by default the first to the last day with events. `iam`: AWS IAM
     authorization details and bucket policies, for who can read DSP stores (docs/dsp.md).
+    `dsp_volumes`: subject-count files (store_id, category, subjects) beside the
+    inventory's dsp_subjects column (docs/dsp.md).
     Files in the event inputs matching an `exclude` glob are skipped (and listed as
     such); `out` is never read as input. `options` tune how the scan runs, never what it
     finds (engine, workers, batch sizes, memory limit, readers' limits; docs/options.md);
@@ -313,6 +316,7 @@ def scan(
         entities=[Path(p) for p in entities],
         travel=[Path(p) for p in travel],
         iam=[Path(p) for p in iam],
+        dsp_volumes=[Path(p) for p in dsp_volumes],
         events=list(events),
         fail_on=Severity(fail_on),
         as_of=as_of,

@@ -87,6 +87,12 @@ def main() -> None:
     help="AWS IAM authorization details and bucket policies: who can read (docs/dsp.md).",
 )
 @click.option(
+    "--dsp-volumes",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="Subject counts per DSP store and category (CSV: store_id,category,subjects).",
+)
+@click.option(
     "--events", multiple=True, help="Access logs: files, directories, globs, or - (stdin)."
 )
 @click.option(
@@ -261,6 +267,7 @@ def scan(
     entities: tuple[Path, ...],
     travel: tuple[Path, ...],
     iam: tuple[Path, ...],
+    dsp_volumes: tuple[Path, ...],
     events: tuple[str, ...],
     event_format: str | None,
     exclude: tuple[str, ...],
@@ -317,6 +324,7 @@ def scan(
             entities=entities,
             travel=travel,
             iam=iam,
+            dsp_volumes=dsp_volumes,
             events=events,
             out=out,
             fail_on=fail_on,

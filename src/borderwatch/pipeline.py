@@ -50,6 +50,7 @@ from borderwatch.inventory.iam import read_iam
 from borderwatch.inventory.locations import LocationRegistry
 from borderwatch.inventory.placement import resolve_stores
 from borderwatch.inventory.stores import UnreadableStore
+from borderwatch.inventory.volumes import with_volume_files
 from borderwatch.model.events import QuarantinedRecord
 from borderwatch.model.findings import Finding, Severity
 from borderwatch.model.policy import Policy
@@ -77,6 +78,8 @@ class ScanRequest:
     travel: Sequence[Path] = ()
     # AWS IAM authorization details and bucket policies: who can read DSP stores.
     iam: Sequence[Path] = ()
+    # Subject-count files: distinct subjects per DSP store and category (inventory/volumes.py).
+    dsp_volumes: Sequence[Path] = ()
     events: Sequence[str | Path] = ()
     fail_on: Severity = Severity.HIGH
     # The day exceptions are judged on; fixed in tests so expiry is reproducible.
@@ -153,6 +156,8 @@ def run_scan(request: ScanRequest, ctx: ScanContext) -> ScanResult:
             read_stores(request.inventory, inputs, quarantined, unreadable, request.policy),
             request.policy,
         )
+        if request.dsp_volumes:
+            stores = with_volume_files(request.dsp_volumes, stores, inputs, quarantined)
         identities = read_reference(request.identities, read_identities, inputs, quarantined)
         entities = read_reference(request.entities, read_entities, inputs, quarantined)
         trips = read_reference(request.travel, read_travel, inputs, quarantined)

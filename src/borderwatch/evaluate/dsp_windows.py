@@ -13,7 +13,8 @@ Why Python and not SQL: the steps need the subjects of each counterparty and cat
 in day order, which is one sort of all rows. numpy sorts 64-bit keys about four times
 faster per row than the engine's window function (bench/dsp_windows.py measures both),
 and the rows are read in slices by subject hash, so memory stays flat however long the
-history: the counts of disjoint sets of subjects add up. What the rules compare stays
+history: the counts of disjoint sets of subjects add up, and each slice's steps are
+summed per group and day before the next slice is read. What the rules compare stays
 SQL (evaluate/sql/dsp_verdicts.sql, rules/dsp/).
 """
 
@@ -48,19 +49,45 @@ WINDOWS_SCHEMA = pa.schema(
 
 @dataclass
 class _Steps:
-    """Steps found so far: cell = (group << day_bits) | day offset; one value array per
-    kind (named subjects, whole-store volume, stores of unknown volume)."""
+    """Steps found so far, summed per cell: cell = (group << day_bits) | day offset, with
+    one summed value per kind (named subjects, whole-store volume, stores of unknown
+    volume). Each slice's steps are folded in as it ends (`fold`), so what is held is at
+    most one value per group and day, however many rows the history has."""
 
     day_bits: int
-    cells: list[np.ndarray] = field(default_factory=list)
-    values: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)
+    cells: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
+    values: np.ndarray = field(default_factory=lambda: np.empty((3, 0), np.int64))
+    _added: list[tuple[int, np.ndarray, np.ndarray]] = field(default_factory=list)
 
     def add(self, gid: np.ndarray, day: np.ndarray, kind: int, value: np.ndarray) -> None:
-        zero = np.zeros(len(gid), dtype=np.int64)
-        parts = [zero, zero, zero]
-        parts[kind] = value
-        self.cells.append((gid << self.day_bits) | day)
-        self.values.append((parts[0], parts[1], parts[2]))
+        self._added.append((kind, (gid << self.day_bits) | day, value))
+
+    def fold(self) -> None:
+        """Sum the steps added since the last fold into the held cells."""
+        if not self._added:
+            return
+        # Few distinct cells among many steps: sum each batch per cell through a hash
+        # table (linear), then merge the small per-cell sums with what is held.
+        cells, values = [self.cells], [self.values]
+        for kind, batch_cells, batch_values in self._added:
+            encoded = pc.dictionary_encode(pa.array(batch_cells))
+            found = encoded.dictionary.to_numpy()
+            sums = np.zeros((3, len(found)), dtype=np.int64)
+            sums[kind] = np.bincount(
+                encoded.indices.to_numpy(), weights=batch_values, minlength=len(found)
+            ).astype(np.int64)
+            cells.append(found)
+            values.append(sums)
+        self._added.clear()
+        unique, inverse = np.unique(np.concatenate(cells), return_inverse=True)
+        merged = np.concatenate(values, axis=1)
+        self.values = np.stack(
+            [
+                np.bincount(inverse, weights=merged[kind], minlength=len(unique)).astype(np.int64)
+                for kind in range(3)
+            ]
+        )
+        self.cells = unique
 
 
 def build_windows(engine: TableStore, slice_rows: int = SLICE_ROWS) -> None:
@@ -91,8 +118,7 @@ def windows_table(engine: TableStore, slice_rows: int = SLICE_ROWS) -> pa.Table:
     group_hash = hashes.to_numpy().astype(np.uint64)
     if len(np.unique(group_hash)) != count:
         raise ValueError("two DSP counterparty and category pairs share a hash")
-    by_hash = np.argsort(group_hash)
-    sorted_hash = group_hash[by_hash]
+    lookup = pa.array(group_hash)
     # Only a whole-store access needs its store's name.
     coded = (
         "SELECT hash(counterparty, category) AS h, subject, "
@@ -101,9 +127,10 @@ def windows_table(engine: TableStore, slice_rows: int = SLICE_ROWS) -> pa.Table:
     )
     for part in range(slices):
         rows = engine.query(f"{coded} WHERE ((subject % {slices}) + {slices}) % {slices} = {part}")
-        found = rows.column("h").to_numpy().astype(np.uint64)
-        gid = by_hash[np.searchsorted(sorted_hash, found)].astype(np.int64)
+        found = pa.array(rows.column("h").to_numpy().astype(np.uint64))
+        gid = pc.index_in(found, value_set=lookup).to_numpy().astype(np.int64)
         _add_steps(rows, gid, steps)
+        steps.fold()
     return _running(groups, first, steps)
 
 
@@ -173,14 +200,13 @@ def _spans(
 
 def _running(groups: pa.Table, first: object, steps: _Steps) -> pa.Table:
     """Sum the steps per group and day, then run the sums over each group's days."""
-    if not steps.cells:
+    steps.fold()
+    if len(steps.cells) == 0:
         return WINDOWS_SCHEMA.empty_table()
-    cells, inverse = np.unique(np.concatenate(steps.cells), return_inverse=True)
+    cells = steps.cells
     sums = []
     for kind in range(3):
-        values = np.concatenate([v[kind] for v in steps.values])
-        per_cell = np.bincount(inverse, weights=values, minlength=len(cells)).astype(np.int64)
-        running = np.cumsum(per_cell)
+        running = np.cumsum(steps.values[kind])
         gid = cells >> steps.day_bits
         # Restart the running sum at each group's first cell (cells are sorted by group).
         starts = np.flatnonzero(np.r_[True, gid[1:] != gid[:-1]])

@@ -31,6 +31,9 @@ REVIEWS_SCHEMA = pa.schema(
         ("keyids", pa.list_(pa.string())),
         ("signed_by", pa.string()),
         ("source", pa.string()),
+        # Whether the review's scope is one the policy's approval_scopes name (always,
+        # when the policy names none): only such approvals count.
+        ("scope_counts", pa.bool_()),
     ]
 )
 ARTIFACTS_SCHEMA = pa.schema(
@@ -67,7 +70,7 @@ def load_oversight_tables(
     as_of: dt.date,
 ) -> None:
     """Create the three tables (empty when the scan had no oversight inputs)."""
-    engine.create_table("oversight_reviews", reviews_table(reviews))
+    engine.create_table("oversight_reviews", reviews_table(reviews, rules.approval_scopes))
     engine.create_table("deployed_artifacts", artifacts_table(artifacts, rules))
     declared = bool(rules.trusted_reviewers or rules.protected_namespaces)
     engine.create_table(
@@ -82,8 +85,9 @@ def load_oversight_tables(
     )
 
 
-def reviews_table(reviews: Sequence[ReviewedSubject]) -> pa.Table:
-    """The `oversight_reviews` table."""
+def reviews_table(reviews: Sequence[ReviewedSubject], scopes: Sequence[str] = ()) -> pa.Table:
+    """The `oversight_reviews` table; `scopes`: the policy's approval_scopes."""
+    wanted = {_scope_key(scope) for scope in scopes}
     rows = [
         {
             "name": r.name,
@@ -97,10 +101,15 @@ def reviews_table(reviews: Sequence[ReviewedSubject]) -> pa.Table:
             "keyids": list(r.keyids),
             "signed_by": r.signed_by,
             "source": r.source,
+            "scope_counts": not wanted or _scope_key(r.scope) in wanted,
         }
         for r in reviews
     ]
     return pa.Table.from_pylist(rows, schema=REVIEWS_SCHEMA)
+
+
+def _scope_key(scope: str) -> str:
+    return scope.strip().casefold()
 
 
 def artifacts_table(artifacts: Sequence[DeployedArtifact], rules: OversightRules) -> pa.Table:

@@ -14,7 +14,8 @@ same way, from its entry point: `register_rule_folder(registry, Path(...))`
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import re
+from collections.abc import Callable, Iterable, Mapping
 from functools import partial
 from importlib.resources import files
 from importlib.resources.abc import Traversable
@@ -33,6 +34,12 @@ from borderwatch.rules.base import Rule
 from borderwatch.rules.messages import MESSAGE_BUILDERS
 
 SHARED = "shared"
+# The name a shared statement defines: CREATE [OR REPLACE] [TEMP] MACRO|VIEW|TABLE name.
+_DEFINES = re.compile(
+    r"\bCREATE\s+(?:OR\s+REPLACE\s+)?(?:TEMP(?:ORARY)?\s+)?(?:MACRO|FUNCTION|VIEW|TABLE)\s+"
+    r"(?:IF\s+NOT\s+EXISTS\s+)?\"?([A-Za-z_][A-Za-z0-9_]*)\"?",
+    re.IGNORECASE,
+)
 # A rule's or shared file's Spark variant, beside it (docs/spark.md): not a rule itself.
 SPARK_VARIANT = ".spark.sql"
 
@@ -85,9 +92,54 @@ def register_rule_folder(
     folder: Traversable,
     builders: Mapping[str, MessageBuilder] = MESSAGE_BUILDERS,
 ) -> None:
-    """Read the rules of `folder` and add them to `registry.rules` (ids must be new)."""
-    for rule in read_rule_folder(folder, builders):
+    """Read the rules of `folder` and add them to `registry.rules` (ids must be new).
+
+    The macros, views and tables its shared SQL defines must be new too: all shared SQL
+    runs in one database before any rule, so a folder that redefined a name the scan's
+    views or another folder define (`flat_sorted`, `protected_access`) would change what
+    the other rules find. Such a folder is refused, naming the file and the name.
+    """
+    rules = read_rule_folder(folder, builders)
+    taken = defined_names(_view_sql()) | defined_names(
+        statement for rule in registry.rules for statement in rule.shared_sql
+    )
+    problems = [
+        _problem(
+            folder.joinpath(SHARED, file),
+            f"redefines {name!r}, which the scan's views or another rules folder define: "
+            "give the folder's own names a prefix of its own",
+        )
+        for file, name in _shared_definitions(folder)
+        if name.lower() in taken
+    ]
+    if problems:
+        raise InputError(f"the rules in {folder} cannot be used:", problems)
+    for rule in rules:
         registry.rules.add(rule.id, rule)
+
+
+def defined_names(statements: Iterable[str]) -> set[str]:
+    """The names (lower case) of the macros, views and tables the statements define."""
+    return {name.lower() for text in statements for name in _DEFINES.findall(_code(text))}
+
+
+def _shared_definitions(folder: Traversable) -> list[tuple[str, str]]:
+    """(file name, defined name) of each definition in the folder's shared SQL."""
+    shared = folder.joinpath(SHARED)
+    if not shared.is_dir():
+        return []
+    return [
+        (f.name, name)
+        for f in sorted(shared.iterdir(), key=lambda f: f.name)
+        if _is_sql(f.name)
+        for name in _DEFINES.findall(_code(f.read_text("utf-8")))
+    ]
+
+
+def _view_sql() -> list[str]:
+    from borderwatch.evaluate.views import view_statements
+
+    return [sql for _, sql in view_statements()]
 
 
 def read_rule_folder(

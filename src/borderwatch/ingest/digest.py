@@ -207,9 +207,11 @@ Touched = tuple[np.ndarray, np.ndarray]
 def access_rows(events: pa.Table, keys: ProtectedKeys, touched: Touched | None = None) -> pa.Table:
     """One digest row per (successful event, protected store it names), events = 1.
 
-    An event naming a store twice (its ARN and its bucket name) counts once for it; an
-    event with an error code is a refused request and never an access. `touched`:
-    `keys.touched()` of the events' resources when the caller has it already.
+    For a DSP store, one row per distinct subject the event names (events = 1 on the
+    first, 0 on the others: ingest/subjects.py). An event naming a store twice (its ARN
+    and its bucket name) counts once for it; an event with an error code is a refused
+    request and never an access. `touched`: `keys.touched()` of the events' resources
+    when the caller has it already.
     """
     if events.num_rows == 0:
         return DIGEST_SCHEMA.empty_table()
@@ -222,22 +224,30 @@ def access_rows(events: pa.Table, keys: ProtectedKeys, touched: Touched | None =
         rows, codes = rows[keep], codes[keep]
     if len(rows) == 0:
         return DIGEST_SCHEMA.empty_table()
+    events_per_row = None
+    if keys.subject_patterns:
+        # A row per subject: an event naming several subjects of a store gives several
+        # rows, of which only the first counts the event (ingest/subjects.py).
+        expand, subjects = subject_column(
+            events.column("resources").take(pa.array(rows)).combine_chunks(),
+            events.column("action").take(pa.array(rows)).combine_chunks(),
+            codes,
+            keys.patterns,
+        )
+        if len(expand) != len(rows):
+            first = np.ones(len(expand), dtype=bool)
+            first[1:] = expand[1:] != expand[:-1]
+            events_per_row = first.astype(np.int64)
+            rows, codes = rows[expand], codes[expand]
+    else:
+        subjects = pa.nulls(len(rows), pa.int64())
     picked = events.select(list(_PICKED)).take(pa.array(rows))
     times = picked.column("event_time")
     actions = picked.column("action")
     ids = picked.column("event_id")
     claimed = picked.column("claimed_country")
     aliases = picked.column("principal_aliases").combine_chunks()
-    subjects = (
-        subject_column(
-            events.column("resources").take(pa.array(rows)).combine_chunks(),
-            actions.combine_chunks(),
-            codes,
-            keys.patterns,
-        )
-        if keys.subject_patterns
-        else pa.nulls(len(rows), pa.int64())
-    )
+    counted = np.ones(len(rows), dtype=np.int64) if events_per_row is None else events_per_row
     return pa.Table.from_arrays(
         [
             keys.stores.take(pa.array(codes)),
@@ -249,7 +259,7 @@ def access_rows(events: pa.Table, keys: ProtectedKeys, touched: Touched | None =
             picked.column("provider"),
             picked.column("region"),
             subjects,
-            pa.array(np.ones(len(rows), dtype=np.int64)),
+            pa.array(counted),
             times,
             times,
             ids,

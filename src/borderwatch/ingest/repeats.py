@@ -150,8 +150,9 @@ class Repeats:
 
 
 def count_once(engine: TableStore, table: str) -> None:
-    """Keep one row per (event id, store) of `table`, unmerged access rows (one per access,
-    its event id in `min_event_id`, as `load_events(exact=True)` writes them).
+    """Keep one row per (event id, store, DSP subject) of `table`, unmerged access rows
+    (one per access and subject, its event id in `min_event_id`, as
+    `load_events(exact=True)` writes them).
 
     Copies of one event are the same access, so which row stays does not matter for the
     groups; the order makes it the same row every time when two events share an id.
@@ -162,7 +163,7 @@ def count_once(engine: TableStore, table: str) -> None:
         CREATE OR REPLACE TABLE {table} AS
         SELECT * FROM {table}
         QUALIFY row_number() OVER (
-            PARTITION BY min_event_id, store_id
+            PARTITION BY min_event_id, store_id, subject
             ORDER BY principal, aliases_key, caller, day, provider, region, first_seen,
                      min_action, min_claimed_country
         ) = 1

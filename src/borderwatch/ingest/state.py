@@ -40,7 +40,9 @@ STATE_FILE = "state.duckdb"
 # Bumped when the stored tables change shape; an older state needs a full rescan.
 # 4: coverage counts (a state without them would show every earlier day as a log gap).
 # 5: the digest's subject column (Data Security Program counts, ingest/subjects.py).
-STATE_VERSION = "5"
+# 6: every subject an event names (DynamoDB item keys, batches); a version 5 state holds
+#    a batch's first subject only and DynamoDB reads as whole-store reads.
+STATE_VERSION = "6"
 
 _FILES_SCHEMA = pa.schema(
     [

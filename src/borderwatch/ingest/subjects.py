@@ -6,7 +6,11 @@ carries one more group key, `subject`:
 
 - the subject's id hashed to 64 bits (BLAKE2b-64 of its UTF-8 text, never 0), when a
   resource name the log gives matches the store's subject key pattern (the policy's
-  `dsp.subject_keys`: an S3 object ARN such as arn:aws:s3:::bucket/users/1234/x.json);
+  `dsp.subject_keys`: an S3 object ARN such as arn:aws:s3:::bucket/users/1234/x.json, a
+  DynamoDB item name such as arn:aws:dynamodb:r:a:table/T/item/id=1234). An access
+  naming several subjects (a batch) gives one row per distinct subject: the first
+  carries the event (events = 1), the others events = 0, so sums of events stay counts
+  of events while every subject is counted;
 - WHOLE_STORE (0) when the access reached data but named no subject (a DynamoDB Scan,
   an export, a read of a whole dataset object, a store without a pattern): such an
   access counts the store's whole volume, and the finding says so;
@@ -81,27 +85,33 @@ def subject_column(
     actions: pa.Array,
     codes: np.ndarray,
     patterns: Sequence[str | bool | None],
-) -> pa.Array:
-    """The `subject` of each digest row (see the module's docstring).
+) -> tuple[np.ndarray, pa.Array]:
+    """The `subject` of each digest row (see the module's docstring), one or more a row.
 
     `resources` and `actions`: the rows' events' resource names and actions; `codes`:
     each row's store code; `patterns[code]`: the store's subject key pattern, None for a
     DSP store without one, False for a store without a DSP category.
+
+    Returns (row, subject): a row whose resources name several distinct subjects (a
+    BatchGetItem of 100 keys, S3 DeleteObjects, a CloudTrail event listing several
+    objects) comes once per subject, by row and then subject hash; every other row once.
     """
     n = len(codes)
-    out = np.zeros(n, dtype=np.int64)
-    known = np.zeros(n, dtype=bool)  # rows whose subject is decided (a hash or null)
-    is_null = np.ones(n, dtype=bool)
+    every = np.arange(n, dtype=np.int64)
     kind = np.array([p is not False for p in patterns], dtype=bool)
     if n == 0 or not kind.any():
-        return pa.nulls(n, pa.int64())
+        return every, pa.nulls(n, pa.int64())
+    out = np.zeros(n, dtype=np.int64)
+    is_null = np.ones(n, dtype=bool)
+    named_rows: list[np.ndarray] = []  # rows naming subjects, one entry per subject
+    named_hashes: list[np.ndarray] = []
     dsp = kind[codes]
-    metadata = _is_metadata(actions)
-    data_rows = dsp & ~metadata
-    is_null[data_rows] = False  # WHOLE_STORE unless a subject is found below
+    data_rows = dsp & ~_is_metadata(actions)
+    is_null[data_rows] = False  # WHOLE_STORE unless subjects are found below
+    named = np.zeros(n, dtype=bool)
     for pattern in sorted({p for p in patterns if isinstance(p, str)}):
         with_pattern = np.array([p == pattern for p in patterns], dtype=bool)
-        rows = np.flatnonzero(data_rows & with_pattern[codes] & ~known)
+        rows = np.flatnonzero(data_rows & with_pattern[codes])
         if len(rows) == 0:
             continue
         lists = resources.take(pa.array(rows))
@@ -114,14 +124,20 @@ def subject_column(
         hit_np = pc.fill_null(hit, False).to_numpy(zero_copy_only=False)
         if not hit_np.any():
             continue
-        # The first matching resource of each row names its subject.
-        hit_parents = parents[hit_np]
-        first_rows, first_at = np.unique(hit_parents, return_index=True)
-        texts = pc.filter(found, hit).take(pa.array(first_at))
-        target = rows[first_rows]
-        out[target] = hash_subjects(texts).to_numpy()
-        known[target] = True
-    return pa.array(out, mask=is_null)
+        # Every distinct subject a row's resources name (a row's store has one pattern).
+        hashes = hash_subjects(pc.filter(found, hit)).to_numpy()
+        pairs = np.unique(np.stack([rows[parents[hit_np]], hashes], axis=1), axis=0)
+        named_rows.append(pairs[:, 0])
+        named_hashes.append(pairs[:, 1])
+        named[pairs[:, 0]] = True
+    if not named_rows:
+        return every, pa.array(out, mask=is_null)
+    plain = np.flatnonzero(~named)
+    all_rows = np.concatenate([plain, *named_rows])
+    all_subjects = np.concatenate([out[plain], *named_hashes])
+    all_null = np.concatenate([is_null[plain], np.zeros(len(all_rows) - len(plain), bool)])
+    order = np.argsort(all_rows, kind="stable")
+    return all_rows[order], pa.array(all_subjects[order], mask=all_null[order])
 
 
 def _is_metadata(actions: pa.Array) -> np.ndarray:

@@ -13,14 +13,17 @@ Statement (v1) whose predicate is a review (docs/oversight.md):
 The signatures are checked here against the policy's trusted reviewer keys, and each
 subject becomes a `ReviewedSubject` carrying the result (verified, bad signature,
 untrusted key, unsigned); the rules decide what a result means. An envelope that cannot
-be read as a review is quarantined with its position and why, never dropped.
+be read as a review is quarantined with its position and why, never dropped. A subject
+without a sha256 digest (a source commit named by `gitCommit`, a file by `sha1`) cannot
+be matched to what runs, which is known by sha256: that subject alone is quarantined
+(`<position> subject N`) and the envelope's other subjects are kept; an envelope none
+of whose subjects has one is quarantined whole.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -58,9 +61,14 @@ def read_attestations(path: Path, rules: OversightRules) -> TableRead[ReviewedSu
             continue
         try:
             envelope = parse_envelope(item.value)
-            result.items.extend(reviewed_subjects(envelope, rules, f"{path} {item.position}"))
+            found, skipped = read_review(envelope, rules, f"{path} {item.position}")
         except ValueError as exc:
             result.quarantined.append(_quarantine(path, item.position, str(exc), item.raw))
+            continue
+        result.items.extend(found)
+        for index, reason in skipped:
+            where = f"{item.position} subject {index}"
+            result.quarantined.append(_quarantine(path, where, reason, item.raw))
     return result
 
 
@@ -68,6 +76,15 @@ def reviewed_subjects(
     envelope: Envelope, rules: OversightRules, source: str
 ) -> list[ReviewedSubject]:
     """The subjects of one envelope's review statement; StatementError if it is none."""
+    return read_review(envelope, rules, source)[0]
+
+
+def read_review(
+    envelope: Envelope, rules: OversightRules, source: str
+) -> tuple[list[ReviewedSubject], list[tuple[int, str]]]:
+    """(the subjects of one envelope's review statement, (index, why) of each subject
+    left out for want of a sha256 digest); StatementError if it is no review, or no
+    subject has one."""
     if envelope.payload_type != INTOTO_PAYLOAD_TYPE:
         raise StatementError(
             f"payloadType {envelope.payload_type!r} is not {INTOTO_PAYLOAD_TYPE!r}"
@@ -85,8 +102,9 @@ def reviewed_subjects(
             f"({REVIEW_PREDICATE_TYPE})"
         )
     review = _review(statement.get("predicate"))
+    subjects, skipped = _subjects(statement.get("subject"))
     status, signed_by = signature_status(envelope, rules)
-    return [
+    found = [
         ReviewedSubject(
             name=name,
             digest=digest,
@@ -100,8 +118,9 @@ def reviewed_subjects(
             signed_by=signed_by,
             source=source,
         )
-        for name, digest in _subjects(statement.get("subject"))
+        for name, digest in subjects
     ]
+    return found, skipped
 
 
 def signature_status(envelope: Envelope, rules: OversightRules) -> tuple[SignatureStatus, str]:
@@ -162,19 +181,39 @@ def _date(predicate: dict[str, Any], key: str) -> dt.date:
         raise StatementError(f"predicate.{key} {value!r} is not a date (YYYY-MM-DD)") from None
 
 
-def _subjects(value: Any) -> Iterator[tuple[str, str]]:
+def _subjects(value: Any) -> tuple[list[tuple[str, str]], list[tuple[int, str]]]:
+    """((name, sha256) of each usable subject, (index, why) of each without a sha256)."""
     if not isinstance(value, list) or not value:
         raise StatementError("the statement has no subject list")
     subjects: list[tuple[str, str]] = []
+    skipped: list[tuple[int, str]] = []
     for index, subject in enumerate(value, start=1):
         if not isinstance(subject, dict) or not isinstance(subject.get("name"), str):
             raise StatementError(f"subject {index} has no name")
         digest = subject.get("digest")
         sha = digest.get("sha256") if isinstance(digest, dict) else None
-        if not isinstance(sha, str) or not _SHA256.match(sha.lower()):
-            raise StatementError(f"subject {index} ({subject['name']!r}) has no sha256 digest")
-        subjects.append((subject["name"], sha.lower()))
-    yield from subjects
+        if isinstance(sha, str) and _SHA256.match(sha.lower()):
+            subjects.append((subject["name"], sha.lower()))
+            continue
+        others = sorted(str(k) for k in digest) if isinstance(digest, dict) else []
+        named = f" (it names {', '.join(others)[:200]})" if others else ""
+        skipped.append(
+            (
+                index,
+                f"subject {index} ({subject['name'][:200]!r}) has no sha256 digest{named}: "
+                "what runs is known by sha256, so it cannot be matched",
+            )
+        )
+    if not subjects:
+        raise StatementError(
+            skipped[0][1]
+            if len(skipped) == 1
+            else (
+                f"no subject has a sha256 digest ({len(skipped)} subjects): what runs is "
+                "known by sha256, so none can be matched"
+            )
+        )
+    return subjects, skipped
 
 
 def _quarantine(path: Path, position: str, reason: str, raw: bytes) -> QuarantinedRecord:

@@ -85,6 +85,10 @@ class OversightRules(_Strict):
     # Kubernetes namespaces whose workloads must run reviewed builds, as globs
     # ("recs-*"); "*" is every namespace. Model-store files are always in scope.
     protected_namespaces: tuple[str, ...] = ()
+    # The review scopes an approval must name to count here ("production"), compared
+    # without regard to case or outer blanks; empty: an approval of any scope counts.
+    # A rejection counts whatever its scope.
+    approval_scopes: tuple[str, ...] = ()
 
 
 class SignatureStatus(StrEnum):

@@ -2,8 +2,11 @@
 
 The columns are stable (new ones are added at the end, never renamed or reordered;
 docs/outputs.md lists them). Lists are joined with ';', the evidence is one compact JSON
-text. Every cell goes through report.csvcells: RFC 4180, and a cell a spreadsheet would
-run as a formula (a principal named `=HYPERLINK(...)` in a log) starts with an apostrophe.
+text. With `scan --history`, three more columns say where each finding stands (new,
+open, reopened, resolved) and since when, and the findings resolved since the previous
+run are rows of status `resolved`. Every cell goes through report.csvcells: RFC 4180,
+and a cell a spreadsheet would run as a formula (a principal named `=HYPERLINK(...)` in a
+log) starts with an apostrophe.
 """
 
 from __future__ import annotations
@@ -11,8 +14,9 @@ from __future__ import annotations
 import json
 
 from borderwatch.model.findings import Finding
+from borderwatch.model.history import TrackedFinding
 from borderwatch.model.scan import ScanResult
-from borderwatch.report import filelines
+from borderwatch.report import filelines, history_marks
 from borderwatch.report.csvcells import write_csv
 
 COLUMNS = (
@@ -38,6 +42,10 @@ COLUMNS = (
     "exception_expires",
     "exception_reason",
     "evidence",
+    # scan --history only (empty without): new, open, reopened or resolved, and since when.
+    "history_status",
+    "history_first_day",
+    "history_age_days",
 )
 
 
@@ -48,7 +56,9 @@ def _location(place: filelines.FileLine, root: str) -> str:
     return f"{path}:{place.line}" if place.line else path
 
 
-def _row(finding: Finding, place: filelines.FileLine, root: str) -> list[object]:
+def _row(
+    finding: Finding, place: filelines.FileLine, root: str, tracked: TrackedFinding | None
+) -> list[object]:
     exc = finding.exception
     return [
         finding.id,
@@ -73,11 +83,15 @@ def _row(finding: Finding, place: filelines.FileLine, root: str) -> list[object]
         exc.expires if exc else None,
         exc.reason if exc else None,
         json.dumps(finding.evidence, ensure_ascii=False, sort_keys=True, default=str),
+        tracked.status.value if tracked else None,
+        tracked.first_day if tracked else None,
+        tracked.age_days if tracked else None,
     ]
 
 
 class FindingsCsvReporter:
-    """findings.csv: one row per finding (open, muted and resolved), stable columns."""
+    """findings.csv: one row per finding (open, muted and resolved), stable columns; with
+    a history, the findings resolved since the previous run too (history_marks.py)."""
 
     name = "findings-csv"
     output = "csv"
@@ -86,8 +100,9 @@ class FindingsCsvReporter:
     def render(self, result: ScanResult) -> bytes:
         origins = filelines.store_origins(result)
         fallback = filelines.first_inventory(result)
+        tracked = history_marks.marks(result)
         rows = (
-            _row(f, filelines.locate(f, origins, fallback), result.scan_root)
-            for f in result.findings
+            _row(f, filelines.locate(f, origins, fallback), result.scan_root, tracked.get(f.id))
+            for f in history_marks.with_resolved(result)
         )
         return write_csv(COLUMNS, rows)

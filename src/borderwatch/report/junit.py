@@ -8,7 +8,9 @@ exactly the findings that make `scan` exit 1. What does not fail is still said:
 - a coverage rule with open findings below --fail-on is `<skipped>` ("INCOMPLETE"): the
   check could not be made for all of the data, which is never a pass;
 - open findings below --fail-on and muted findings are listed in the case's
-  `<system-out>`.
+  `<system-out>`;
+- with `scan --history`, each finding's text says where it stands against the earlier
+  runs (new, open, reopened) and since when.
 
 Text from the inputs goes in as XML text (escaped); characters XML 1.0 cannot hold
 (most control characters) are written as [U+XXXX].
@@ -19,11 +21,12 @@ from __future__ import annotations
 import datetime as dt
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from borderwatch.model.findings import Finding, Status
+from borderwatch.model.history import TrackedFinding
 from borderwatch.model.scan import ScanResult, is_coverage
-from borderwatch.report import filelines
+from borderwatch.report import filelines, history_marks
 
 # Characters XML 1.0 does not allow in a document, even escaped.
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -46,7 +49,9 @@ def _seconds(started: str, finished: str) -> str:
     return f"{max(0.0, (end - start).total_seconds()):.3f}"
 
 
-def _details(finding: Finding, place: filelines.FileLine, root: str) -> str:
+def _details(
+    finding: Finding, place: filelines.FileLine, root: str, tracked: TrackedFinding | None = None
+) -> str:
     where = ""
     if place.path:
         path = filelines.shown_path(place.path, root)
@@ -61,6 +66,11 @@ def _details(finding: Finding, place: filelines.FileLine, root: str) -> str:
         f"seen: {finding.first_seen or '-'} to {finding.last_seen or '-'}",
         f"location ({place.kind}): {where or '-'}",
     ]
+    if tracked is not None:
+        lines.append(
+            f"history: {tracked.status.value}, first found {tracked.first_day} "
+            f"(run {tracked.first_run}), {tracked.age_days} day(s) ago"
+        )
     if finding.exception is not None:
         exc = finding.exception
         lines.append(
@@ -82,6 +92,7 @@ def _case(
     result: ScanResult,
     locate: filelines.Locator,
     failing: set[int],
+    tracked: Mapping[str, TrackedFinding],
 ) -> tuple[ET.Element, int, int]:
     """One rule's test case, and how many failures and skips it holds (`failing`: the
     object ids of the findings that make the scan exit 1, ScanResult.failing())."""
@@ -95,7 +106,7 @@ def _case(
         element = ET.SubElement(case, "failure")
         element.set("type", finding.severity.value)
         element.set("message", xml_text(finding.message[:MESSAGE_CHARS]))
-        element.text = _details(finding, locate(finding), result.scan_root)
+        element.text = _details(finding, locate(finding), result.scan_root, tracked.get(finding.id))
     gaps = [f for f in quiet if f.status is Status.OPEN and is_coverage(f)]
     if gaps:
         skipped = ET.SubElement(case, "skipped")
@@ -107,7 +118,9 @@ def _case(
     shown = [f for f in quiet if f.status is not Status.RESOLVED]
     if shown:
         out = ET.SubElement(case, "system-out")
-        out.text = "\n\n".join(_details(f, locate(f), result.scan_root) for f in shown)
+        out.text = "\n\n".join(
+            _details(f, locate(f), result.scan_root, tracked.get(f.id)) for f in shown
+        )
     return case, len(failures), 1 if gaps else 0
 
 
@@ -125,7 +138,11 @@ class JunitReporter:
         for finding in result.findings:
             by_rule.setdefault(finding.rule, []).append(finding)
         failing = {id(finding) for finding in result.failing()}
-        cases = [_case(r, by_rule.get(r, ()), result, locate, failing) for r in _rule_ids(result)]
+        tracked = history_marks.marks(result)
+        cases = [
+            _case(r, by_rule.get(r, ()), result, locate, failing, tracked)
+            for r in _rule_ids(result)
+        ]
         failures = sum(n for _, n, _ in cases)
         skipped = sum(n for _, _, n in cases)
         time = _seconds(result.started_at, result.finished_at)

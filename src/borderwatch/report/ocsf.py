@@ -8,7 +8,12 @@ checked against the policy) is a **Compliance Finding** (class 2003), whose
 `compliance.status_id` is Fail, or Warning for a coverage finding (the check could not
 be made for all of the data: "did not yield a result due to missing information").
 
-The file is one JSON array of events, in the order of findings.json. Fields
+With `scan --history`, each event says where its finding stands: a finding already
+open in the previous run is an Update, In Progress; a new one a Create, New; a reopened
+one an Update, New, with `status_detail` "reopened"; and each finding of the previous
+run that is gone is a Close, Resolved, so a SIEM can close what it opened.
+
+The file is one JSON array of events, in the order of findings.json (then the resolved). Fields
 borderwatch has and OCSF does not (the rule, the evidence, the exception, the
 provenance and the input file and line) are kept under `unmapped.borderwatch`;
 docs/outputs.md lists the mapping.
@@ -22,13 +27,17 @@ from typing import Any
 
 from borderwatch import __version__
 from borderwatch.model.findings import Finding, Severity, Status
+from borderwatch.model.history import HistoryStatus, TrackedFinding
 from borderwatch.model.scan import ResidencyRow, RuleInfo, ScanResult, is_coverage
-from borderwatch.report import filelines
+from borderwatch.report import filelines, history_marks
 from borderwatch.report.extras import require
 
 DETECTION_CLASS = 2004
 COMPLIANCE_CLASS = 2003
 CREATE = 1  # activity_id: a finding was created (by this scan)
+UPDATE = 2  # activity_id: a finding known from an earlier run (scan --history)
+CLOSE = 3  # activity_id: a finding of the previous run is gone
+ACTIVITY_NAME = {CREATE: "Create", UPDATE: "Update", CLOSE: "Close"}
 SEVERITY_ID = {
     Severity.INFO: 1,
     Severity.LOW: 2,
@@ -90,11 +99,43 @@ def ocsf_events(result: ScanResult) -> list[dict[str, Any]]:
     rules = {rule.id: rule for rule in result.rules}
     stores = {row.store_id: row for row in result.residency}
     locate = filelines.locator(result)
+    tracked = history_marks.marks(result)
     events = []
-    for finding in result.findings:
-        event = _event(finding, result, rules.get(finding.rule), stores, locate(finding))
+    for finding in history_marks.with_resolved(result):
+        place = locate(finding)
+        event = _event(
+            finding, result, rules.get(finding.rule), stores, place, tracked.get(finding.id)
+        )
         events.append(event.model_dump(mode="json", exclude_none=True))
     return events
+
+
+def _history_fields(tracked: TrackedFinding | None) -> dict[str, Any]:
+    if tracked is None:
+        return {}
+    return {
+        "history": {
+            "status": tracked.status.value,
+            "first_run": tracked.first_run,
+            "last_run": tracked.last_run,
+            "first_day": tracked.first_day,
+            "last_day": tracked.last_day,
+            "age_days": tracked.age_days,
+        }
+    }
+
+
+def _activity_and_status(finding: Finding, tracked: TrackedFinding | None) -> tuple[int, int, str]:
+    """(activity_id, status_id, status) of a finding's event, from its status in this run
+    and, with a history, in the runs before."""
+    status_id, status = STATUS[finding.status]
+    if finding.status is Status.RESOLVED:
+        return CLOSE, status_id, status
+    if tracked is None or tracked.status is HistoryStatus.NEW:
+        return CREATE, status_id, status
+    if finding.status is Status.OPEN and tracked.status is HistoryStatus.OPEN:
+        return UPDATE, 2, "In Progress"
+    return UPDATE, status_id, status
 
 
 def _event(
@@ -103,6 +144,7 @@ def _event(
     rule: RuleInfo | None,
     stores: dict[str, ResidencyRow],
     place: filelines.FileLine,
+    tracked: TrackedFinding | None = None,
 ) -> Any:
     from py_ocsf_models.events.findings.compliance_finding import ComplianceFinding
     from py_ocsf_models.events.findings.detection_finding import DetectionFinding
@@ -111,7 +153,7 @@ def _event(
     from py_ocsf_models.objects.metadata import Metadata
     from py_ocsf_models.objects.product import Product
 
-    status_id, status = STATUS[finding.status]
+    activity, status_id, status = _activity_and_status(finding, tracked)
     when = epoch_ms(result.finished_at) or 0
     info = FindingInformation(
         uid=finding.id,
@@ -133,8 +175,8 @@ def _event(
     common: dict[str, Any] = {
         "metadata": metadata,
         "time": when,
-        "activity_id": CREATE,
-        "activity_name": "Create",
+        "activity_id": activity,
+        "activity_name": ACTIVITY_NAME[activity],
         "severity_id": SEVERITY_ID[finding.severity],
         "severity": finding.severity.value.title(),
         "status_id": status_id,
@@ -158,10 +200,15 @@ def _event(
                     else vars(finding.exception).copy(),
                     "provenance": finding.provenance,
                     "location": {"path": where, "line": place.line, "kind": place.kind},
+                    **_history_fields(tracked),
                 }
             )
         },
     }
+    if tracked is not None and tracked.status is HistoryStatus.REOPENED:
+        common["status_detail"] = (
+            f"reopened: first found {tracked.first_day}, absent from the previous run"
+        )
     if finding.exception is not None:
         exc = finding.exception
         common["status_detail"] = (
@@ -176,8 +223,8 @@ def _event(
         return DetectionFinding(
             **common,
             class_name="Detection Finding",
-            type_uid=DETECTION_CLASS * 100 + CREATE,
-            type_name="Detection Finding: Create",
+            type_uid=DETECTION_CLASS * 100 + activity,
+            type_name=f"Detection Finding: {ACTIVITY_NAME[activity]}",
             count=finding.count,
         )
     compliance = Compliance(
@@ -186,13 +233,13 @@ def _event(
         requirements=list(rule.references) if rule and rule.references else None,
         standards=[f"{result.policy_name} {result.policy_version}"],
         # Warning: "did not yield a result due to missing information" (coverage).
-        status_id=2 if is_coverage(finding) else 3,
+        status_id=1 if finding.status is Status.RESOLVED else (2 if is_coverage(finding) else 3),
     )
     return ComplianceFinding(
         **common,
         class_name="Compliance Finding",
-        type_uid=COMPLIANCE_CLASS * 100 + CREATE,
-        type_name="Compliance Finding: Create",
+        type_uid=COMPLIANCE_CLASS * 100 + activity,
+        type_name=f"Compliance Finding: {ACTIVITY_NAME[activity]}",
         compliance=compliance,
     )
 

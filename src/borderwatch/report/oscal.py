@@ -16,7 +16,9 @@ refuses anything OSCAL does not allow) and serialised by it. What goes where:
 - one `finding` per finding: its rule as the objective, `not-satisfied` while open or
   muted (muting marks, it never deletes: the exception is in the remarks), `satisfied`
   when resolved; a coverage finding is `not-satisfied` with reason `other` and says the
-  check could not be made for all of the data.
+  check could not be made for all of the data. With `scan --history`, each finding has
+  `history-status` and `first-found` properties, and the findings of the previous run
+  that are gone are findings of their own, `satisfied`.
 
 Text from inputs that OSCAL constrains (titles and property values: no leading or
 trailing blanks, one line) is folded to one line; descriptions keep it as written.
@@ -33,8 +35,9 @@ from typing import Any
 
 from borderwatch import __version__
 from borderwatch.model.findings import Finding, Status
+from borderwatch.model.history import TrackedFinding
 from borderwatch.model.scan import RuleInfo, ScanResult, is_coverage
-from borderwatch.report import filelines
+from borderwatch.report import filelines, history_marks
 from borderwatch.report.extras import require
 
 # uuid5 namespace of borderwatch's OSCAL documents (itself uuid5(NAMESPACE_URL, name)).
@@ -111,11 +114,20 @@ def assessment_results(result: ScanResult) -> dict[str, Any]:
     ran = [rule_id for rule_id in rule_ids if _TOKEN.match(rule_id)]
     untokened = [rule_id for rule_id in rule_ids if not _TOKEN.match(rule_id)]
     locate = filelines.locator(result)
+    tracked = history_marks.marks(result)
     observations, findings = [], []
-    for finding in result.findings:
+    for finding in history_marks.with_resolved(result):
         observation = _observation(finding, document, result, locate(finding))
         observations.append(observation)
-        findings.append(_finding(finding, document, observation["uuid"], rules.get(finding.rule)))
+        findings.append(
+            _finding(
+                finding,
+                document,
+                observation["uuid"],
+                rules.get(finding.rule),
+                tracked.get(finding.id),
+            )
+        )
     finished = _when(result.finished_at)
     title = one_line(
         f"borderwatch assessment results: {result.policy_name} {result.policy_version}"
@@ -238,7 +250,11 @@ def _observation(
 
 
 def _finding(
-    finding: Finding, document: str, observation: str, rule: RuleInfo | None
+    finding: Finding,
+    document: str,
+    observation: str,
+    rule: RuleInfo | None,
+    tracked: TrackedFinding | None = None,
 ) -> dict[str, Any]:
     resolved = finding.status is Status.RESOLVED
     coverage = is_coverage(finding)
@@ -267,7 +283,21 @@ def _finding(
             "uuid": _uuid(document, "finding", finding.id),
             "title": one_line(finding.title) or finding.rule,
             "description": finding.message or finding.title or finding.rule,
-            "props": _props([("finding-id", finding.id), ("severity", finding.severity.value)]),
+            "props": _props(
+                [
+                    ("finding-id", finding.id),
+                    ("severity", finding.severity.value),
+                    # scan --history: new, open, reopened or resolved, and since when.
+                    *(
+                        [
+                            ("history-status", tracked.status.value),
+                            ("first-found", tracked.first_day),
+                        ]
+                        if tracked
+                        else []
+                    ),
+                ]
+            ),
             "target": target,
             "related-observations": [{"observation-uuid": observation}],
             "remarks": remarks,

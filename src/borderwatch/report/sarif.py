@@ -2,10 +2,14 @@
 
 One run, tool `borderwatch`; one reporting descriptor per rule that has a finding; one
 result per open or muted finding (muted ones carry an accepted external suppression;
-resolved ones are left out). The level follows the severity: critical/high -> error,
-medium -> warning, low/info -> note; `properties.security-severity` gives GitHub the
-numeric score it sorts by. `partialFingerprints.borderwatchFindingId` is the finding's
-stable id, so a finding keeps its identity (and its dismissal) from run to run.
+resolved ones are left out, but for `absent` below). The level follows the severity:
+critical/high -> error, medium -> warning, low/info -> note;
+`properties.security-severity` gives GitHub the numeric score it sorts by.
+`partialFingerprints.borderwatchFindingId` is the finding's stable id, so a finding
+keeps its identity (and its dismissal) from run to run. With `scan --history`, each
+result has a `baselineState` against the previous run (`new` for a new or reopened
+finding, `unchanged` for one open before), and each finding of the previous run that is
+gone is a result of baselineState `absent`.
 
 For a scan, each result points at a file and line of the inputs (report/filelines.py):
 the inventory row a residency finding is about, the row declaring the store an access
@@ -24,8 +28,9 @@ from typing import Any
 
 from borderwatch import __version__
 from borderwatch.model.findings import Finding, Severity, Status
+from borderwatch.model.history import HistoryStatus
 from borderwatch.model.scan import RuleInfo, ScanResult
-from borderwatch.report import filelines
+from borderwatch.report import filelines, history_marks
 
 SARIF_SCHEMA = (
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -109,6 +114,7 @@ def to_sarif(
     tool_version: str = __version__,
     properties: Mapping[str, Any] | None = None,
     root_uri: str | None = None,
+    baseline: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """A SARIF 2.1.0 log (as a dict) of the findings.
 
@@ -118,10 +124,13 @@ def to_sarif(
     pull request shows the resource that fails. `rules` (the scan's `ScanResult.rules`)
     describe the rules; a finding of a rule not among them is described by its id.
     `root_uri` (a file URI ending in '/') is what a `Where.base_id` of `%SRCROOT%` means.
+    `baseline` (finding id -> SARIF baselineState) marks results against an earlier run;
+    a resolved finding is shown only when it has one (`absent`).
     """
     locate = locate or locate_by_resource
     catalog = {rule.id: rule for rule in rules}
-    shown = [f for f in findings if f.status is not Status.RESOLVED]
+    states = baseline or {}
+    shown = [f for f in findings if f.status is not Status.RESOLVED or f.id in states]
     descriptors: list[dict[str, Any]] = []
     index: dict[str, int] = {}
     for finding in shown:
@@ -135,6 +144,9 @@ def to_sarif(
         _result(f, index[f.rule], artifact_uri, where)
         for f, where in zip(shown, places, strict=True)
     ]
+    for finding, item in zip(shown, results, strict=True):
+        if finding.id in states:
+            item["baselineState"] = states[finding.id]
     # Every file a result points at, once, in order of first use.
     artifacts = dict.fromkeys(
         (where.uri, where.base_id) if where.uri else (artifact_uri, None) for where in places
@@ -261,7 +273,7 @@ class SarifReporter:
         inventory = filelines.first_inventory(result)
         artifact = _file_uri(inventory, root)[0] if inventory else "borderwatch-inventory"
         log = to_sarif(
-            result.findings,
+            history_marks.with_resolved(result),
             artifact_uri=artifact,
             locate=scan_locator(result),
             root_uri=_folder_uri(root),
@@ -271,5 +283,18 @@ class SarifReporter:
                 "policyVersion": result.policy_version,
                 "verdict": result.verdict,
             },
+            baseline={
+                finding_id: _BASELINE_STATE[tracked.status]
+                for finding_id, tracked in history_marks.marks(result).items()
+            },
         )
         return dumps(log)
+
+
+# A finding's history status as SARIF names the state of a result against a baseline.
+_BASELINE_STATE = {
+    HistoryStatus.NEW: "new",
+    HistoryStatus.REOPENED: "new",
+    HistoryStatus.OPEN: "unchanged",
+    HistoryStatus.RESOLVED: "absent",
+}

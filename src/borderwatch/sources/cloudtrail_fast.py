@@ -29,6 +29,7 @@ from msgspec.structs import astuple
 from borderwatch.model.events import EVENT_SCHEMA
 from borderwatch.sources.base import SourceBatch
 from borderwatch.sources.batches import BatchBuilder
+from borderwatch.sources.cloudtrail_items import DYNAMODB, ITEM_PARAMETERS, item_names
 from borderwatch.sources.cloudtrail_record import (
     RESOURCE_PARAMETERS,
     normalise,
@@ -79,6 +80,9 @@ class _Resource(msgspec.Struct, gc=False):
     arn: str | None = None
 
 
+_ABSENT = msgspec.Raw(b"null")
+
+
 class _Parameters(msgspec.Struct, gc=False):
     bucketName: str | None = None
     tableName: str | None = None
@@ -90,9 +94,47 @@ class _Parameters(msgspec.Struct, gc=False):
     dBClusterSnapshotIdentifier: str | None = None
     snapshotId: str | None = None
     volumeId: str | None = None
+    # What may name DynamoDB items (cloudtrail_items.py), kept raw: decoded only for
+    # DynamoDB events that carry them. Never part of the memo shapes below. (msgspec
+    # takes no Raw | None: absent is a raw null.)
+    key: msgspec.Raw = _ABSENT
+    requestItems: msgspec.Raw = _ABSENT
+    transactItems: msgspec.Raw = _ABSENT
+    statement: msgspec.Raw = _ABSENT
+    statements: msgspec.Raw = _ABSENT
+    requests: msgspec.Raw = _ABSENT
+    keyConditionExpression: msgspec.Raw = _ABSENT
+    expressionAttributeValues: msgspec.Raw = _ABSENT
+    expressionAttributeNames: msgspec.Raw = _ABSENT
 
 
-assert _Parameters.__struct_fields__ == RESOURCE_PARAMETERS
+_NAMING = len(RESOURCE_PARAMETERS)
+assert _Parameters.__struct_fields__ == (*RESOURCE_PARAMETERS, *ITEM_PARAMETERS)
+
+
+def _named(parameters: _Parameters) -> tuple[Any, ...]:
+    """The request parameters that name resources (RESOURCE_PARAMETERS), in order."""
+    return astuple(parameters)[:_NAMING]
+
+
+def _items_of(record: Record, account: Callable[[], str | None]) -> list[str]:
+    """The DynamoDB item names of a record (cloudtrail_items.item_names), as normalise()
+    gives them; [] at once for records of other services or without item parameters."""
+    parameters = record.requestParameters
+    if parameters is None or record.eventSource != DYNAMODB:
+        return []
+    given = {
+        name: _GENERIC.decode(raw)
+        for name, raw in zip(ITEM_PARAMETERS, astuple(parameters)[_NAMING:], strict=True)
+        if bytes(raw) != b"null"
+    }
+    if not given:
+        return []
+    if parameters.tableName:
+        given["tableName"] = parameters.tableName
+    elif parameters.TableName:
+        given["TableName"] = parameters.TableName
+    return item_names(DYNAMODB, given, record.awsRegion or None, account())
 
 
 class Record(msgspec.Struct, gc=False):
@@ -327,7 +369,9 @@ class FastBatcher:
             "claimed_country": pa.nulls(n, pa.string()),
             "claimed_location": pa.nulls(n, pa.string()),
             "user_agent": agent,
-            "resources": self._resource_column(records),
+            "resources": self._resource_column(
+                records, lambda i: records[i].recipientAccountId or rows[index[i]].account
+            ),
             "read_only": read_only,
             "error_code": error,
         }
@@ -344,7 +388,9 @@ class FastBatcher:
             return table.filter(ok), rejected
         return table, []
 
-    def _resource_column(self, records: list[Record]) -> pa.Array:
+    def _resource_column(
+        self, records: list[Record], account: Callable[[int], str | None]
+    ) -> pa.Array:
         """The resources list column: every record's keys in one flat array and offsets.
 
         The same keys, in the same order, as normalise() gives; this is the hottest loop
@@ -352,7 +398,9 @@ class FastBatcher:
         besides their request parameters and repeat what earlier records named: their
         whole key list is remembered by that shape. An S3 object ARN is unique per event:
         a record naming one takes the keys remembered for its bucket and parameters
-        instead (its own keys are the ARN and those, without repeats).
+        instead (its own keys are the ARN and those, without repeats). A DynamoDB record
+        naming items takes the general path, its item names last. `account(i)`: the
+        account of record i.
         """
         memo = self._keys
         known = memo.get
@@ -363,16 +411,21 @@ class FastBatcher:
         flat: list[str] = []
         offsets = [0]
         add_offset = offsets.append
-        for record in records:
+        for position, record in enumerate(records):
             listed = record.resources
             parameters = record.requestParameters
             shape: tuple[Any, ...] | None = None
-            if not listed or len(listed) == 1:
+            items = (
+                _items_of(record, lambda: account(position))  # noqa: B023 (called at once)
+                if record.eventSource == DYNAMODB
+                else _NO_ITEMS
+            )
+            if not items and (not listed or len(listed) == 1):
                 first = listed[0] if listed else _NO_RESOURCE
                 shape = (
                     first.ARN,
                     first.arn,
-                    None if parameters is None else astuple(parameters),
+                    None if parameters is None else _named(parameters),
                 )
                 remembered = known_shape(shape)
                 if remembered is not None:
@@ -412,12 +465,14 @@ class FastBatcher:
                     keys += found
             parameters = record.requestParameters
             if parameters is not None:
-                for value in astuple(parameters):
+                for value in _named(parameters):
                     if value:
                         found = known(value)
                         if found is None:
                             found = memo[value] = resource_keys(value)
                         keys += found
+            if items:
+                keys += items
             if len(keys) > 1:
                 keys = list(dict.fromkeys(keys))
             if shape is not None:
@@ -436,7 +491,7 @@ class FastBatcher:
             keys = memo[bucket] = resource_keys(bucket)
         keys = list(keys)
         if parameters is not None:
-            for value in astuple(parameters):
+            for value in _named(parameters):
                 if value:
                     found = memo.get(value)
                     if found is None:
@@ -475,6 +530,7 @@ class FastBatcher:
 
 
 _NO_RESOURCE = _Resource()
+_NO_ITEMS: list[str] = []
 
 
 def _object_bucket(arn: str) -> str | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from borderwatch.sources.cloudtrail_items import item_names
 from borderwatch.sources.record import (
     RecordError,
     content_id,
@@ -50,7 +51,7 @@ def normalise(item: Any) -> dict[str, Any]:
         raise RecordError(f"userIdentity is {kind_of(identity)}, expected an object")
     identity = identity or {}
     principal, aliases = principal_of(identity)
-    return {
+    row: dict[str, Any] = {
         "event_id": text(record, "eventID") or text(envelope, "id") or content_id(item),
         "event_time": _event_time(record, envelope),
         "provider": "aws",
@@ -69,6 +70,13 @@ def normalise(item: Any) -> dict[str, Any]:
         "read_only": flag(record.get("readOnly")),
         "error_code": text(record, "errorCode"),
     }
+    parameters = record.get("requestParameters")
+    if isinstance(parameters, dict):
+        # DynamoDB items (cloudtrail_items.py), after every other name of the event.
+        items = item_names(row["service"], parameters, row["region"], row["account"])
+        if items:
+            row["resources"] = list(dict.fromkeys([*row["resources"], *items]))
+    return row
 
 
 def _unwrap(item: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:

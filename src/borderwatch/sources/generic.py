@@ -218,6 +218,19 @@ def _extract(item: dict[str, Any], spec: FieldSpec) -> Any:
         value = _step(value, key)
         if value is _MISSING:
             break
+    if spec.prefix:
+        value = _prefixed(value, spec.prefix)
+    return value
+
+
+def _prefixed(value: Any, prefix: str) -> Any:
+    """`prefix` before a text or number value (each, in a list); others as they are."""
+    if isinstance(value, list):
+        return [_prefixed(v, prefix) for v in value]
+    if isinstance(value, str) and value.strip():
+        return prefix + value.strip()
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return prefix + str(value)
     return value
 
 

@@ -46,7 +46,7 @@ _TOP_KEYS = (
     "epoch",
     "delimiter",
 )
-_SPEC_KEYS = ("column", "path", "parse", "value")
+_SPEC_KEYS = ("column", "path", "parse", "value", "prefix")
 
 
 class MappingError(InputError):
@@ -76,6 +76,9 @@ class FieldSpec:
     parse: str | None = None  # "python-literal" | "json" | None
     value: Any = None
     constant: bool = False
+    # Text put before each value the column gives (e.g. "customers/id=" before a
+    # customer id mapped to `resources`, for a DSP subject key to match).
+    prefix: str = ""
 
 
 @dataclass(frozen=True)
@@ -313,9 +316,13 @@ class _Checker:
                 self.problem((*loc, "path"), "path must be text such as 'userIdentity.arn'")
             else:
                 path = tuple(path_value.split("."))
+        prefix = entry.get("prefix", "")
+        if not isinstance(prefix, str):
+            self.problem((*loc, "prefix"), "prefix must be text such as 'customers/id='")
+            prefix = ""
         if column is None:
             return None
-        return FieldSpec(column=column, path=path, parse=parse)
+        return FieldSpec(column=column, path=path, parse=parse, prefix=prefix)
 
 
 def _plain(value: Any) -> Any:

@@ -1,36 +1,6 @@
 -- Government-related data (28 CFR 202.222) reached by a counterparty: covered at any
 -- volume, so one subject is enough; or a store read whole has no volume to count.
-SELECT category AS resource, counterparty AS principal, person,
-    countries[1] AS country, data_classes,
-    coalesce(crossing_count, peak) AS count,
-    CAST(first_day AS VARCHAR) AS first_seen, CAST(last_day AS VARCHAR) AS last_seen,
-    struct_pack(
-        verdict := verdict,
-        category := category,
-        window_from := CAST(window_from AS VARCHAR),
-        window_to := CAST(window_to AS VARCHAR),
-        distinct_count := crossing_count,
-        named_subjects := named_subjects,
-        whole_store_subjects := whole_store_subjects,
-        peak_count := peak,
-        threshold := threshold,
-        unit := unit,
-        threshold_section := section,
-        threshold_override_reason := override_reason,
-        transaction_class := transaction_class,
-        transaction_section := transaction_section,
-        agreement := agreement,
-        agreement_reference := agreement_reference,
-        cisa_in_place := cisa_in_place,
-        cisa_evidence := cisa_evidence,
-        covered_basis := covered_basis,
-        countries := countries,
-        stores := stores,
-        whole_stores := whole_stores,
-        volume_unknown_stores := volume_unknown_stores,
-        sample_subjects := sample_subjects,
-        sample_event_ids := sample_event_ids
-    ) AS evidence
-FROM dsp_verdicts
-WHERE verdict IN ('reached', 'unknown')
-  AND category = 'government_related'
+SELECT resource, principal, person, country, data_classes, count, first_seen, last_seen,
+    evidence  -- the counts, window, transaction class and samples (rules/shared/dsp.sql)
+FROM dsp_judged
+WHERE category = 'government_related'

@@ -1,6 +1,6 @@
 -- Artifacts that run with no valid approval: in scope (a model-store file, or an image
--- in a protected namespace), pinned by a digest no trusted reviewer approved (or one a
--- trusted reviewer rejected), and not explained by a more precise rule: an approval of
+-- in a protected namespace), pinned by a digest no trusted reviewer approved for a scope
+-- the policy accepts (or one a trusted reviewer rejected), and not explained by a more precise rule: an approval of
 -- that digest that expired (integrity.approval-expired) or an approval of the same name
 -- with another digest (integrity.modified-after-review). An image the audit log does not
 -- record (a workload change logged at Metadata level) cannot be shown reviewed either.
@@ -9,6 +9,13 @@ SELECT r.name || '@sha256:' || r.digest AS resource, NULL AS principal, NULL AS 
     r.first_seen, r.last_seen,
     struct_pack(
         reason := CASE WHEN r.rejected THEN 'rejected by a trusted reviewer'
+                       WHEN r.approved_for_other_scope
+                       THEN 'approved by a trusted reviewer only for another scope ('
+                            || array_to_string(
+                                (SELECT distinct_sorted(o.scope) FROM trusted_reviews o
+                                 WHERE o.digest = r.digest AND o.decision = 'approved'
+                                 AND NOT o.scope_counts), ', ')
+                            || ') than the policy''s oversight.approval_scopes'
                        ELSE 'no approval by a trusted reviewer' END,
         kind := r.kind, namespaces := r.namespaces, workloads := r.workloads,
         origins := r.origins, sources := r.sources,

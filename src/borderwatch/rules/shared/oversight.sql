@@ -6,9 +6,11 @@
 
 -- Reviews that count: signed by a key the policy trusts, and the signature verifies.
 -- `expired`: the approval's expiry is before the day approvals are judged on (--as-of).
+-- `scope_counts`: its scope is one the policy's oversight.approval_scopes name (always
+-- when it names none); an approval for another scope does not count, a rejection does.
 CREATE OR REPLACE TEMP VIEW trusted_reviews AS
 SELECT r.name, r.digest, r.decision, r.scope, r.reviewer, r.signed_by, r.reviewed_on,
-    r.expires, r.source, r.expires < s.as_of AS expired
+    r.expires, r.source, r.scope_counts, r.expires < s.as_of AS expired
 FROM oversight_reviews r CROSS JOIN oversight_scope s
 WHERE r.signature = 'verified';
 
@@ -28,11 +30,14 @@ WITH running AS (
 )
 SELECT r.*,
     EXISTS (SELECT 1 FROM trusted_reviews t WHERE t.digest = r.digest
-            AND t.decision = 'approved' AND NOT t.expired) AS approved,
+            AND t.decision = 'approved' AND NOT t.expired AND t.scope_counts) AS approved,
     EXISTS (SELECT 1 FROM trusted_reviews t WHERE t.digest = r.digest
             AND t.decision = 'rejected') AS rejected,
     EXISTS (SELECT 1 FROM trusted_reviews t WHERE t.digest = r.digest
-            AND t.decision = 'approved' AND t.expired) AS approval_expired,
-    EXISTS (SELECT 1 FROM trusted_reviews t WHERE t.name = r.name
-            AND t.digest <> r.digest AND t.decision = 'approved') AS name_approved_elsewhere
+            AND t.decision = 'approved' AND t.expired AND t.scope_counts) AS approval_expired,
+    EXISTS (SELECT 1 FROM trusted_reviews t WHERE t.name = r.name AND t.digest <> r.digest
+            AND t.decision = 'approved' AND t.scope_counts) AS name_approved_elsewhere,
+    EXISTS (SELECT 1 FROM trusted_reviews t WHERE t.digest = r.digest
+            AND t.decision = 'approved' AND NOT t.expired
+            AND NOT t.scope_counts) AS approved_for_other_scope
 FROM running r;
