@@ -12,6 +12,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from borderwatch import __version__
 from borderwatch.enrich.base import EnrichContext
@@ -29,6 +30,7 @@ from borderwatch.evaluate.reference import (
     load_reference_tables,
     protected_keys,
 )
+from borderwatch.evaluate.spark_engine import SparkEngine
 from borderwatch.evaluate.summaries import access_by_country, residency_rows, scalar
 from borderwatch.evaluate.views import view_statements
 from borderwatch.evidence.exceptions import apply_exceptions
@@ -216,6 +218,7 @@ def run_scan(request: ScanRequest, ctx: ScanContext) -> ScanResult:
             progress=ctx.progress,
             stops=ctx.stops,
             options=request.options,
+            spark=_spark_session(engine),
         )
         inputs.extend(load.inputs)
         if integrity is not None:
@@ -228,7 +231,7 @@ def run_scan(request: ScanRequest, ctx: ScanContext) -> ScanResult:
         load.notes.extend(_load_feed(engine, request, inputs, quarantined))
         geo_sources = load_sources(request.ip_data, cache_dir=ctx.cache_dir)
         enrichment = EnrichContext(request.policy, ctx.locations, geo_sources, identities, entities)
-        run_enrichers(engine, ctx.registry.enrichers, enrichment)
+        run_enrichers(engine, ctx.registry.enrichers, enrichment, _spark_session(engine))
         for name, statement in view_statements():
             if name == "dsp_verdicts":
                 build_windows(engine)  # the DSP windows, from dsp_reach (docs/dsp.md)
@@ -307,6 +310,12 @@ def _engine_for(request: ScanRequest, ctx: ScanContext) -> Engine:
     if request.state_path is not None:
         return open_state(request.state_path, factory)
     return factory(request.database)
+
+
+def _spark_session(engine: Engine) -> Any:
+    """The SparkSession of a Spark engine, whose tasks then read the event inputs and
+    look up the callers (docs/spark.md); None for any other engine."""
+    return engine.session if isinstance(engine, SparkEngine) else None
 
 
 def _load_feed(

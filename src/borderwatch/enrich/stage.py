@@ -9,6 +9,7 @@ columns it needs exist, so a plug-in that reads `caller_kind` runs after the bui
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 import pyarrow as pa
 
@@ -19,16 +20,24 @@ from borderwatch.runtime.tablestore import TableStore
 
 
 def run_enrichers(
-    engine: TableStore, enrichers: Iterable[Enricher], context: EnrichContext
+    engine: TableStore, enrichers: Iterable[Enricher], context: EnrichContext, spark: Any = None
 ) -> None:
     """Create `identities` (one row per identity row of `context`) and `callers` (one row
-    per distinct caller of a protected access, keyed by `caller_key`), each enriched."""
+    per distinct caller of a protected access, keyed by `caller_key`), each enriched.
+
+    `spark`: a SparkSession whose tasks look the callers up (enrich/spark_lookup.py),
+    else None (here)."""
     chain = list(enrichers)
     people = enrich_table(identity_batch(context.identities), IDENTITIES, chain, context)
     engine.create_table(IDENTITIES, people)
     # Only callers of protected accesses are ever judged.
     distinct = engine.query("SELECT DISTINCT caller FROM access_parts")
-    callers = enrich_table(distinct, CALLERS, chain, context)
+    if spark is not None:
+        from borderwatch.enrich.spark_lookup import enrich_on_spark
+
+        callers = enrich_on_spark(spark, distinct, CALLERS, chain, context)
+    else:
+        callers = enrich_table(distinct, CALLERS, chain, context)
     # The rules join on the caller with null as '' (a request without a caller value).
     keys = [value or "" for value in callers.column("caller").to_pylist()]
     engine.create_table(CALLERS, callers.append_column("caller_key", pa.array(keys, pa.string())))

@@ -24,6 +24,8 @@ What differs from DuckDB, on purpose:
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -66,6 +68,10 @@ def start_session(master: str = LOCAL_MASTER, settings: dict[str, str] | None = 
             "the Spark engine needs pyspark: pip install 'borderwatch[spark]' (and Java 17)"
         ) from None
     builder = SparkSession.builder.master(master).appName("borderwatch")
+    if master.startswith("local") and "PYSPARK_PYTHON" not in os.environ:
+        # Local executors run Python tasks (reading, enrichment) in the interpreter
+        # PYSPARK_PYTHON names, else python3 on PATH: this one has borderwatch.
+        os.environ["PYSPARK_PYTHON"] = sys.executable
     for key, value in {**SESSION_SETTINGS, **(settings or {})}.items():
         builder = builder.config(key, value)
     return builder.getOrCreate()

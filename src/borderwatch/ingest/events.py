@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
@@ -27,6 +27,7 @@ from borderwatch.ingest.expansion import InputFile, SkippedInput, expand_inputs
 from borderwatch.ingest.reading import NOT_READ, FileRead, read_serial, total_bytes
 from borderwatch.ingest.repeats import SAMPLE_SCHEMA
 from borderwatch.ingest.repeats import TABLE as SAMPLE_TABLE
+from borderwatch.ingest.spark_reading import can_read_on_spark, read_on_spark
 from borderwatch.ingest.workers import (
     handed_over,
     read_parallel,
@@ -80,6 +81,7 @@ def load_events(
     append: bool = False,
     exact: bool = False,
     reached: Callable[[str], None] | None = None,
+    spark: Any = None,
 ) -> EventLoad:
     """Create table `access_parts` and fill it from every input; never stop on a bad file.
 
@@ -94,7 +96,8 @@ def load_events(
     nothing is merged: `access_parts` gets one row per access (its event id in
     `min_event_id`) and the sample every event id, so repeated events can be counted
     once (ingest/repeats.py). `reached` is told the steps of runtime/steps.py (tests stop
-    the scan there).
+    the scan there). `spark`: a SparkSession whose tasks read the inputs
+    (ingest/spark_reading.py), else None.
     """
     options = options or ScanOptions()
     if files is None:
@@ -112,10 +115,14 @@ def load_events(
     counter = _Appender(engine, COVERAGE_TABLE, options.append_rows)
     count = worker_count(options, sources, files, forced_format)
     results: Iterator[FileRead]
-    if count > 1:
+    if spark is not None and can_read_on_spark(sources, files):
+        # Read in the cluster's tasks; each task within the scan's limits.
+        results = read_on_spark(spark, sources, files, forced_format, keys, exact, options)
+        scope: AbstractContextManager[None] = nullcontext()
+    elif count > 1:
         # The workers read within the scan's limits (given to them as they start).
         results = read_parallel(files, forced_format, count, keys, exact, options)
-        scope: AbstractContextManager[None] = nullcontext()
+        scope = nullcontext()
     else:
         # Read here, as the results are taken: within the scan's limits.
         results = read_serial(sources, files, forced_format, keys, exact, options)

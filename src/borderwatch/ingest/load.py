@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from borderwatch.ingest.copies import content_copies, copy_note
 from borderwatch.ingest.digest import ProtectedKeys
@@ -45,12 +46,14 @@ def load_inputs(
     progress: ProgressCallback | None,
     stops: StepStop,
     options: ScanOptions | None = None,
+    spark: Any = None,
 ) -> Loaded:
     """Read the event inputs; with state, only those no earlier scan has read.
 
     An input with the same bytes as another (a copied folder, a file moved into an
     archive between incremental scans) is read once; the copy says so in its note.
-    `options`: the scan's tuning (runtime/options.py); None: the defaults.
+    `options`: the scan's tuning (runtime/options.py); None: the defaults. `spark`: the
+    SparkSession whose tasks read the inputs (`scan --engine spark`), else None.
     """
     if state_path is None:
         found = content_copies(files)
@@ -76,6 +79,7 @@ def load_inputs(
             progress=progress,
             exact=exact_repeats,
             options=options,
+            spark=spark,
         )
         summaries = _in_input_order(files, [*load.inputs, *copies])
         if exact_repeats:

@@ -17,7 +17,7 @@ import os
 import shutil
 import tempfile
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -149,11 +149,7 @@ def read_parallel(
             if following is not None:
                 pending.append(pool.submit(_worker_read, following, forced))
             for result in results:
-                if result.packed is not None:
-                    digests, samples, coverage = result.packed
-                    result.digests, result.samples = _unpacked(digests), _unpacked(samples)
-                    result.coverage = _unpacked(coverage)
-                    result.packed = None
+                unpack(result)
             yield from results
     finally:
         for future in pending:
@@ -185,30 +181,68 @@ def _worker_init(setup: WorkerSetup, parent: int) -> None:
 def _worker_read(task: list[InputFile], forced: str | None) -> list[FileRead]:
     setup = _SETUP
     assert setup is not None, "worker started without its setup"
-    # Both cores already run a worker each: Arrow's own threads would only contend.
     with Spill(setup.spill_dir) as spill, Spill(setup.spill_dir) as spill_samples:
-        digester = Digester(
+        results = read_task(
+            _builtin_sources(),
+            task,
+            forced,
             setup.keys,
+            setup.exact,
             setup.options,
-            threads=False,
-            hand_over_rows=setup.options.worker_hand_over_rows,
             spill=spill.write,
-            exact=setup.exact,
             spill_samples=spill_samples.write,
-        )
-        results = [
-            FileRead(summary, quarantined)
-            for summary, quarantined in read_files(_builtin_sources(), task, forced, digester.add)
-        ]
-        digests = _packed(digester.finish())
-        results[-1].packed = (
-            digests,
-            _packed(digester.take_samples()),
-            _packed(digester.take_coverage()),
         )
     results[-1].spilled = spill.path
     results[-1].spilled_samples = spill_samples.path
     return results
+
+
+def read_task(
+    sources: Kind[Source],
+    task: Sequence[InputFile],
+    forced: str | None,
+    keys: ProtectedKeys,
+    exact: bool,
+    options: ScanOptions,
+    *,
+    spill: Callable[[pa.Table], None],
+    spill_samples: Callable[[pa.Table], None],
+) -> list[FileRead]:
+    """One task's files read and digested away from the main process (a worker process,
+    a Spark task): one FileRead per file, in order; the task's digests, samples and
+    coverage travel packed with its last file (`unpack` undoes that), and the digests
+    handed over while reading go to `spill` and `spill_samples`."""
+    # Every core already runs a task: Arrow's own threads would only contend.
+    digester = Digester(
+        keys,
+        options,
+        threads=False,
+        hand_over_rows=options.worker_hand_over_rows,
+        spill=spill,
+        exact=exact,
+        spill_samples=spill_samples,
+    )
+    results = [
+        FileRead(summary, quarantined)
+        for summary, quarantined in read_files(sources, task, forced, digester.add)
+    ]
+    digests = pack_tables(digester.finish())
+    results[-1].packed = (
+        digests,
+        pack_tables(digester.take_samples()),
+        pack_tables(digester.take_coverage()),
+    )
+    return results
+
+
+def unpack(result: FileRead) -> None:
+    """The digests, samples and coverage a task packed (read_task) made tables again, in
+    place, as the main process takes them."""
+    if result.packed is not None:
+        digests, samples, coverage = result.packed
+        result.digests, result.samples = unpack_tables(digests), unpack_tables(samples)
+        result.coverage = unpack_tables(coverage)
+        result.packed = None
 
 
 class Spill:
@@ -260,7 +294,7 @@ def read_spill(path: str) -> Iterator[pa.Table]:
         Path(path).unlink(missing_ok=True)
 
 
-def _packed(tables: list[pa.Table]) -> list[bytes]:
+def pack_tables(tables: list[pa.Table]) -> list[bytes]:
     """Tables as Arrow IPC streams, to send to the main process.
 
     Pickling an Arrow column that is made of slices (as merged digests are) writes every
@@ -276,6 +310,6 @@ def _packed(tables: list[pa.Table]) -> list[bytes]:
     return packed
 
 
-def _unpacked(items: list[bytes]) -> list[pa.Table]:
-    """_packed() undone (tables are read without copying the received bytes)."""
+def unpack_tables(items: list[bytes]) -> list[pa.Table]:
+    """pack_tables() undone (tables are read without copying the received bytes)."""
     return [pa.ipc.open_stream(pa.py_buffer(item)).read_all() for item in items]
