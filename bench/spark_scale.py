@@ -3,16 +3,22 @@
     python bench/spark_scale.py                      # 5M and 20M events (long)
     python bench/spark_scale.py --events 250000 1000000
 
-For each size: generated CloudTrail in gzipped delivery form (bench/scan_throughput.py's
-generator, cached under --data), scanned once per engine; prints seconds and events per
-second of each, Spark against DuckDB, whether both found the same access findings, and
-how the time grows from the smallest size to the largest against the growth of the
-events (linear or better is the goal). Figures go in bench/README.md.
+For each size, the same generated CloudTrail events in two forms, both written once and
+cached under --data (generation is never timed):
+- gz: gzipped delivery files ({"Records": [...]}, one per region and hour; the generator
+  of bench/scan_throughput.py);
+- parquet: the same records as OCSF API Activity Parquet files, as Amazon Security Lake
+  stores CloudTrail (bench/ocsf_form.py), read by the `ocsf` source.
+Each form is scanned once per engine. Printed: seconds, events per second, Spark's time
+against DuckDB's, whether every scan of a size found the same access findings (both
+engines, both forms), and how each engine's time grows from the smallest size to the
+largest against the growth of the events (linear or better is the goal). The Spark
+session is started once, before any scan, and its start is printed apart. Figures go in
+bench/README.md.
 
-What is on Spark today: the views and rules (docs/spark.md). Reading and digesting the
-logs runs on the driver for both engines, so the difference is the engine's share
-(session start, one Spark job per view and rule). Parquet input is not measured: the
-generator writes gzip and JSON lines only, and no Parquet reader runs inside Spark yet.
+Whatever the Spark engine does at the time it runs is measured: the scan goes through
+`api.scan(engine="spark")` exactly as `borderwatch scan --engine spark` does (docs/spark.md
+says which stages run on Spark).
 """
 
 from __future__ import annotations
@@ -25,11 +31,15 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from ocsf_form import ocsf_parquet
 from scan_throughput import NOW, generate
 
+ENGINES = ("duckdb", "spark")
+FORMS = ("gz", "parquet")
 
-def scan(target: Path, engine: str, out: Path) -> dict[str, Any]:
-    """One scan of the gzipped form with `engine`: seconds, events and access findings."""
+
+def scan(target: Path, events: Path, engine: str, out: Path) -> dict[str, Any]:
+    """One scan of `events` with `engine`: seconds, events and access findings."""
     from borderwatch import api
 
     started = time.perf_counter()
@@ -37,7 +47,7 @@ def scan(target: Path, engine: str, out: Path) -> dict[str, Any]:
         policy=target / "policy.yaml",
         inventory=[target / "inventory.csv"],
         identities=[target / "identities.csv"],
-        events=[target / "gz"],
+        events=[events],
         out=out,
         as_of=NOW.date(),
         options=api.ScanOptions(engine=engine),
@@ -53,6 +63,47 @@ def scan(target: Path, engine: str, out: Path) -> dict[str, Any]:
     }
 
 
+def measure(data: Path, events: int) -> dict[tuple[str, str], dict[str, Any]]:
+    """Every form scanned by every engine, at one size."""
+    target = generate(data, events)
+    inputs = {"gz": target / "gz", "parquet": ocsf_parquet(target)}
+    return {
+        (form, engine): scan(target, inputs[form], engine, data / f"out-{events}-{form}-{engine}")
+        for form in FORMS
+        for engine in ENGINES
+    }
+
+
+def report(events: int, got: dict[tuple[str, str], dict[str, Any]]) -> None:
+    for form in FORMS:
+        for engine in ENGINES:
+            figures = got[(form, engine)]
+            rate = figures["events"] / figures["seconds"]
+            print(
+                f"{events:>12,} events  {form:<7} {engine:<6}  {figures['seconds']:8.1f} s  "
+                f"{rate:>12,.0f} events/s"
+            )
+        ratio = got[(form, "spark")]["seconds"] / got[(form, "duckdb")]["seconds"]
+        print(f"{'':>12}         {form:<7} spark/duckdb time {ratio:.2f}")
+    findings = [figures["findings"] for figures in got.values()]
+    counted = {figures["events"] for figures in got.values()}
+    same = all(f == findings[0] for f in findings)
+    print(
+        f"{'':>12}         same access findings in all four scans: {same}; events read: {counted}"
+    )
+
+
+def growth(sizes: list[tuple[int, dict[tuple[str, str], dict[str, Any]]]]) -> None:
+    (small, first), (large, last) = sizes[0], sizes[-1]
+    for key in first:
+        grew = last[key]["seconds"] / first[key]["seconds"]
+        verdict = "linear or less" if grew <= large / small else "MORE than linear"
+        print(
+            f"{key[0]:<7} {key[1]:<6}: {small:,} -> {large:,} events ({large / small:.1f}x): "
+            f"time {grew:.2f}x ({verdict})"
+        )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--events", type=int, nargs="+", default=[5_000_000, 20_000_000])
@@ -61,32 +112,18 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from borderwatch.evaluate.spark_engine import start_session
 
+    for events in sorted(args.events):  # generated (or found cached) before any timing
+        ocsf_parquet(generate(args.data, events))
     started = time.perf_counter()
     session = start_session(args.master)
     print(f"Spark session on {args.master}: {time.perf_counter() - started:.1f} s to start")
-    rows = []
+    sizes = []
     for events in sorted(args.events):
-        target = generate(args.data, events)
-        got = {e: scan(target, e, args.data / f"out-{events}-{e}") for e in ("duckdb", "spark")}
-        same = got["duckdb"]["findings"] == got["spark"]["findings"]
-        rows.append((events, got))
-        for engine, figures in got.items():
-            rate = figures["events"] / figures["seconds"]
-            print(
-                f"{events:>12,} events  {engine:<6}  {figures['seconds']:8.1f} s  "
-                f"{rate:>12,.0f} events/s"
-            )
-        ratio = got["spark"]["seconds"] / got["duckdb"]["seconds"]
-        print(f"{'':>12}         spark/duckdb time {ratio:.2f}; same findings: {same}")
-    if len(rows) > 1:
-        (small, first), (large, last) = rows[0], rows[-1]
-        for engine in ("duckdb", "spark"):
-            growth = last[engine]["seconds"] / first[engine]["seconds"]
-            verdict = "linear or less" if growth <= large / small else "MORE than linear"
-            print(
-                f"{engine}: {small:,} -> {large:,} events ({large / small:.1f}x): "
-                f"time {growth:.2f}x ({verdict})"
-            )
+        got = measure(args.data, events)
+        sizes.append((events, got))
+        report(events, got)
+    if len(sizes) > 1:
+        growth(sizes)
     session.stop()
     return 0
 

@@ -26,6 +26,8 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,7 +37,7 @@ from borderwatch.errors import UsageError
 from borderwatch.evaluate.spark_variants import builtin_sql_folders, spark_variants
 
 if TYPE_CHECKING:
-    from borderwatch.evaluate.spark_sql import Macro
+    from borderwatch.evaluate.spark_sql import Macro, Statement
 
 LOCAL_MASTER = "local[2]"
 # Small inputs (digests, reference tables) are the rule here: few shuffle partitions.
@@ -102,9 +104,8 @@ class SparkEngine:
         self.variants = spark_variants(builtin_sql_folders())
         self._pending: dict[str, list[pa.Table]] = {}
         self._frames: dict[str, Any] = {}
-        # Tables appended to since they were last published; checkpointed frames.
+        # Tables appended to since they were last published.
         self._stale: set[str] = set()
-        self._checkpointed: list[Any] = []
 
     def bound_memory(self, limit: str) -> None:
         """Nothing to do: Spark's own memory settings bound it, and it spills by itself."""
@@ -132,16 +133,18 @@ class SparkEngine:
         self._refresh()
         for statement in translate(self.variants.get(sql, sql), self.macros):
             self._number(statement.numbered)
-            if statement.kind in ("table", "view"):
-                # A view too is computed once: the pipeline makes the views after the
-                # tables they read are whole, and several rules read each one.
-                self._materialise(statement.name, statement.sql)
-            elif statement.kind == "drop":
-                self.session.catalog.dropTempView(statement.name)
-                self._frames.pop(statement.name, None)
+            if statement.kind == "drop":
+                self._drop(statement.name)
                 self._pending.pop(statement.name, None)
-            elif statement.kind == "select":
-                self.session.sql(statement.sql).collect()
+            elif statement.kind in ("table", "view", "select"):
+                with self._shared(statement):
+                    if statement.kind == "select":
+                        self.session.sql(statement.sql).collect()
+                    else:
+                        # A view too is computed once: the pipeline makes the views
+                        # after the tables they read are whole, and several rules read
+                        # each one.
+                        self._materialise(statement.name, statement.sql)
 
     def query(self, sql: str) -> pa.Table:
         """Run a DuckDB query on Spark and return its rows as Arrow."""
@@ -152,7 +155,8 @@ class SparkEngine:
         if len(statements) != 1 or statements[0].kind != "select":
             raise ValueError("query() needs one statement that returns rows; use execute()")
         self._number(statements[0].numbered)
-        return to_arrow(self.session.sql(statements[0].sql))
+        with self._shared(statements[0]):
+            return to_arrow(self.session.sql(statements[0].sql))
 
     def run(self, sql: str) -> pa.Table:
         """Run a rule's SQL and return its rows as Arrow."""
@@ -161,10 +165,7 @@ class SparkEngine:
     def close(self) -> None:
         """Drop this engine's views; stop the session if this engine started it."""
         for name in list(self._frames):
-            self.session.catalog.dropTempView(name)
-        for frame in self._checkpointed:
-            frame.unpersist()
-        self._frames.clear()
+            self._drop(name)
         self._pending.clear()
         if self._owns_session:
             self.session.sparkContext.stop()
@@ -178,9 +179,26 @@ class SparkEngine:
         pieces = self._pending[name]
         table = pieces[0] if len(pieces) == 1 else pa.concat_tables(pieces)
         self._pending[name] = [table]
-        frame = self.session.createDataFrame(_spark_ready(table))
-        frame.createOrReplaceTempView(name)
-        self._frames[name] = frame
+        # Cached (lazily: at the first query that reads it): a frame made from Arrow
+        # ships its batches inside the tasks and converts them to rows again at every
+        # read; the demo's digest (120,000 rows) is read by a dozen statements.
+        frame = self.session.createDataFrame(_spark_ready(table)).cache()
+        self._replace(name, frame)
+
+    @contextmanager
+    def _shared(self, statement: Statement) -> Iterator[None]:
+        """The CTEs `statement` reads more than once, computed once while it runs."""
+        try:
+            for name, sql in statement.shared:
+                self._materialise(name, sql)
+            yield
+        finally:
+            for name, _ in statement.shared:
+                self._drop(name)
+
+    def _drop(self, name: str) -> None:
+        self.session.catalog.dropTempView(name)
+        self._release(name)
 
     def _materialise(self, name: str, sql: str) -> None:
         _check_identifier(name)
@@ -200,11 +218,19 @@ class SparkEngine:
     def _keep(self, name: str, frame: Any) -> None:
         # Computed once: a rowid must not change between the queries that read it, and
         # every view and table is read by several rules.
-        frame = frame.localCheckpoint(eager=True)
-        self._checkpointed.append(frame)
-        frame.createOrReplaceTempView(name)
-        self._frames[name] = frame
+        self._replace(name, frame.localCheckpoint(eager=True))
         self._pending.pop(name, None)
+
+    def _replace(self, name: str, frame: Any) -> None:
+        """Publish `frame` as view `name`, releasing the frame it replaces."""
+        frame.createOrReplaceTempView(name)
+        self._release(name)
+        self._frames[name] = frame
+
+    def _release(self, name: str) -> None:
+        frame = self._frames.pop(name, None)
+        if frame is not None:
+            frame.unpersist()
 
 
 def to_arrow(frame: Any) -> pa.Table:
