@@ -3,7 +3,7 @@
 The enrich context (the policy, the location registry, the compiled IP tables: geo
 databases, provider ranges, anonymiser lists) is broadcast to the executors once; each
 partition of the callers runs the same enricher chain as the driver does
-(`stage.enrich_table`, with its contract checks) over its Arrow batches (`mapInArrow`).
+(`chain.enrich_table`, with its contract checks) over its Arrow batches (`mapInArrow`).
 The enriched rows come back in their order, in the types the driver's chain gives, so
 the table is the one the driver would have built.
 
@@ -21,7 +21,7 @@ from typing import Any
 import pyarrow as pa
 
 from borderwatch.enrich.base import EnrichContext, Enricher
-from borderwatch.enrich.stage import enrich_table
+from borderwatch.enrich.chain import enrich_table
 
 
 def enrich_on_spark(
@@ -31,7 +31,7 @@ def enrich_on_spark(
     enrichers: Sequence[Enricher],
     context: EnrichContext,
 ) -> pa.Table:
-    """`stage.enrich_table(table, name, enrichers, context)`, computed by Spark tasks of
+    """`chain.enrich_table(table, name, enrichers, context)`, computed by Spark tasks of
     `session`: the same rows, columns and types."""
     # The chain's result type, from no rows: what each task's batches are cast to.
     schema = enrich_table(table.slice(0, 0), name, enrichers, context).schema
