@@ -33,6 +33,7 @@ from borderwatch.errors import UsageError
 from borderwatch.evidence.ledger_tail import Tail, read_tail, record_at, tail_of, torn_message
 from borderwatch.evidence.signing import ALGORITHM, SigningKey
 from borderwatch.model.scan import ScanResult
+from borderwatch.runtime.durable import sync_folder, write_replacing
 
 LEDGER_FILE = "ledger.jsonl"
 LOCK_FILE = "ledger.lock"
@@ -292,7 +293,7 @@ def append_run(
     created = not ledger_dir.exists()
     ledger_dir.mkdir(parents=True, exist_ok=True)
     if created:
-        _sync_folder(ledger_dir.parent)
+        sync_folder(ledger_dir.parent)
     path = ledger_dir / LEDGER_FILE
     with _locked(ledger_dir):
         new_file = not path.exists()
@@ -323,7 +324,7 @@ def append_run(
         finally:
             os.close(handle)
         if new_file:
-            _sync_folder(ledger_dir)
+            sync_folder(ledger_dir)
     return record
 
 
@@ -437,7 +438,7 @@ def _set_aside(handle: int, tail: Tail, ledger_dir: Path) -> dict[str, Any]:
     it leaves the ledger; what the repairing record says of it."""
     torn = os.pread(handle, tail.torn, tail.whole_end)
     name = torn_file(tail.whole_end)
-    _write_replacing(ledger_dir / name, torn)
+    write_replacing(ledger_dir / name, torn)
     return {
         "offset": tail.whole_end,
         "size": len(torn),
@@ -463,7 +464,7 @@ def _replace_from(handle: int, offset: int, line: bytes, path: Path) -> None:
         out.flush()
         os.fsync(out.fileno())
     os.replace(temp, path)
-    _sync_folder(path.parent)
+    sync_folder(path.parent)
 
 
 def _write_all(handle: int, data: bytes) -> None:
@@ -471,25 +472,6 @@ def _write_all(handle: int, data: bytes) -> None:
     while view:
         written = os.write(handle, view)
         view = view[written:]
-
-
-def _write_replacing(target: Path, data: bytes) -> None:
-    temp = target.with_name(f".{target.name}.{os.getpid()}.new")
-    with open(temp, "wb") as out:
-        out.write(data)
-        out.flush()
-        os.fsync(out.fileno())
-    os.replace(temp, target)
-    _sync_folder(target.parent)
-
-
-def _sync_folder(folder: Path) -> None:
-    """Make a new or renamed entry of `folder` durable (a power cut keeps it)."""
-    handle = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(handle)
-    finally:
-        os.close(handle)
 
 
 @contextmanager

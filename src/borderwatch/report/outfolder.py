@@ -39,6 +39,7 @@ from pathlib import Path
 from types import TracebackType
 
 from borderwatch.errors import UsageError
+from borderwatch.runtime.durable import sync_folder, write_replacing
 from borderwatch.runtime.staging import (
     PLAN_FILE,
     STAGING_PREFIX,
@@ -94,7 +95,7 @@ class OutputFolder:
             "describe the inputs now. Without summary.json they are not a whole set.\n"
             "A scan that finishes removes this file; run the scan again.\n"
         )
-        _write_replacing(self.path / UNFINISHED_FILE, text.encode())
+        write_replacing(self.path / UNFINISHED_FILE, text.encode())
 
     def replace_outputs(
         self, outputs: Sequence[tuple[str, bytes]], remove: Sequence[str] = ()
@@ -116,10 +117,10 @@ class OutputFolder:
                     os.replace(staged.folder / name, self.path / name)
                     if number == 0:
                         self.stops.reached("outputs-half-swapped")
-                _sync_folder(self.path)
+                sync_folder(self.path)
                 self.stops.reached("outputs-swapped")
                 (self.path / UNFINISHED_FILE).unlink(missing_ok=True)
-                _sync_folder(self.path)
+                sync_folder(self.path)
         finally:
             shutil.rmtree(staged.folder, ignore_errors=True)
         return [self.path / name for name in names]
@@ -140,7 +141,7 @@ class OutputFolder:
                     handle.write(data)
                     handle.flush()
                     os.fsync(handle.fileno())
-            _sync_folder(staging)
+            sync_folder(staging)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
@@ -170,10 +171,10 @@ class OutputFolder:
             handle.write(plan.to_bytes())
             handle.flush()
             os.fsync(handle.fileno())
-        _sync_folder(staged.folder)
+        sync_folder(staged.folder)
         if self.ledger_of() != plan.ledger:
-            _write_replacing(self.path / LEDGER_MARK, f"{plan.ledger}\n".encode())
-            _sync_folder(self.path)
+            write_replacing(self.path / LEDGER_MARK, f"{plan.ledger}\n".encode())
+            sync_folder(self.path)
 
     def ledger_of(self) -> str | None:
         """The ledger folder that names this folder's files (relative to this folder),
@@ -193,7 +194,7 @@ class OutputFolder:
             self._moves(staged.folder, plan, stops=True)
             self.stops.reached("outputs-swapped")
             (self.path / UNFINISHED_FILE).unlink(missing_ok=True)
-            _sync_folder(self.path)
+            sync_folder(self.path)
             shutil.rmtree(staged.folder, ignore_errors=True)
         return [self.path / name for name in plan.outputs]
 
@@ -230,15 +231,15 @@ class OutputFolder:
                 done += 1
         if plan.superseded:
             aside = (self.path / plan.superseded[0][1]).parent
-            _sync_folder(aside)
-            _sync_folder(aside.parent)
+            sync_folder(aside)
+            sync_folder(aside.parent)
         for number, name in enumerate(plan.outputs):
             if (staging / name).exists():
                 os.replace(staging / name, self.path / name)
                 done += 1
             if stops and number == 0:
                 self.stops.reached("outputs-half-swapped")
-        _sync_folder(self.path)
+        sync_folder(self.path)
         return done
 
 
@@ -294,24 +295,6 @@ def _remove_unfinished(folder: Path) -> None:
     for staging in staging_folders(folder):
         if read_plan(staging) is None:
             shutil.rmtree(staging, ignore_errors=True)
-
-
-def _write_replacing(target: Path, data: bytes) -> None:
-    temp = target.with_name(f".{target.name}.{os.getpid()}")
-    with open(temp, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temp, target)
-
-
-def _sync_folder(folder: Path) -> None:
-    """Make renames in `folder` durable (a power cut keeps them)."""
-    handle = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(handle)
-    finally:
-        os.close(handle)
 
 
 @contextmanager
