@@ -16,7 +16,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -55,21 +54,10 @@ def _environment(step: str | None = None) -> dict[str, str]:
 
 
 def _stopped(command: list[str], step: str, log: Path) -> subprocess.Popen[bytes]:
-    with open(log, "wb") as stderr:
-        process = subprocess.Popen(
-            command, env=_environment(step), stdout=subprocess.DEVNULL, stderr=stderr
-        )
-    deadline = time.monotonic() + 300  # only so that a broken scan cannot hang the suite
-    while time.monotonic() < deadline:
-        pid, status = os.waitpid(process.pid, os.WUNTRACED | os.WNOHANG)
-        if pid == 0:
-            time.sleep(0.05)
-            continue
-        if os.WIFSTOPPED(status):
-            return process
-        pytest.fail(f"the scan ended before {step}: {log.read_text()}")
-    process.kill()
-    pytest.fail(f"the scan never reached {step}")
+    """The scan started and stopped by itself at `step` (test_crash_safety's way)."""
+    from test_crash_safety import _stopped as stopped_at
+
+    return stopped_at(command, _environment(step), log)
 
 
 def _files(folder: Path) -> dict[str, bytes]:
