@@ -451,10 +451,10 @@ def _batch_case(tmp_path: Path) -> tuple[Path, Path]:
     return folder, logs
 
 
-def test_one_batch_event_counts_every_subject_it_names(tmp_path: Path) -> None:
-    folder, logs = _batch_case(tmp_path)
+def _batch_of_101() -> dict[str, Any]:
+    """One BatchGetItem naming 101 genomes, by a covered person's reader."""
     keys = [{"person_id": f"g{i}"} for i in range(101)]
-    batch = _read(
+    return _read(
         1,
         "reader-genomes-plus-one",
         "ddb-genomes",
@@ -462,6 +462,11 @@ def test_one_batch_event_counts_every_subject_it_names(tmp_path: Path) -> None:
         "BatchGetItem",
         {"requestItems": {"ddb-genomes": {"keys": keys}}},
     )
+
+
+def test_one_batch_event_counts_every_subject_it_names(tmp_path: Path) -> None:
+    folder, logs = _batch_case(tmp_path)
+    batch = _batch_of_101()
     (logs / "trail.jsonl").write_text(json.dumps(batch) + "\n")
     found = _dsp(_scan(folder, logs, tmp_path / "out"))
     assert [(f["rule"], f["count"]) for f in found] == [("dsp.prohibited-transaction", 101)]
@@ -489,15 +494,7 @@ def test_an_s3_event_listing_several_objects_counts_each(tmp_path: Path) -> None
 
 def test_a_batch_delivered_twice_counts_its_subjects_and_its_event_once(tmp_path: Path) -> None:
     folder, logs = _batch_case(tmp_path)
-    keys = [{"person_id": f"g{i}"} for i in range(101)]
-    batch = _read(
-        1,
-        "reader-genomes-plus-one",
-        "ddb-genomes",
-        "2026-03-02",
-        "BatchGetItem",
-        {"requestItems": {"ddb-genomes": {"keys": keys}}},
-    )
+    batch = _batch_of_101()
     (logs / "a.jsonl").write_text(json.dumps(batch) + "\n")
     # The same event, written otherwise (a byte-identical file would be skipped as a copy).
     (logs / "b.jsonl").write_text(json.dumps(batch, sort_keys=True) + "\n")
