@@ -30,7 +30,7 @@ from borderwatch.cli import main
 from borderwatch.ingest.digest import ProtectedKeys, access_rows
 from borderwatch.sources import cloudtrail_fast
 from borderwatch.sources.cloudtrail import CloudTrailSource
-from borderwatch.sources.cloudtrail_items import item_names
+from borderwatch.sources.cloudtrail_items import ITEM_PARAMETERS, item_names
 
 SOURCE = CloudTrailSource()
 DYNAMODB = "dynamodb.amazonaws.com"
@@ -555,20 +555,7 @@ _JSON = st.recursive(
     max_leaves=20,
 )
 _PARAMETERS = st.dictionaries(
-    st.sampled_from(
-        [
-            "tableName",
-            "key",
-            "requestItems",
-            "transactItems",
-            "statement",
-            "statements",
-            "requests",
-            "keyConditionExpression",
-            "expressionAttributeValues",
-            "expressionAttributeNames",
-        ]
-    ),
+    st.sampled_from(["tableName", *ITEM_PARAMETERS]),
     _JSON,
     max_size=5,
 )
