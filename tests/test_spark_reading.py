@@ -51,18 +51,37 @@ OPTIONS = ScanOptions(workers=2, task_files=2)
 KEYS = ProtectedKeys(
     pa.table(
         {
-            "key": ["customer-records", "arn:aws:s3:::customer-records", "payroll"],
-            "store_id": ["s3-customers", "s3-customers", "s3-payroll"],
+            # The real CloudTrail's buckets, and the golden cases' stores.
+            "key": [
+                "customer-records",
+                "arn:aws:s3:::customer-records",
+                "payroll",
+                "user-media",
+                "arn:aws:s3:::user-media",
+                "user-profiles",
+            ],
+            "store_id": [
+                "s3-customers",
+                "s3-customers",
+                "s3-payroll",
+                "user-media",
+                "user-media",
+                "user-profiles",
+            ],
         }
     )
 )
 
 
-def _load(files: list[InputFile], session: Any, options: ScanOptions = OPTIONS) -> Any:
+def _load(
+    files: list[InputFile], session: Any, options: ScanOptions = OPTIONS, exact: bool = False
+) -> Any:
     """load_events into a DuckDB engine, read on Spark (`session`) or else on this
     machine (the worker pool with OPTIONS, or serially)."""
     engine = DuckDBEngine()
-    load = load_events(engine, SOURCES, (), keys=KEYS, files=files, options=options, spark=session)
+    load = load_events(
+        engine, SOURCES, (), keys=KEYS, files=files, options=options, spark=session, exact=exact
+    )
     return engine, load
 
 
@@ -103,7 +122,7 @@ def _damaged(folder: Path) -> list[InputFile]:
 def test_golden_case_events_read_on_spark_match_the_workers_and_a_serial_read(
     tmp_path: Path, spark: Any
 ) -> None:
-    files = [item for case in sorted(CASES.glob("*/events")) for item in expand_inputs([case])]
+    files = _golden_case_events()
     assert len(files) >= 8 and can_read_on_spark(SOURCES, files)
     on_spark = _load(files, spark)
     _assert_same(on_spark, _load(files, None))
@@ -118,6 +137,40 @@ def test_golden_case_events_read_on_spark_match_the_workers_and_a_serial_read(
         serial_engine.connection.execute(merged).fetchall()
     )
     assert on_spark[1].events_total > 0
+
+
+@pytest.mark.parametrize("exact", [False, True], ids=["merged", "exact"])
+def test_a_spark_engine_keeps_the_digests_on_the_cluster_with_the_same_rows(
+    spark: Any, exact: bool
+) -> None:
+    """On a Spark engine the digest rows and sampled ids go from the tasks to its tables
+    as DataFrames (never through the driver); they hold what a DuckDB engine gets."""
+    from borderwatch.evaluate.spark_engine import SparkEngine
+
+    files = _golden_case_events()
+    engine = SparkEngine(session=spark)
+    try:
+        session = engine.session
+        load = load_events(
+            engine, SOURCES, (), keys=KEYS, files=files, options=OPTIONS, spark=session, exact=exact
+        )
+        pool, here = _load(files, None, exact=exact)
+        assert load.inputs == here.inputs and load.quarantined == here.quarantined
+        for name in (TABLE, SAMPLE_TABLE, COVERAGE_TABLE):
+            expected = pool.query(f"SELECT * FROM {name}")
+            got = engine.query(f"SELECT * FROM {name}").select(expected.column_names)
+            rows = got.cast(expected.schema).to_pylist()
+            assert sorted(map(repr, rows)) == sorted(map(repr, expected.to_pylist())), name
+            assert rows or (name == SAMPLE_TABLE and not exact), name
+        # The table is the cluster's now: Arrow rows cannot replace it unnoticed.
+        with pytest.raises(ValueError, match="computed on the cluster"):
+            engine.append(TABLE, pa.table({}))
+    finally:
+        engine.close()
+
+
+def _golden_case_events() -> list[InputFile]:
+    return [item for case in sorted(CASES.glob("*/events")) for item in expand_inputs([case])]
 
 
 def test_damaged_inputs_are_accounted_and_quarantined_alike(tmp_path: Path, spark: Any) -> None:

@@ -120,9 +120,27 @@ class SparkEngine:
         """Append rows of `table` to table `name` (they join it when it is next read)."""
         _check_identifier(name)
         if name not in self._pending:
-            raise ValueError(f"no table {name!r} to append to")
+            held = "holds rows computed on the cluster" if name in self._frames else "is none"
+            raise ValueError(f"no table {name!r} to append Arrow rows to: it {held}")
         self._pending[name].append(table)
         self._stale.add(name)
+
+    def append_frame(self, name: str, frame: Any) -> None:
+        """Append the rows of a DataFrame of this engine's session (same columns) to
+        table `name`, where they are: the logs' digests never pass through the driver.
+        Computed now and kept (a checkpoint): `frame` may read what is released after."""
+        _check_identifier(name)
+        if name not in self._frames:
+            raise ValueError(f"no table {name!r} to append to")
+        self._refresh()
+        current = self._frames[name]
+        frame = frame.select(*(f"`{column}`" for column in current.columns))
+        pieces = self._pending.get(name)
+        if pieces is None or any(piece.num_rows for piece in pieces):
+            frame = current.unionByName(frame)
+        # The table is a computed frame from now on: append() refuses it, so Arrow rows
+        # can never replace what came from the cluster.
+        self._keep(name, frame)
 
     def execute(self, sql: str, params: list[object] | None = None) -> None:
         """Run DuckDB statement(s) on Spark: tables, views, drops and macros."""

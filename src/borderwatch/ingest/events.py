@@ -2,9 +2,11 @@
 
 What reaches the engine is the access digest (`ingest.digest`): successful accesses to
 protected stores, aggregated where every signal is equal. Large inputs are read by a
-pool of worker processes (ingest/workers.py), a run of consecutive files per task; each
-worker digests what it reads and hands back the digest with each file's accounting and
-quarantine, in input order, so the result is the same as a serial read. Small inputs,
+pool of worker processes (ingest/workers.py), or by Spark tasks (ingest/spark_reading.py),
+a run of consecutive files per task; each worker digests what it reads and hands back
+the digest with each file's accounting and quarantine, in input order, so the result is
+the same as a serial read (Spark tasks keep the digest on the cluster and hand it to the
+engine at the end). Small inputs,
 and sources that are not built in (a worker could not re-create them by name), are read
 serially here (ingest/reading.py). How large is large, and every batch size, comes from
 the scan's options (runtime/options.py).
@@ -27,7 +29,7 @@ from borderwatch.ingest.expansion import InputFile, SkippedInput, expand_inputs
 from borderwatch.ingest.reading import NOT_READ, FileRead, read_serial, total_bytes
 from borderwatch.ingest.repeats import SAMPLE_SCHEMA
 from borderwatch.ingest.repeats import TABLE as SAMPLE_TABLE
-from borderwatch.ingest.spark_reading import can_read_on_spark, read_on_spark
+from borderwatch.ingest.spark_reading import SparkRead, can_read_on_spark, read_on_spark
 from borderwatch.ingest.workers import (
     handed_over,
     read_parallel,
@@ -115,10 +117,13 @@ def load_events(
     counter = _Appender(engine, COVERAGE_TABLE, options.append_rows)
     count = worker_count(options, sources, files, forced_format)
     results: Iterator[FileRead]
+    on_spark: SparkRead | None = None
     if spark is not None and can_read_on_spark(sources, files):
-        # Read in the cluster's tasks; each task within the scan's limits.
-        results = read_on_spark(spark, sources, files, forced_format, keys, exact, options)
-        scope: AbstractContextManager[None] = nullcontext()
+        # Read in the cluster's tasks; each task within the scan's limits. The digests
+        # stay there: handed to the engine once every file is accounted for.
+        on_spark = read_on_spark(spark, sources, files, forced_format, keys, exact, options)
+        results = on_spark.files()
+        scope: AbstractContextManager[object] = on_spark
     elif count > 1:
         # The workers read within the scan's limits (given to them as they start).
         results = read_parallel(files, forced_format, count, keys, exact, options)
@@ -146,6 +151,10 @@ def load_events(
             load.quarantined.extend(result.quarantined)
             load.inputs.append(result.summary)
             load.events_total += result.summary.accepted
+        if on_spark is not None:
+            on_spark.hand_over(engine, TABLE, SAMPLE_TABLE)
+            if reached is not None:
+                reached("digests-appended")
     appender.flush()
     sampler.flush()
     counter.flush()

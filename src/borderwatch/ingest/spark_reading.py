@@ -2,13 +2,20 @@
 
 The expanded files are split into tasks exactly as for worker processes
 (`workers.tasks_of`); the tasks become a DataFrame, and `mapInArrow` runs the same
-reading and digesting (`workers.read_task`: the sources, `reading.read_files`, the
-`Digester`, the protected keys) on the executors. Each task sends back rows: one per
-file (its summary and quarantine) and one per packed table (its digests, sampled ids and
-coverage, as Arrow IPC streams). The results are computed on the cluster in parallel and
-kept there (`localCheckpoint`); the driver then takes them a partition at a time
-(`toLocalIterator`), in input order, as the same `FileRead`s a worker pool gives, so
-ingest/events.py merges them with the same code.
+reading and digesting (`workers.digest_task`: the sources, `reading.read_files`, the
+`Digester`, the protected keys) on the executors. Each task sends back rows of two
+sorts: one per file (its summary and quarantine, pickled) and the task's coverage
+counts, which are few and go to the driver; and its digest rows and sampled event ids,
+as columns, which stay on the cluster. The results are computed once, in parallel, and
+kept on the executors' disks (`persist(DISK_ONLY)`), so neither the driver nor the heap
+ever holds them all.
+
+The driver then takes the per-file rows a partition at a time (`toLocalIterator`), in
+input order, as the same `FileRead`s a worker pool gives, and ingest/events.py accounts
+for them with the same loop; the digests and samples reach the engine as DataFrames
+(`SparkRead.hand_over`): a Spark engine adopts them where they are, and merges them in
+its own SQL as DuckDB merges the workers' digests; any other engine is given them as
+Arrow.
 
 A task whose reading raises (a reader's bug) sends the exception back instead of its
 results; the driver raises it once it reaches that task, after the files before it, as
@@ -29,36 +36,39 @@ from typing import Any
 
 import pyarrow as pa
 
-from borderwatch.ingest.digest import ProtectedKeys
+from borderwatch.ingest.digest import DIGEST_SCHEMA, ProtectedKeys
 from borderwatch.ingest.expansion import InputFile
 from borderwatch.ingest.reading import FileRead
-from borderwatch.ingest.workers import pack_tables, read_task, tasks_of, unpack
+from borderwatch.ingest.repeats import SAMPLE_SCHEMA
+from borderwatch.ingest.workers import digest_task, pack_tables, tasks_of, unpack_tables
 from borderwatch.registry import Kind
 from borderwatch.runtime.options import ScanOptions
+from borderwatch.runtime.tablestore import FrameStore, TableStore
 from borderwatch.sources.base import Source
 from borderwatch.sources.streams import reading_within
 
-# What a task sends back, one row per piece, in order within the task.
+# kind: one file's (summary, quarantine) | the task's coverage counts | the exception the
+# task raised: these go to the driver, pickled or packed in `payload`. A digest row | a
+# sampled event id: these stay on the cluster, in `digest` or `sample`.
+_READ, _COVERAGE, _FAILED, _DIGEST, _SAMPLE = "read", "coverage", "failed", "digest", "sample"
+_TO_DRIVER = (_READ, _COVERAGE, _FAILED)
+_DIGEST_TYPE = pa.struct(list(DIGEST_SCHEMA))
+_SAMPLE_TYPE = pa.struct(list(SAMPLE_SCHEMA))
+# What a task sends back, in order within the task.
 ROW_SCHEMA = pa.schema(
     [
         ("task", pa.int64()),
         ("kind", pa.string()),
         ("payload", pa.binary()),
+        ("digest", _DIGEST_TYPE),
+        ("sample", _SAMPLE_TYPE),
     ]
 )
-_SPARK_SCHEMA = "task long, kind string, payload binary"
-# kind: one file's (summary, quarantine) | the task's packed digests, samples, coverage |
-# a digest or sample table handed over while reading | the exception the task raised.
-_READ, _PACKED, _SPILLED, _SPILLED_SAMPLES, _FAILED = (
-    "read",
-    "packed",
-    "spilled",
-    "spilled-samples",
-    "failed",
-)
 # Partitions per executor core: tasks of unequal sizes even out; the driver takes the
-# results a partition (one small job) at a time.
+# per-file rows a partition (one small job) at a time.
 _PARTITIONS_PER_CORE = 4
+# Rows per Arrow batch a task hands Spark: a batch is converted whole on the JVM side.
+_BATCH_ROWS = 65_536
 
 
 class ReadTaskFailed(RuntimeError):
@@ -92,6 +102,51 @@ def can_read_on_spark(sources: Kind[Source], files: Sequence[InputFile]) -> bool
     return True
 
 
+class SparkRead:
+    """One read of the inputs by Spark tasks, kept on the executors until `close`.
+
+    `files()` gives the per-file results in input order; `hand_over` gives the digests
+    and sampled ids to an engine. Close it once both are done (`with` does)."""
+
+    def __init__(self, results: Any, setup: Any) -> None:
+        self._results = results
+        self._setup = setup
+
+    def files(self) -> Iterator[FileRead]:
+        """Every file's FileRead, in input order (summary, quarantine; the task's
+        coverage on its last file); raises a failed task's exception where it stands."""
+        from pyspark.sql import functions
+
+        kinds = functions.col("kind").isin(*_TO_DRIVER)
+        rows = self._results.where(kinds).select("task", "kind", "payload").toLocalIterator()
+        pieces = ((row.task, row.kind, bytes(row.payload)) for row in rows)
+        for _, task in itertools.groupby(pieces, key=lambda piece: piece[0]):
+            yield from task_results([(kind, payload) for _, kind, payload in task])
+
+    def hand_over(self, engine: TableStore, digests: str, samples: str) -> None:
+        """Append the digest rows to table `digests` and the sampled ids to `samples`:
+        as DataFrames to an engine on this Spark session (a `FrameStore`), else as
+        Arrow."""
+        tables = ((digests, _DIGEST, DIGEST_SCHEMA), (samples, _SAMPLE, SAMPLE_SCHEMA))
+        for name, kind, schema in tables:
+            frame = self._results.where(self._results.kind == kind).select(f"{kind}.*")
+            if isinstance(engine, FrameStore):
+                engine.append_frame(name, frame)
+            else:
+                engine.append(name, frame.toArrow().cast(schema))
+
+    def close(self) -> None:
+        """Release what the read keeps on the executors."""
+        self._results.unpersist()
+        self._setup.unpersist()
+
+    def __enter__(self) -> SparkRead:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+
 def read_on_spark(
     session: Any,
     sources: Kind[Source],
@@ -100,10 +155,11 @@ def read_on_spark(
     keys: ProtectedKeys,
     exact: bool,
     options: ScanOptions,
-) -> Iterator[FileRead]:
-    """Every file read inside Spark tasks of `session`; results come back per file, in
-    input order, like `workers.read_parallel`'s."""
-    from pyspark import cloudpickle
+) -> SparkRead:
+    """Every file read inside Spark tasks of `session`, the results computed and kept on
+    the executors before this returns (see SparkRead)."""
+    from pyspark import StorageLevel, cloudpickle
+    from pyspark.sql.pandas.types import from_arrow_schema
 
     tasks = tasks_of(files, options)
     context = session.sparkContext
@@ -124,27 +180,30 @@ def read_on_spark(
             for number, blob in zip(numbers, blobs, strict=True):
                 yield from task_rows(number, blob, setup.value)
 
-    results = listed.mapInArrow(read_partition, _SPARK_SCHEMA).localCheckpoint(eager=True)
+    results = listed.mapInArrow(read_partition, from_arrow_schema(ROW_SCHEMA))
+    # On disk, not in memory: a year of digests does not fit a heap, and it is read
+    # twice (the per-file rows, then the digests) but computed once, here.
+    results = results.persist(StorageLevel.DISK_ONLY)
     try:
-        pieces = ((row.task, row.kind, bytes(row.payload)) for row in results.toLocalIterator())
-        for _, task in itertools.groupby(pieces, key=lambda piece: piece[0]):
-            yield from task_results([(kind, payload) for _, kind, payload in task])
-    finally:
+        results.count()
+    except BaseException:
         results.unpersist()
         setup.unpersist()
+        raise
+    return SparkRead(results, setup)
 
 
 def task_rows(number: int, blob: bytes, shared: bytes) -> Iterator[pa.RecordBatch]:
-    """One task read on an executor: its rows (see ROW_SCHEMA), a batch per row so no
-    batch grows with the task's digest. `blob` and `shared` are the driver's own
-    pickles: the task's files and the scan's TaskSetup."""
+    """One task read on an executor: its rows (see ROW_SCHEMA) in batches of at most
+    _BATCH_ROWS. `blob` and `shared` are the driver's own pickles: the task's files and
+    the scan's TaskSetup."""
     task: list[InputFile] = pickle.loads(blob)
     spilled: list[pa.Table] = []
     spilled_samples: list[pa.Table] = []
     try:
         setup: TaskSetup = pickle.loads(shared)
         with reading_within(setup.options.read_limits):
-            results = read_task(
+            results = digest_task(
                 setup.sources,
                 task,
                 setup.forced,
@@ -157,51 +216,62 @@ def task_rows(number: int, blob: bytes, shared: bytes) -> Iterator[pa.RecordBatc
     except Exception as exc:  # a reader's bug: sent back, raised by the driver in order
         yield _row(number, _FAILED, _failure(exc, task))
         return
+    last = results[-1]
     for result in results:
-        packed, result.packed = result.packed, None
         yield _row(number, _READ, pickle.dumps((result.summary, result.quarantined)))
-        if packed is not None:
-            yield _row(number, _PACKED, pickle.dumps(packed))
-    for kind, tables in ((_SPILLED, spilled), (_SPILLED_SAMPLES, spilled_samples)):
-        for packed_table in pack_tables(tables):
-            yield _row(number, kind, packed_table)
+    coverage = pack_tables([pa.concat_tables(last.coverage)]) if last.coverage else [b""]
+    yield _row(number, _COVERAGE, coverage[0])
+    for table in (*spilled, *last.digests):
+        yield from _column_rows(number, _DIGEST, table.cast(DIGEST_SCHEMA))
+    for table in (*spilled_samples, *last.samples):
+        yield from _column_rows(number, _SAMPLE, table.cast(SAMPLE_SCHEMA))
 
 
 def task_results(rows: Sequence[tuple[str, bytes]]) -> list[FileRead]:
-    """The FileReads of one task from its rows, as a worker's would arrive (the packed
-    tables with the last file, unpacked); raises the exception of a failed task."""
+    """The FileReads of one task from its per-file rows, as a worker's would arrive (the
+    coverage with the last file); raises the exception of a failed task."""
     results: list[FileRead] = []
-    spilled: list[bytes] = []
-    spilled_samples: list[bytes] = []
     for kind, payload in rows:
         if kind == _FAILED:
             raise _raised(payload)
         if kind == _READ:
             summary, quarantined = pickle.loads(payload)
             results.append(FileRead(summary, quarantined))
-        elif kind == _PACKED:
-            results[-1].packed = pickle.loads(payload)
-        elif kind == _SPILLED:
-            spilled.append(payload)
-        elif kind == _SPILLED_SAMPLES:
-            spilled_samples.append(payload)
-    last = results[-1]
-    unpack(last)
-    # As a worker's spill files are read after the digests it carries (workers.handed_over).
-    last.digests.extend(_tables(spilled))
-    last.samples.extend(_tables(spilled_samples))
+        elif kind == _COVERAGE and payload:
+            results[-1].coverage = unpack_tables([payload])
     return results
-
-
-def _tables(items: list[bytes]) -> list[pa.Table]:
-    return [pa.ipc.open_stream(pa.py_buffer(item)).read_all() for item in items]
 
 
 def _row(number: int, kind: str, payload: bytes) -> pa.RecordBatch:
     return pa.RecordBatch.from_arrays(
-        [pa.array([number], pa.int64()), pa.array([kind]), pa.array([payload], pa.binary())],
+        [
+            pa.array([number], pa.int64()),
+            pa.array([kind]),
+            pa.array([payload], pa.binary()),
+            pa.nulls(1, _DIGEST_TYPE),
+            pa.nulls(1, _SAMPLE_TYPE),
+        ],
         schema=ROW_SCHEMA,
     )
+
+
+def _column_rows(number: int, kind: str, table: pa.Table) -> Iterator[pa.RecordBatch]:
+    """`table`'s rows in the column of `kind` (digest or sample), the other column null."""
+    for batch in table.combine_chunks().to_batches(max_chunksize=_BATCH_ROWS):
+        rows = batch.num_rows
+        values = pa.StructArray.from_arrays(batch.columns, fields=list(batch.schema))
+        digest = values if kind == _DIGEST else pa.nulls(rows, _DIGEST_TYPE)
+        sample = values if kind == _SAMPLE else pa.nulls(rows, _SAMPLE_TYPE)
+        yield pa.RecordBatch.from_arrays(
+            [
+                pa.repeat(pa.scalar(number, pa.int64()), rows),
+                pa.repeat(pa.scalar(kind), rows),
+                pa.nulls(rows, pa.binary()),
+                digest,
+                sample,
+            ],
+            schema=ROW_SCHEMA,
+        )
 
 
 def _failure(exc: Exception, task: list[InputFile]) -> bytes:

@@ -208,10 +208,32 @@ def read_task(
     spill: Callable[[pa.Table], None],
     spill_samples: Callable[[pa.Table], None],
 ) -> list[FileRead]:
+    """One task's files read and digested in a worker process: `digest_task`, with the
+    task's digests, samples and coverage packed for the way back (`unpack` undoes that)."""
+    results = digest_task(
+        sources, task, forced, keys, exact, options, spill=spill, spill_samples=spill_samples
+    )
+    last = results[-1]
+    last.packed = (pack_tables(last.digests), pack_tables(last.samples), pack_tables(last.coverage))
+    last.digests, last.samples, last.coverage = [], [], []
+    return results
+
+
+def digest_task(
+    sources: Kind[Source],
+    task: Sequence[InputFile],
+    forced: str | None,
+    keys: ProtectedKeys,
+    exact: bool,
+    options: ScanOptions,
+    *,
+    spill: Callable[[pa.Table], None],
+    spill_samples: Callable[[pa.Table], None],
+) -> list[FileRead]:
     """One task's files read and digested away from the main process (a worker process,
     a Spark task): one FileRead per file, in order; the task's digests, samples and
-    coverage travel packed with its last file (`unpack` undoes that), and the digests
-    handed over while reading go to `spill` and `spill_samples`."""
+    coverage are on its last file, and the digests handed over while reading went to
+    `spill` and `spill_samples`."""
     # Every core already runs a task: Arrow's own threads would only contend.
     digester = Digester(
         keys,
@@ -226,12 +248,10 @@ def read_task(
         FileRead(summary, quarantined)
         for summary, quarantined in read_files(sources, task, forced, digester.add)
     ]
-    digests = pack_tables(digester.finish())
-    results[-1].packed = (
-        digests,
-        pack_tables(digester.take_samples()),
-        pack_tables(digester.take_coverage()),
-    )
+    last = results[-1]
+    last.digests = digester.finish()
+    last.samples = digester.take_samples()
+    last.coverage = digester.take_coverage()
     return results
 
 

@@ -7,7 +7,7 @@ protocol (`evaluate.engine.Engine` extends it), which any engine satisfies struc
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import pyarrow as pa
 
@@ -29,3 +29,12 @@ class TableStore(Protocol):
 
     def bound_memory(self, limit: str) -> None:
         """Work within a memory `limit` (e.g. "512MB"), spilling what does not fit."""
+
+
+@runtime_checkable
+class FrameStore(Protocol):
+    """An engine whose tables can take rows that are already on its cluster (a Spark
+    DataFrame of its own session), so they need not pass through this process."""
+
+    def append_frame(self, name: str, frame: Any) -> None:
+        """Append the rows of `frame` (same columns) to the existing table `name`."""
