@@ -30,7 +30,7 @@ from borderwatch.ingest.digest import ProtectedKeys
 from borderwatch.ingest.events import TABLE, EventLoad, load_events
 from borderwatch.ingest.expansion import InputFile, expand_inputs
 from borderwatch.ingest.repeats import TABLE as SAMPLE_TABLE
-from borderwatch.ingest.spark_reading import ReadTaskFailed, can_read_on_spark
+from borderwatch.ingest.spark_reading import ReadTaskFailed, can_read_on_spark, in_task_order
 from borderwatch.registry import Kind, load_plugins
 from borderwatch.runtime.options import ScanOptions
 from borderwatch.sources.base import SourceBatch
@@ -165,6 +165,9 @@ def test_a_spark_engine_keeps_the_digests_on_the_cluster_with_the_same_rows(
         # The table is the cluster's now: Arrow rows cannot replace it unnoticed.
         with pytest.raises(ValueError, match="computed on the cluster"):
             engine.append(TABLE, pa.table({}))
+        # A frame of another session would be published where no query of the engine looks.
+        with pytest.raises(ValueError, match="another Spark session"):
+            engine.append_frame(TABLE, spark.range(1))
     finally:
         engine.close()
 
@@ -302,3 +305,13 @@ def test_an_ocsf_parquet_folder_is_read_by_the_same_source_in_tasks(
     assert [summary.format for summary in load.inputs] == ["ocsf"] * 3
     assert load.events_total == 60 and len(load.quarantined) == 3
     assert on_spark[0].connection.execute(f"SELECT sum(events) FROM {TABLE}").fetchone() == (60,)
+
+
+def test_tasks_arriving_out_of_order_are_given_back_in_input_order() -> None:
+    """Partitions run largest first, so results arrive out of input order; the driver
+    puts them back, and a missing task is an error, never a silent gap."""
+    rows = {number: [(number, "read", b"%d" % number)] for number in range(5)}
+    arrived = [(number, rows[number]) for number in (3, 0, 4, 1, 2)]
+    assert list(in_task_order(iter(arrived))) == [rows[number] for number in range(5)]
+    with pytest.raises(RuntimeError, match="missing for task 1"):
+        list(in_task_order(iter([(0, rows[0]), (2, rows[2])])))

@@ -132,6 +132,9 @@ class SparkEngine:
         _check_identifier(name)
         if name not in self._frames:
             raise ValueError(f"no table {name!r} to append to")
+        if frame.sparkSession is not self.session:
+            # Its view would be made in the other session, where no query of ours looks.
+            raise ValueError(f"rows for {name!r} from another Spark session than the engine's")
         self._refresh()
         current = self._frames[name]
         frame = frame.select(*(f"`{column}`" for column in current.columns))

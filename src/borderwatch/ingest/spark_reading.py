@@ -38,7 +38,7 @@ import pyarrow as pa
 
 from borderwatch.ingest.digest import DIGEST_SCHEMA, ProtectedKeys
 from borderwatch.ingest.expansion import InputFile
-from borderwatch.ingest.reading import FileRead
+from borderwatch.ingest.reading import FileRead, total_bytes
 from borderwatch.ingest.repeats import SAMPLE_SCHEMA
 from borderwatch.ingest.workers import digest_task, pack_tables, tasks_of, unpack_tables
 from borderwatch.registry import Kind
@@ -64,8 +64,8 @@ ROW_SCHEMA = pa.schema(
         ("sample", _SAMPLE_TYPE),
     ]
 )
-# Partitions per executor core: tasks of unequal sizes even out; the driver takes the
-# per-file rows a partition (one small job) at a time.
+# Partitions per executor core the per-file rows are gathered into: the driver takes
+# them a partition (one small job) at a time.
 _PARTITIONS_PER_CORE = 4
 # Rows per Arrow batch a task hands Spark: a batch is converted whole on the JVM side.
 _BATCH_ROWS = 65_536
@@ -108,9 +108,10 @@ class SparkRead:
     `files()` gives the per-file results in input order; `hand_over` gives the digests
     and sampled ids to an engine. Close it once both are done (`with` does)."""
 
-    def __init__(self, results: Any, setup: Any) -> None:
+    def __init__(self, results: Any, setup: Any, gathered: int) -> None:
         self._results = results
         self._setup = setup
+        self._gathered = gathered
 
     def files(self) -> Iterator[FileRead]:
         """Every file's FileRead, in input order (summary, quarantine; the task's
@@ -118,9 +119,12 @@ class SparkRead:
         from pyspark.sql import functions
 
         kinds = functions.col("kind").isin(*_TO_DRIVER)
-        rows = self._results.where(kinds).select("task", "kind", "payload").toLocalIterator()
+        small = self._results.where(kinds).select("task", "kind", "payload")
+        # The per-file rows are few: a few partitions, each one small job to take.
+        rows = small.coalesce(self._gathered).toLocalIterator()
         pieces = ((row.task, row.kind, bytes(row.payload)) for row in rows)
-        for _, task in itertools.groupby(pieces, key=lambda piece: piece[0]):
+        tasks = ((number, list(task)) for number, task in itertools.groupby(pieces, _task_of))
+        for task in in_task_order(tasks):
             yield from task_results([(kind, payload) for _, kind, payload in task])
 
     def hand_over(self, engine: TableStore, digests: str, samples: str) -> None:
@@ -167,10 +171,13 @@ def read_on_spark(
     # class by value) and loaded by each task inside its guard, so a plug-in source an
     # executor cannot import fails its task with that error, reported as a task's.
     setup = context.broadcast(cloudpickle.dumps(TaskSetup(sources, forced, keys, exact, options)))
-    partitions = min(len(tasks), max(1, context.defaultParallelism * _PARTITIONS_PER_CORE))
+    # A partition per task, the largest first: the scheduler gives the next one to
+    # whichever core is free, as the worker pool does, so no core idles at the end behind
+    # a run of large files. The driver puts the results back in input order.
     rows = [(number, pickle.dumps(task)) for number, task in enumerate(tasks)]
+    rows.sort(key=lambda row: -total_bytes(tasks[row[0]]))
     listed = session.createDataFrame(
-        context.parallelize(rows, partitions), "task long, files binary"
+        context.parallelize(rows, len(rows)), "task long, files binary"
     )
 
     def read_partition(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
@@ -190,7 +197,28 @@ def read_on_spark(
         results.unpersist()
         setup.unpersist()
         raise
-    return SparkRead(results, setup)
+    gathered = min(len(tasks), max(1, context.defaultParallelism * _PARTITIONS_PER_CORE))
+    return SparkRead(results, setup, gathered)
+
+
+def in_task_order(
+    tasks: Iterator[tuple[int, list[tuple[int, str, bytes]]]],
+) -> Iterator[list[tuple[int, str, bytes]]]:
+    """Each task's rows, in task number order (0, 1, 2, ...), from tasks that arrive in
+    any order: those ahead of their turn wait (the per-file rows are small)."""
+    waiting: dict[int, list[tuple[int, str, bytes]]] = {}
+    following = 0
+    for number, rows in tasks:
+        waiting[number] = rows
+        while following in waiting:
+            yield waiting.pop(following)
+            following += 1
+    if waiting:  # a task number missing: a bug here, never a reason to drop files
+        raise RuntimeError(f"Spark read results missing for task {following}")
+
+
+def _task_of(piece: tuple[int, str, bytes]) -> int:
+    return piece[0]
 
 
 def task_rows(number: int, blob: bytes, shared: bytes) -> Iterator[pa.RecordBatch]:
