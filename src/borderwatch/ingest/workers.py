@@ -182,7 +182,7 @@ def _worker_read(task: list[InputFile], forced: str | None) -> list[FileRead]:
     setup = _SETUP
     assert setup is not None, "worker started without its setup"
     with Spill(setup.spill_dir) as spill, Spill(setup.spill_dir) as spill_samples:
-        results = read_task(
+        results = digest_task(
             _builtin_sources(),
             task,
             forced,
@@ -192,28 +192,9 @@ def _worker_read(task: list[InputFile], forced: str | None) -> list[FileRead]:
             spill=spill.write,
             spill_samples=spill_samples.write,
         )
-    results[-1].spilled = spill.path
-    results[-1].spilled_samples = spill_samples.path
-    return results
-
-
-def read_task(
-    sources: Kind[Source],
-    task: Sequence[InputFile],
-    forced: str | None,
-    keys: ProtectedKeys,
-    exact: bool,
-    options: ScanOptions,
-    *,
-    spill: Callable[[pa.Table], None],
-    spill_samples: Callable[[pa.Table], None],
-) -> list[FileRead]:
-    """One task's files read and digested in a worker process: `digest_task`, with the
-    task's digests, samples and coverage packed for the way back (`unpack` undoes that)."""
-    results = digest_task(
-        sources, task, forced, keys, exact, options, spill=spill, spill_samples=spill_samples
-    )
     last = results[-1]
+    last.spilled, last.spilled_samples = spill.path, spill_samples.path
+    # Packed for the way back to the main process (`unpack` undoes it there).
     last.packed = (pack_tables(last.digests), pack_tables(last.samples), pack_tables(last.coverage))
     last.digests, last.samples, last.coverage = [], [], []
     return results
@@ -256,8 +237,8 @@ def digest_task(
 
 
 def unpack(result: FileRead) -> None:
-    """The digests, samples and coverage a task packed (read_task) made tables again, in
-    place, as the main process takes them."""
+    """The digests, samples and coverage a worker packed (`_worker_read`) made tables
+    again, in place, as the main process takes them."""
     if result.packed is not None:
         digests, samples, coverage = result.packed
         result.digests, result.samples = unpack_tables(digests), unpack_tables(samples)
