@@ -213,6 +213,9 @@ def test_a_scan_on_spark_writes_duckdbs_findings_summary_and_quarantine(
             (out / "quarantine.jsonl").read_text(),
         )
     assert written["spark"] == written["duckdb"]
+    # The scan's tables are freed when it ends, checkpoints too (unpersist leaves those):
+    # a long-lived session must not carry every earlier scan in its heap.
+    assert not spark.sparkContext._jsc.sc().getRDDStorageInfo()
     findings, summary, quarantine = written["spark"]
     assert json.loads(findings) and len(quarantine.splitlines()) >= 3
     assert summary["events_total"] > 0

@@ -252,6 +252,23 @@ class SparkEngine:
         frame = self._frames.pop(name, None)
         if frame is not None:
             frame.unpersist()
+            _release_checkpoint(frame)
+
+
+def _release_checkpoint(frame: Any) -> None:
+    """Free the blocks of a frame made by `localCheckpoint`, which `unpersist` leaves held
+    (only the driver's garbage collector would free them, at some later time): a
+    long-lived session (a notebook, a job that scans several windows) kept every
+    earlier scan's tables, 13 to 24 of them and 240 to 290 MB of a 1 GB heap after each
+    250,000-event scan, and later scans ran short of memory. Reached through Spark's
+    plan (a checkpoint is a `LogicalRDD` over its blocks); a Spark without it leaves
+    them to the collector, as before."""
+    try:
+        plan = frame._jdf.queryExecution().logical()
+        if plan.getClass().getSimpleName() == "LogicalRDD":
+            plan.rdd().unpersist(False)
+    except Exception:  # another Spark's internals: nothing to free here
+        return
 
 
 def to_arrow(frame: Any) -> pa.Table:
