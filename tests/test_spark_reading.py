@@ -315,6 +315,9 @@ def test_tasks_arriving_out_of_order_are_given_back_in_input_order() -> None:
     puts them back, and a missing task is an error, never a silent gap."""
     rows = {number: [(number, "read", b"%d" % number)] for number in range(5)}
     arrived = [(number, rows[number]) for number in (3, 0, 4, 1, 2)]
-    assert list(in_task_order(iter(arrived))) == [rows[number] for number in range(5)]
-    with pytest.raises(RuntimeError, match="missing for task 1"):
-        list(in_task_order(iter([(0, rows[0]), (2, rows[2])])))
+    assert list(in_task_order(iter(arrived), 5)) == [rows[number] for number in range(5)]
+    with pytest.raises(RuntimeError, match="missing for task 1 of 3"):
+        list(in_task_order(iter([(0, rows[0]), (2, rows[2])]), 3))
+    # The last task missing, nothing waiting: still an error.
+    with pytest.raises(RuntimeError, match="missing for task 2 of 3"):
+        list(in_task_order(iter([(0, rows[0]), (1, rows[1])]), 3))

@@ -108,9 +108,10 @@ class SparkRead:
     `files()` gives the per-file results in input order; `hand_over` gives the digests
     and sampled ids to an engine. Close it once both are done (`with` does)."""
 
-    def __init__(self, results: Any, setup: Any, gathered: int) -> None:
+    def __init__(self, results: Any, setup: Any, tasks: int, gathered: int) -> None:
         self._results = results
         self._setup = setup
+        self._tasks = tasks
         self._gathered = gathered
 
     def files(self) -> Iterator[FileRead]:
@@ -124,7 +125,7 @@ class SparkRead:
         rows = small.coalesce(self._gathered).toLocalIterator()
         pieces = ((row.task, row.kind, bytes(row.payload)) for row in rows)
         tasks = ((number, list(task)) for number, task in itertools.groupby(pieces, _task_of))
-        for task in in_task_order(tasks):
+        for task in in_task_order(tasks, self._tasks):
             yield from task_results([(kind, payload) for _, kind, payload in task])
 
     def hand_over(self, engine: TableStore, digests: str, samples: str) -> None:
@@ -198,14 +199,14 @@ def read_on_spark(
         setup.unpersist()
         raise
     gathered = min(len(tasks), max(1, context.defaultParallelism * _PARTITIONS_PER_CORE))
-    return SparkRead(results, setup, gathered)
+    return SparkRead(results, setup, len(tasks), gathered)
 
 
 def in_task_order(
-    tasks: Iterator[tuple[int, list[tuple[int, str, bytes]]]],
+    tasks: Iterator[tuple[int, list[tuple[int, str, bytes]]]], count: int
 ) -> Iterator[list[tuple[int, str, bytes]]]:
-    """Each task's rows, in task number order (0, 1, 2, ...), from tasks that arrive in
-    any order: those ahead of their turn wait (the per-file rows are small)."""
+    """The rows of tasks 0 .. count-1 in that order, from tasks that arrive in any
+    order: those ahead of their turn wait (the per-file rows are small)."""
     waiting: dict[int, list[tuple[int, str, bytes]]] = {}
     following = 0
     for number, rows in tasks:
@@ -213,8 +214,8 @@ def in_task_order(
         while following in waiting:
             yield waiting.pop(following)
             following += 1
-    if waiting:  # a task number missing: a bug here, never a reason to drop files
-        raise RuntimeError(f"Spark read results missing for task {following}")
+    if following != count:  # a task missing: a bug here, never a reason to drop files
+        raise RuntimeError(f"Spark read results missing for task {following} of {count}")
 
 
 def _task_of(piece: tuple[int, str, bytes]) -> int:
